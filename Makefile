@@ -1,0 +1,88 @@
+# b2c.trustframework — developer and CI entry points.
+#   make demo   run the main job (playbooks/provision.yml) against the local emulator
+#   make test   every check CI runs
+#   make lint   the quick subset while developing (ansible-lint + sanity)
+#   make bench  the benchmark (not part of CI)
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+COLLECTIONS := $(CURDIR)/build/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/b2c/trustframework
+DIST := $(CURDIR)/build/dist
+INSTALL_ROOT := $(CURDIR)/build/installed
+MODULES := b2c_keyset b2c_keyset_key b2c_keyset_info
+ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(BIN):$(PATH)
+
+.PHONY: venv link test unit integration sanity ansible-lint lint build changelog-lint docs-lint ee demo bench clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The collection is used in place: a symlink gives it its FQCN path.
+link: $(COLLECTION_LINK)
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn $(CURDIR) $@
+
+test: venv link unit integration sanity ansible-lint changelog-lint docs-lint build ee
+
+unit: venv link
+	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration
+
+integration: venv link
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+
+# ansible-test fetches a pip bootstrap script from a host that offline and
+# air-gapped machines cannot reach; the offline stand-in uses ensurepip.
+$(ANSIBLE_TEST_GET_PIP): tools/offline_get_pip.py
+	mkdir -p $(dir $@)
+	cp $< $@
+
+sanity: venv link $(ANSIBLE_TEST_GET_PIP)
+	cd $(COLLECTION_LINK) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+
+ansible-lint: venv link
+	$(BIN)/ansible-lint --offline --profile production
+
+lint: ansible-lint sanity
+
+build: venv
+	rm -rf $(DIST) $(INSTALL_ROOT)
+	$(BIN)/ansible-galaxy collection build --output-path $(DIST) .
+	$(BIN)/ansible-galaxy collection install --offline -p $(INSTALL_ROOT) $(DIST)/b2c-trustframework-*.tar.gz
+	@if tar -tzf $(DIST)/b2c-trustframework-*.tar.gz | grep -E '^(tests/emulator|\.venv|build)/'; then \
+		echo "the collection tarball contains development files"; exit 1; fi
+	for module in $(MODULES); do \
+		ANSIBLE_COLLECTIONS_PATH=$(INSTALL_ROOT) $(BIN)/ansible-doc b2c.trustframework.$$module > /dev/null || exit 1; \
+	done
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+docs-lint: venv link
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
+
+ee: venv
+	rm -rf build/ee-context
+	$(BIN)/ansible-builder create -f meta/execution-environment.yml -c build/ee-context --output-filename Containerfile > /dev/null
+	test -f build/ee-context/Containerfile
+
+demo: venv link
+	$(BIN)/python tools/demo.py
+
+bench: venv link
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf build tests/output .pytest_cache
