@@ -1,0 +1,252 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Local handling of key material: validity dates, certificates, PKCS#12, JWK redaction.
+
+Everything here runs before a request is sent, so bad input fails fast with an
+error naming the option. Nothing here talks to Graph or to Ansible.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import datetime
+import hashlib
+import re
+
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
+    KeyMaterialError,
+    ValidationError,
+)
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    HAS_CRYPTOGRAPHY = True
+except ImportError:  # pragma: no cover - reported by the module through missing_required_lib
+    HAS_CRYPTOGRAPHY = False
+
+SECONDS_PER_DAY = 86400
+
+# JWK members that carry private or symmetric key material (RFC 7518 section 6).
+# The service never returns them, but we never echo them even if it did.
+PRIVATE_JWK_MEMBERS = frozenset(("k", "d", "p", "q", "dp", "dq", "qi"))
+
+_NUMERIC = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_PEM_CERTIFICATE = re.compile(
+    rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL
+)
+
+
+# ---------------------------------------------------------------------------
+# Dates
+# ---------------------------------------------------------------------------
+
+
+def parse_time(value, option):
+    """Return ``value`` as integer epoch seconds.
+
+    Accepts an int/float, a numeric string, or an ISO 8601 date/time ("Z",
+    an offset, or naive which means UTC). ``None`` stays ``None``.
+    """
+    if value is None:
+        return None
+    # bool is an int subclass; "nbf: true" is a typo, not the epoch second 1.
+    if isinstance(value, bool):
+        raise ValidationError(_time_hint(option, value))
+    if isinstance(value, (int, float)):
+        return int(value)
+    if isinstance(value, datetime.datetime):
+        return _datetime_to_epoch(value)
+    if isinstance(value, datetime.date):
+        return _datetime_to_epoch(datetime.datetime(value.year, value.month, value.day))
+    text = str(value).strip()
+    if _NUMERIC.match(text):
+        return int(float(text))
+    return _datetime_to_epoch(_parse_iso(text, option))
+
+
+def _parse_iso(text, option):
+    # datetime.fromisoformat() only learned the "Z" suffix in Python 3.11.
+    normalised = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    try:
+        return datetime.datetime.fromisoformat(normalised)
+    except ValueError:
+        raise ValidationError(_time_hint(option, text))
+
+
+def _datetime_to_epoch(moment):
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return int(moment.timestamp())
+
+
+def _time_hint(option, value):
+    return (
+        "%s=%r is not a valid time; use epoch seconds (1767225600) or ISO 8601 "
+        "(2026-01-01T00:00:00Z)" % (option, value)
+    )
+
+
+def epoch_to_iso(epoch):
+    """UTC ISO 8601 with a ``Z`` suffix, or None when there is no usable value."""
+    if epoch is None:
+        return None
+    try:
+        moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolve_validity(nbf, exp, valid_days, now):
+    """Turn the nbf/exp/valid_days options into ``(nbf, exp)`` integer epochs (or None).
+
+    ``valid_days`` counts from ``nbf`` when given, else from ``now``.
+    """
+    nbf = parse_time(nbf, "nbf")
+    exp = parse_time(exp, "exp")
+    if exp is not None and valid_days is not None:
+        raise ValidationError("exp and valid_days are mutually exclusive; set only one of them")
+    if valid_days is not None:
+        if isinstance(valid_days, bool) or int(valid_days) <= 0:
+            raise ValidationError("valid_days=%r must be a positive number of days" % (valid_days,))
+        start = nbf if nbf is not None else int(now)
+        exp = start + int(valid_days) * SECONDS_PER_DAY
+    if exp is not None:
+        if exp <= now:
+            raise ValidationError(
+                "exp (%s) is in the past; a key that has already expired can never be used"
+                % epoch_to_iso(exp)
+            )
+        if nbf is not None and exp <= nbf:
+            raise ValidationError(
+                "exp (%s) must be after nbf (%s)" % (epoch_to_iso(exp), epoch_to_iso(nbf))
+            )
+    return nbf, exp
+
+
+# ---------------------------------------------------------------------------
+# Certificates and PKCS#12
+# ---------------------------------------------------------------------------
+
+
+def _as_bytes(data):
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _b64decode(data, option):
+    compact = b"".join(_as_bytes(data).split())
+    try:
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        pass
+    try:  # tolerate base64url, which people copy out of JWKs
+        return base64.urlsafe_b64decode(compact + b"=" * (-len(compact) % 4))
+    except (binascii.Error, ValueError):
+        raise KeyMaterialError("%s is neither PEM nor base64; check its content" % option)
+
+
+def load_certificate(data, option="certificate"):
+    """Load an X.509 certificate from PEM text, DER bytes, or base64 of DER or PEM."""
+    raw = _certificate_bytes(data, option)
+    pem = _PEM_CERTIFICATE.search(raw)
+    try:
+        if pem is not None:
+            return x509.load_pem_x509_certificate(pem.group(0))
+        return x509.load_der_x509_certificate(raw)
+    except ValueError as error:
+        raise KeyMaterialError(
+            "%s does not hold a readable X.509 certificate (%s); give PEM text or base64 of DER"
+            % (option, error)
+        )
+
+
+def _certificate_bytes(data, option):
+    raw = _as_bytes(data).strip()
+    # PEM is used as is; DER starts with a SEQUENCE byte (0x30); anything else must be base64.
+    if _PEM_CERTIFICATE.search(raw) or raw[:1] == b"\x30":
+        return raw
+    return _b64decode(raw, option)
+
+
+def x5t(cert):
+    """The JWK ``x5t``: base64url SHA-1 of the certificate DER, without padding."""
+    digest = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).digest()  # nosec - x5t is SHA-1 by definition
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def certificate_b64(cert):
+    """Base64 (standard alphabet) of the DER encoding: the uploadCertificate body."""
+    return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
+
+
+def check_certificate_dates(cert, now, option):
+    """Fail when the certificate has expired (uploading it would give an unusable key)."""
+    not_after = cert.not_valid_after_utc
+    if not_after.timestamp() <= now:
+        raise KeyMaterialError(
+            "the certificate in %s expired on %s; upload a current certificate"
+            % (option, not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        )
+
+
+def certificate_validity(cert):
+    """``(nbf, exp)`` epoch seconds of the certificate, used to predict the key in check mode."""
+    return int(cert.not_valid_before_utc.timestamp()), int(cert.not_valid_after_utc.timestamp())
+
+
+def pkcs12_bytes(data, option="pkcs12"):
+    """Raw PFX bytes from base64 text (the option) or bytes read from a file."""
+    if isinstance(data, str):
+        return _b64decode(data, option)
+    raw = bytes(data)
+    # A file may itself hold base64 text; DER PFX starts with a SEQUENCE byte (0x30).
+    if raw[:1] != b"\x30":
+        return _b64decode(raw, option)
+    return raw
+
+
+def load_pkcs12(data, password, option="pkcs12"):
+    """Open a PKCS#12 bundle; returns ``(private_key, certificate)``.
+
+    The service needs both halves (B2C: uploaded certificates must include the
+    private key), so a bundle without either is refused here.
+    """
+    raw = pkcs12_bytes(data, option)
+    secret = _as_bytes(password) if password else None
+    try:
+        private_key, cert, _chain = pkcs12.load_key_and_certificates(raw, secret)
+    except ValueError:
+        raise KeyMaterialError(
+            "could not open %s: wrong pkcs12_password or not a PKCS#12 (.pfx) file" % option
+        )
+    if cert is None:
+        raise KeyMaterialError("%s holds no certificate; export the .pfx with its certificate" % option)
+    if private_key is None:
+        raise KeyMaterialError(
+            "%s holds no private key; B2C needs the private key, export the .pfx with it" % option
+        )
+    return private_key, cert
+
+
+def pkcs12_b64(data, option="pkcs12"):
+    """Base64 of the PFX bytes: the uploadPkcs12 ``key`` body field."""
+    return base64.b64encode(pkcs12_bytes(data, option)).decode("ascii")
+
+
+# ---------------------------------------------------------------------------
+# JWK
+# ---------------------------------------------------------------------------
+
+
+def redact_jwk(jwk):
+    """A copy of ``jwk`` without private members (safe to return, log or diff)."""
+    if jwk is None:
+        return None
+    return dict((name, value) for name, value in jwk.items() if name not in PRIVATE_JWK_MEMBERS)
