@@ -1,0 +1,262 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Exceptions of the collection and the table of hints shown to users.
+
+Nothing in here imports httpx or msal. Every message is built from fields we
+control: never from request bodies, headers, tokens or secrets.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Maximum length of text copied from a server answer into a message.
+_MAX_SERVER_TEXT = 300
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
+_BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
+
+
+def sanitize_text(text, limit=_MAX_SERVER_TEXT):
+    """Make server-provided text safe for a one-line message.
+
+    Collapses control characters and line breaks, removes anything that looks
+    like a bearer token or a JWT, and truncates to ``limit`` characters.
+    """
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = str(text)
+    text = _BEARER.sub("Bearer [redacted]", text)
+    text = _JWT.sub("[redacted-jwt]", text)
+    text = _CONTROL_CHARS.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 3].rstrip() + "..."
+    return text
+
+
+def first_line(text):
+    """First non-empty line of ``text`` (msal error descriptions carry trace ids below)."""
+    if not text:
+        return text
+    for line in str(text).splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+class B2CError(Exception):
+    """Base class of every error raised by the collection's module_utils.
+
+    ``hint`` is optional advice; :func:`hint_for` returns it (or looks one up).
+    """
+
+    def __init__(self, message, hint=None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self):
+        return self.message
+
+    def __repr__(self):
+        return "%s(%r)" % (type(self).__name__, self.message)
+
+
+class ValidationError(B2CError):
+    """Bad local input, detected before any request is sent.
+
+    The message names the option (and environment variable) to set.
+    """
+
+
+class KeyMaterialError(ValidationError):
+    """A PEM, certificate, PKCS#12 or JWK input could not be used.
+
+    Messages name the option and the problem, never the key material.
+    """
+
+
+class AuthError(B2CError):
+    """Acquiring or using a token failed.
+
+    ``code``: AADSTS code such as ``AADSTS7000215`` (or an msal error such as
+    ``invalid_client``) or None. ``status``: HTTP status when known.
+    ``transport``: ``tls``, ``timeout``, ``connect`` or ``protocol`` when the
+    login endpoint could not be reached.
+    """
+
+    def __init__(self, message, code=None, status=None, hint=None, transport=None, correlation_id=None):
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.status = status
+        self.transport = transport
+        self.correlation_id = correlation_id
+
+
+class GraphError(B2CError):
+    """A Microsoft Graph request failed.
+
+    Attributes: ``status`` (int, None for transport failures), ``code``,
+    ``inner_codes``, ``graph_message``, ``request_id``, ``client_request_id``,
+    ``date``, ``method``, ``path`` (no query string), ``may_have_been_applied``
+    (a POST failed after it may have reached the service: re-read state before
+    retrying), ``retries`` (how many retries were made), ``transport``
+    (``tls``, ``timeout``, ``connect``, ``protocol`` or None) and ``reason``
+    (short text for transport failures).
+    """
+
+    # pylint: disable-next=too-many-arguments
+    def __init__(self, status=None, code=None, inner_codes=None, graph_message=None, request_id=None,
+                 client_request_id=None, date=None, method=None, path=None, may_have_been_applied=False,
+                 retries=0, transport=None, reason=None, hint=None):
+        self.status = status
+        self.code = code
+        self.inner_codes = list(inner_codes or [])
+        self.graph_message = sanitize_text(graph_message)
+        self.request_id = request_id
+        self.client_request_id = client_request_id
+        self.date = date
+        self.method = method
+        self.path = path
+        self.may_have_been_applied = bool(may_have_been_applied)
+        self.retries = retries
+        self.transport = transport
+        self.reason = sanitize_text(reason)
+        super().__init__(self._format(), hint=hint)
+
+    @property
+    def codes(self):
+        """The error code and the nested inner codes, outermost first."""
+        return [c for c in [self.code] + self.inner_codes if c]
+
+    def _format(self):
+        if self.status is None:
+            head = "request failed: %s" % (self.reason or "transport error")
+        else:
+            head = "HTTP %s" % self.status
+            codes = self.codes
+            if codes:
+                head += " " + "/".join(codes)
+            if self.graph_message:
+                head += ": " + self.graph_message
+            elif self.reason:
+                head += ": " + self.reason
+        where = []
+        if self.method and self.path:
+            where.append("%s %s" % (self.method, self.path))
+        if self.request_id:
+            where.append("request-id %s" % self.request_id)
+        if self.client_request_id:
+            where.append("client-request-id %s" % self.client_request_id)
+        if self.date:
+            where.append("date %s" % self.date)
+        if self.retries:
+            where.append("after %d retries" % self.retries)
+        msg = head
+        if where:
+            msg += " [" + ", ".join(where) + "]"
+        if self.may_have_been_applied:
+            msg += ". The request may have reached the service; re-read the current state before retrying."
+        return msg
+
+
+_PERMISSION_HINT = (
+    "The app needs the TrustFrameworkKeySet.ReadWrite.All application permission with admin consent "
+    "(delegated callers also need the B2C IEF Keyset Administrator role)."
+)
+
+# Graph/B2C error codes (error.code or any innerError.code) -> hint.
+_CODE_HINTS = {
+    "authorization_requestdenied": _PERMISSION_HINT,
+    "accessdenied": _PERMISSION_HINT,
+    "aadb2c95028": "A keyset with this name already exists: read it instead of creating it.",
+    "aadb2c95032": ("A keyset holds only RSA keys or only oct (secret) keys: "
+                    "put keys of the other family into a separate keyset."),
+}
+
+# AADSTS codes (login errors) -> hint.
+_AADSTS_HINTS = {
+    "AADSTS7000215": "The client secret is wrong: check client_secret (or AZURE_CLIENT_SECRET); use the secret's value, not its id.",
+    "AADSTS7000222": "The client secret has expired: create a new one and set client_secret (or AZURE_CLIENT_SECRET).",
+    "AADSTS700016": ("The application was not found in the tenant: check client_id (or AZURE_CLIENT_ID), "
+                     "tenant_id (or AZURE_TENANT_ID) and cloud."),
+    "AADSTS90002": "The tenant was not found: check tenant_id (or AZURE_TENANT_ID) and cloud / authority_host.",
+    "AADSTS900023": "The tenant id is not valid: check tenant_id (or AZURE_TENANT_ID).",
+    "AADSTS900021": "The tenant id is not valid: check tenant_id (or AZURE_TENANT_ID).",
+    "AADSTS700027": ("The client assertion was rejected: check that the certificate in client_certificate_path "
+                     "is registered on the app and not expired."),
+    "AADSTS700024": "The client assertion is outside its validity window: check the clock of this machine.",
+    "AADSTS7000274": "The certificate credential is not valid: check client_certificate_path.",
+    "AADSTS50049": "The authority is unknown: check cloud and authority_host.",
+    "AADSTS500011": "The resource (Graph root) was not found in the tenant: check cloud / graph_endpoint.",
+    "AADSTS53003": "Conditional Access blocked the sign-in: ask the tenant admin to exclude this app or location.",
+}
+
+
+def _transport_hint(transport):
+    if transport == "tls":
+        return ("TLS certificate verification failed: set ca_path (or B2C_CA_PATH) to a PEM bundle with the issuing CA, "
+                "or validate_certs=false for a test endpoint only.")
+    if transport == "timeout":
+        return "The request timed out: raise timeout, or check the network path to the endpoint."
+    if transport == "connect":
+        return "Could not connect: check cloud / graph_endpoint / authority_host, proxies (HTTPS_PROXY) and the network."
+    if transport == "protocol":
+        return "The connection was dropped by the server or a proxy: try again later."
+    return None
+
+
+def hint_for(error):
+    """Advice for ``error`` (a B2CError or any exception), or None.
+
+    Explicit hints set on the exception win over the table.
+    """
+    if error is None:
+        return None
+    explicit = getattr(error, "hint", None)
+    if explicit:
+        return explicit
+    if isinstance(error, GraphError):
+        return _graph_hint(error)
+    if isinstance(error, AuthError):
+        if error.code and error.code.upper() in _AADSTS_HINTS:
+            return _AADSTS_HINTS[error.code.upper()]
+        if error.code and error.code.upper().startswith("AADSTS"):
+            return "See https://login.microsoftonline.com/error?code=%s" % error.code[6:]
+        if error.transport:
+            return _transport_hint(error.transport)
+        if error.status == 401:
+            return "Check the credentials (tenant_id, client_id, client_secret / client_certificate_path) and cloud."
+    return None
+
+
+def _graph_hint(error):
+    hints = []
+    lowered = [c.lower() for c in error.codes]
+    for code in lowered:
+        if code in _CODE_HINTS and _CODE_HINTS[code] not in hints:
+            hints.append(_CODE_HINTS[code])
+    if not hints:
+        status = error.status
+        if status is None:
+            transport = _transport_hint(error.transport)
+            if transport:
+                hints.append(transport)
+        elif status == 401:
+            hints.append("Graph rejected the token: check the credentials (tenant_id, client_id, secret or certificate), "
+                         "that cloud / graph_endpoint / authority_host belong to the same cloud, "
+                         "and that a supplied access_token has not expired.")
+        elif status == 403:
+            hints.append(_PERMISSION_HINT)
+        elif status == 404:
+            hints.append("Check the keyset name: the service stores keysets with the B2C_1A_ prefix "
+                         "(the modules add it when missing), and that the key id (kid) exists.")
+        elif status == 429:
+            hints.append("Microsoft Graph kept throttling the request after %d retries: lower the parallelism "
+                         "(forks, throttle) or raise max_retries." % error.retries)
+        elif status >= 500 and error.retries:
+            hints.append("The service kept failing after %d retries: try again later or raise max_retries." % error.retries)
+    return " ".join(hints) if hints else None

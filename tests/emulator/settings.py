@@ -1,0 +1,47 @@
+"""Run-time settings of one emulator instance (from the command line)."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+READ_WRITE_ROLE = "TrustFrameworkKeySet.ReadWrite.All"
+READ_ROLE = "TrustFrameworkKeySet.Read.All"
+MANAGED_IDENTITY_APP_ID = "emulator-managed-identity"
+
+
+def tenant_guid_for(tenant: str) -> str:
+    """A stable GUID alias for the tenant name, so both tenant forms work across restarts."""
+    return str(uuid.uuid5(uuid.NAMESPACE_DNS, tenant.lower()))
+
+
+@dataclasses.dataclass
+class ClientCredential:
+    """One app registration: a secret and/or certificate thumbprints, and its app role."""
+
+    client_id: str
+    secret: str | None = None
+    # SHA-1 and SHA-256 thumbprints (base64url, unpadded) -> public key of the certificate
+    certificates: dict = dataclasses.field(default_factory=dict)
+    read_only: bool = False
+
+    @property
+    def roles(self) -> list[str]:
+        return [READ_ROLE] if self.read_only else [READ_WRITE_ROLE]
+
+
+@dataclasses.dataclass
+class EmulatorSettings:
+    tenant: str = "emulator.onmicrosoft.com"
+    clients: dict = dataclasses.field(default_factory=dict)  # client_id -> ClientCredential
+    identity_header: str = "emulator-identity-header"
+    page_size: int = 50
+    latency_ms: int = 0
+    token_lifetime: int = 3600
+
+    @property
+    def tenant_guid(self) -> str:
+        return tenant_guid_for(self.tenant)
+
+    def is_our_tenant(self, tenant: str) -> bool:
+        return tenant.lower() in (self.tenant.lower(), self.tenant_guid)

@@ -1,0 +1,84 @@
+"""Keysets in memory, persisted to DIR/state.json after every change."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+from .keys import public_view
+
+STATE_VERSION = 1
+
+
+class KeysetStore:
+    """Ordered keysets (creation order is the list order); ids are matched case-insensitively."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self._keysets: list[dict] = []
+        self._load()
+
+    # -- queries --------------------------------------------------------------------------
+    def all(self) -> list[dict]:
+        return list(self._keysets)
+
+    def find(self, keyset_id: str) -> dict | None:
+        wanted = keyset_id.lower()
+        return next((keyset for keyset in self._keysets if keyset["id"].lower() == wanted), None)
+
+    @staticmethod
+    def find_key(keyset: dict, kid: str) -> dict | None:
+        return next((key for key in keyset["keys"] if key.get("kid") == kid), None)
+
+    # -- changes (each one is saved before the response goes out) ------------------------
+    def create(self, keyset_id: str, keys: list[dict]) -> dict:
+        keyset = {"id": keyset_id, "keys": [public_view(key) for key in keys]}
+        self._keysets.append(keyset)
+        self._save()
+        return keyset
+
+    def replace_keys(self, keyset: dict, keys: list[dict]) -> None:
+        keyset["keys"] = [public_view(key) for key in keys]
+        self._save()
+
+    def add_key(self, keyset: dict, key: dict) -> dict:
+        stored = public_view(key)
+        keyset["keys"].append(stored)
+        self._save()
+        return stored
+
+    def set_status(self, key: dict, status: str) -> None:
+        key["status"] = status
+        self._save()
+
+    def delete(self, keyset: dict) -> None:
+        self._keysets.remove(keyset)
+        self._save()
+
+    def clear(self) -> None:
+        self._keysets = []
+        self._save()
+
+    # -- persistence -------------------------------------------------------------------------
+    def _load(self) -> None:
+        if not os.path.exists(self.path):
+            return
+        with open(self.path, encoding="utf-8") as handle:
+            self._keysets = json.load(handle).get("keysets", [])
+
+    def _save(self) -> None:
+        """Write a temp file (0600) next to the state file, then rename it over: readers never see half a file.
+
+        No fsync: this protects against the emulator dying mid-write, which is all a test double needs.
+        """
+        directory = os.path.dirname(self.path) or "."
+        fd, tmp_path = tempfile.mkstemp(prefix=".state-", suffix=".json", dir=directory)  # mkstemp creates 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"version": STATE_VERSION, "keysets": self._keysets}, handle, indent=1)
+            os.replace(tmp_path, self.path)
+        except BaseException:
+            if os.path.exists(tmp_path):
+                os.unlink(tmp_path)
+            raise

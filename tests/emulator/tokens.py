@@ -1,0 +1,140 @@
+"""Access tokens (RS256 JWTs signed by a persisted emulator key) and client-assertion checks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .keys import b64url, b64url_uint
+from .settings import ClientCredential
+
+
+class TokenRejected(Exception):
+    """A bearer token Graph must refuse (401)."""
+
+
+class AssertionRejected(Exception):
+    """A client assertion the token endpoint must refuse (AADSTS700027)."""
+
+
+def _load_or_create_signing_key(path: str) -> rsa.RSAPrivateKey:
+    """The signing key persists in the state dir so tokens minted before a restart stay valid."""
+    if os.path.exists(path):
+        with open(path, "rb") as handle:
+            return serialization.load_pem_private_key(handle.read(), password=None)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return key
+
+
+class TokenService:
+    def __init__(self, key_path: str, tenant_guid: str):
+        self._key = _load_or_create_signing_key(key_path)
+        self._public_key = self._key.public_key()
+        self.tenant_guid = tenant_guid
+        der = self._public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        self.kid = b64url(hashlib.sha256(der).digest())[:32]
+
+    def mint(self, *, issuer: str, app_id: str, roles: list[str], audience: str, lifetime: int,
+             tenant_guid: str | None = None) -> tuple[str, int]:
+        """A token Graph accepts; lifetime may be negative to mint an already expired one."""
+        now = int(time.time())
+        exp = now + lifetime
+        claims = {
+            "aud": audience,
+            "iss": issuer,
+            "iat": min(now, exp),
+            "nbf": min(now, exp),
+            "exp": exp,
+            "tid": tenant_guid or self.tenant_guid,
+            "appid": app_id,
+            "azp": app_id,
+            "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"app:{app_id}")),
+            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"app:{app_id}")),
+            "roles": roles,
+            "idtyp": "app",
+            "uti": uuid.uuid4().hex,
+            "ver": "1.0",
+        }
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid}), exp
+
+    def verify(self, token: str) -> dict:
+        """Signature, lifetime and tenant. The audience is not checked: clients pointed at the emulator
+        may ask for the Graph root or the emulator's own URL, and both must work."""
+        try:
+            claims = jwt.decode(token, self._public_key, algorithms=["RS256"],
+                                options={"verify_aud": False, "require": ["exp", "tid", "roles"]})
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenRejected("Lifetime validation failed, the token is expired.") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise TokenRejected("Signature validation failed.") from exc
+        except jwt.PyJWTError as exc:
+            raise TokenRejected(f"Access token validation failure: {exc}.") from exc
+        if claims["tid"] != self.tenant_guid:
+            raise TokenRejected("Access token validation failure: the token was issued for a different tenant.")
+        return claims
+
+    def jwks(self) -> dict:
+        numbers = self._public_key.public_numbers()
+        return {"keys": [{"kty": "RSA", "use": "sig", "kid": self.kid, "n": b64url_uint(numbers.n), "e": b64url_uint(numbers.e)}]}
+
+
+def certificate_thumbprints(cert: x509.Certificate) -> dict:
+    """Both thumbprint forms msal may put in an assertion header, base64url without padding."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return {
+        "x5t": b64url(hashlib.sha1(der).digest()),
+        "x5t#S256": b64url(hashlib.sha256(der).digest()),
+    }
+
+
+def register_certificate(client: ClientCredential, cert: x509.Certificate) -> None:
+    for header_name, thumbprint in certificate_thumbprints(cert).items():
+        client.certificates[(header_name, thumbprint)] = cert.public_key()
+
+
+def verify_client_assertion(assertion: str, client: ClientCredential, audiences: list[str]) -> None:
+    """RS256 with x5t (msal's thumbprint form) or PS256 with x5t#S256 (public_certificate form)."""
+    try:
+        header = jwt.get_unverified_header(assertion)
+    except jwt.PyJWTError as exc:
+        raise AssertionRejected(f"Client assertion is not a valid JWT: {exc}.") from exc
+    algorithm = header.get("alg")
+    if algorithm not in ("RS256", "PS256"):
+        raise AssertionRejected(f"Client assertion algorithm {algorithm!r} is not supported.")
+    public_key = _registered_key_for(header, client)
+    try:
+        claims = jwt.decode(assertion, public_key, algorithms=[algorithm], audience=audiences,
+                            options={"require": ["exp", "iss", "sub", "aud"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise AssertionRejected("Client assertion is expired.") from exc
+    except jwt.InvalidAudienceError as exc:
+        raise AssertionRejected("Client assertion audience claim does not match the token endpoint.") from exc
+    except jwt.PyJWTError as exc:
+        raise AssertionRejected(f"Client assertion contains an invalid signature or claims: {exc}.") from exc
+    if claims["iss"] != client.client_id or claims["sub"] != client.client_id:
+        raise AssertionRejected("Client assertion 'iss' and 'sub' must both be the client id.")
+
+
+def _registered_key_for(header: dict, client: ClientCredential):
+    for header_name in ("x5t#S256", "x5t"):
+        thumbprint = header.get(header_name)
+        if thumbprint:
+            key = client.certificates.get((header_name, thumbprint.rstrip("=")))
+            if key is not None:
+                return key
+            raise AssertionRejected(
+                f"The certificate with identifier used to sign the client assertion is not registered on application "
+                f"'{client.client_id}' ({header_name}={thumbprint})."
+            )
+    raise AssertionRejected("Client assertion header has neither 'x5t' nor 'x5t#S256'.")
