@@ -76,7 +76,7 @@ ee: venv
 	$(BIN)/ansible-builder create -f meta/execution-environment.yml -c build/ee-context --output-filename Containerfile > /dev/null
 	test -f build/ee-context/Containerfile
 
-demo: venv link
+demo: venv build
 	$(BIN)/python tools/demo.py
 
 bench: venv link
