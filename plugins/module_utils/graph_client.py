@@ -1,0 +1,490 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Microsoft Graph (beta) HTTP client: the only module that imports httpx.
+
+Knows nothing about keys, Ansible or check mode: it sends JSON, follows
+``@odata.nextLink``, retries what is safe to retry and turns every failure
+into a :class:`GraphError`.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import random
+import time
+import traceback
+import uuid
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, urlsplit
+
+try:
+    import httpx
+except ImportError:
+    HAS_HTTPX = False
+    HTTPX_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_HTTPX = True
+    HTTPX_IMPORT_ERROR = None
+
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
+    AuthError,
+    GraphError,
+    sanitize_text,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
+
+USER_AGENT = "b2c.trustframework/%s" % COLLECTION_VERSION
+
+RETRY_STATUSES = frozenset((429, 502, 503, 504))
+BACKOFF_BASE = 1.0          # seconds, first backoff
+BACKOFF_CAP = 30.0          # seconds, cap of one computed backoff
+RETRY_AFTER_CAP = 120.0     # seconds, cap of one server-requested wait
+MAX_TOTAL_WAIT = 300.0      # seconds, total waiting per request() call
+MAX_PAGES = 1000
+
+
+def quote_segment(segment):
+    """Percent-encode one URL path segment (keyset id, kid): nothing is left unescaped but ``-._~``."""
+    return quote(str(segment), safe="")
+
+
+def _exception_chain(exc):
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def is_tls_verify_error(exc):
+    """True when ``exc`` (or its cause) is a certificate verification failure."""
+    for item in _exception_chain(exc):
+        name = type(item).__name__
+        if name == "SSLCertVerificationError" or "CERTIFICATE_VERIFY_FAILED" in str(item):
+            return True
+    return False
+
+
+def classify_transport_error(exc):
+    """Return (kind, sent) for an httpx transport exception.
+
+    kind: ``tls``, ``connect``, ``timeout``, ``protocol`` or ``other``.
+    sent: False when the request provably did not leave (connect phase),
+    True when it may have reached the server.
+    """
+    if is_tls_verify_error(exc):
+        return "tls", False
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return ("timeout" if isinstance(exc, httpx.TimeoutException) else "connect"), False
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout", True
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.ProtocolError)):
+        return "protocol", True
+    if isinstance(exc, httpx.NetworkError):
+        return "protocol", True
+    return "other", False
+
+
+def _transport_reason(exc, kind):
+    text = sanitize_text(str(exc), 200) or type(exc).__name__
+    if kind == "tls":
+        return ("TLS certificate verification failed (%s); set ca_path (or B2C_CA_PATH) to the CA bundle, "
+                "or validate_certs=false for a test endpoint" % text)
+    if kind == "timeout":
+        return "%s (%s); consider raising timeout" % (type(exc).__name__, text)
+    return "%s (%s)" % (type(exc).__name__, text)
+
+
+def build_ssl_context(verify=True):
+    """SSL context for ``verify``: True (system store + certifi), False, or a CA bundle path added to both.
+
+    Environment variables such as REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE are never consulted.
+    """
+    import ssl  # pylint: disable=import-outside-toplevel
+
+    if verify is False:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    ctx = ssl.create_default_context()
+    try:
+        import certifi  # pylint: disable=import-outside-toplevel
+
+        ctx.load_verify_locations(cafile=certifi.where())
+    except (ImportError, OSError, ssl.SSLError):
+        pass
+    if isinstance(verify, str) and verify:
+        ctx.load_verify_locations(cafile=verify)
+    return ctx
+
+
+def build_http_client(verify=True, timeout=30.0):
+    """One httpx.Client for login and Graph, so TLS settings apply to both.
+
+    ``verify``: True, False or the path of an extra CA bundle (PEM).
+    Proxies from HTTPS_PROXY/NO_PROXY are honoured; redirects are not followed.
+    """
+    return httpx.Client(
+        verify=build_ssl_context(verify),
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+def _parse_retry_after(value, now=None):
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return max(0.0, seconds)
+
+
+def _walk_inner(error_obj):
+    """Yield the nested innerError/innererror dicts, outermost first."""
+    node = error_obj
+    depth = 0
+    while isinstance(node, dict) and depth < 10:
+        inner = node.get("innerError")
+        if inner is None:
+            inner = node.get("innererror")
+        if not isinstance(inner, dict):
+            return
+        yield inner
+        node = inner
+        depth += 1
+
+
+def graph_error_from_response(response, method, path, retries=0, may_have_been_applied=False):
+    """Build a GraphError from a non-2xx httpx response (JSON error body or not)."""
+    status = response.status_code
+    headers = response.headers
+    code = graph_message = request_id = client_request_id = date = None
+    inner_codes = []
+    body = None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error_obj = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error_obj, dict):
+        code = error_obj.get("code") if isinstance(error_obj.get("code"), str) else None
+        message = error_obj.get("message")
+        if isinstance(message, dict):  # some services nest {"lang", "value"}
+            message = message.get("value")
+        graph_message = message if isinstance(message, str) else None
+        for inner in _walk_inner(error_obj):
+            inner_code = inner.get("code")
+            if isinstance(inner_code, str) and inner_code and inner_code != code:
+                inner_codes.append(inner_code)
+            request_id = request_id or inner.get("request-id") or inner.get("requestId")
+            client_request_id = client_request_id or inner.get("client-request-id")
+            date = date or inner.get("date")
+    elif isinstance(error_obj, str):  # OAuth-style {"error": "...", "error_description": "..."}
+        code = error_obj
+        description = body.get("error_description") if isinstance(body, dict) else None
+        graph_message = description if isinstance(description, str) else None
+    request_id = request_id or headers.get("request-id")
+    client_request_id = client_request_id or headers.get("client-request-id")
+    date = date or headers.get("date")
+    reason = None
+    if graph_message is None:
+        reason = response.reason_phrase or ""
+        text = ""
+        try:
+            text = response.text
+        except (UnicodeDecodeError, LookupError):
+            text = ""
+        excerpt = sanitize_text(text, 160) if text else ""
+        if excerpt:
+            reason = ("%s - %s" % (reason, excerpt)) if reason else excerpt
+        reason = reason or None
+    return GraphError(
+        status=status, code=code, inner_codes=inner_codes, graph_message=graph_message,
+        request_id=request_id, client_request_id=client_request_id, date=date, method=method,
+        path=path, may_have_been_applied=may_have_been_applied, retries=retries, reason=reason,
+    )
+
+
+class GraphClient:
+    """Small Microsoft Graph beta client.
+
+    ``token_provider`` has ``get_token() -> str`` and ``invalidate()``.
+    ``verify`` is True, False or a CA bundle path (used only when this client
+    builds its own httpx.Client). ``sleep`` is injectable for tests.
+    """
+
+    # pylint: disable-next=too-many-arguments
+    def __init__(self, graph_root, token_provider, *, verify=True, timeout=30.0, max_retries=5, http_client=None,
+                 sleep=time.sleep, max_total_wait=MAX_TOTAL_WAIT):
+        if not HAS_HTTPX:
+            raise ImportError("httpx is required by b2c.trustframework")
+        self.graph_root = graph_root.rstrip("/")
+        self.base_url = self.graph_root + "/beta"
+        self.token_provider = token_provider
+        self.timeout = timeout
+        self.max_retries = max(0, int(max_retries))
+        self.max_total_wait = max_total_wait
+        self._sleep = sleep
+        self._owns_client = http_client is None
+        self._client = http_client if http_client is not None else build_http_client(verify, timeout)
+        base = urlsplit(self.base_url)
+        self._origin = (base.scheme.lower(), (base.hostname or "").lower(), base.port)
+
+    # -- public API ---------------------------------------------------------------
+    def url_for(self, path):
+        """Absolute URL for a path relative to /beta, or ``path`` itself when absolute."""
+        if path.startswith("https://") or path.startswith("http://"):
+            return path
+        if not path.startswith("/"):
+            path = "/" + path
+        return self.base_url + path
+
+    def request(self, method, path, *, json=None, params=None):
+        """Send one request; return parsed JSON, or None for 204/empty bodies."""
+        method = method.upper()
+        url = self.url_for(path)
+        self._check_origin(url, method)
+        body = None
+        if json is not None:
+            body = _json.dumps(json, separators=(",", ":")).encode("utf-8")
+        response, retries = self._send_with_retries(method, url, body, params)
+        return self._parse_success(response, method, url, retries)
+
+    def get_all(self, path, params=None):
+        """GET a collection and follow ``@odata.nextLink`` exactly as given; return all ``value`` items."""
+        items = []
+        seen = set()
+        page = self.request("GET", path, params=params)
+        pages = 1
+        while True:
+            if not isinstance(page, dict):
+                break
+            value = page.get("value")
+            if isinstance(value, list):
+                items.extend(value)
+            next_link = page.get("@odata.nextLink")
+            if not next_link:
+                break
+            if next_link in seen or pages >= MAX_PAGES:
+                raise GraphError(method="GET", path=urlsplit(next_link).path,
+                                 reason="paging did not terminate (repeated @odata.nextLink or more than %d pages)" % MAX_PAGES)
+            seen.add(next_link)
+            page = self.request("GET", next_link)
+            pages += 1
+        return items
+
+    def close(self):
+        """Close the underlying httpx client when this object created it."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- internals ----------------------------------------------------------------
+    def _check_origin(self, url, method):
+        parts = urlsplit(url)
+        origin = (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
+        if origin != self._origin:
+            # Never send the bearer token to a host other than the Graph root (e.g. a forged nextLink).
+            raise GraphError(method=method, path=parts.path,
+                             reason="refusing to send a request outside %s (got host %s)" % (self.base_url, parts.hostname))
+
+    def _backoff(self, attempt):
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
+        return ceiling / 2.0 + random.uniform(0, ceiling / 2.0)
+
+    def _headers(self, token, has_body, client_request_id):
+        headers = {
+            "Authorization": "Bearer " + token,
+            "client-request-id": client_request_id,
+            "return-client-request-id": "true",
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+        }
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        return headers
+
+    # pylint: disable-next=too-many-branches,too-many-statements,too-many-locals
+    def _send_with_retries(self, method, url, body, params):
+        path = urlsplit(url).path
+        retries = 0
+        waited = 0.0
+        refreshed = False
+        while True:
+            token = self.token_provider.get_token()
+            client_request_id = str(uuid.uuid4())
+            headers = self._headers(token, body is not None, client_request_id)
+            wait = None
+            try:
+                response = self._client.request(method, url, content=body, params=params, headers=headers,
+                                                timeout=self.timeout)
+            except httpx.HTTPError as exc:
+                kind, sent = classify_transport_error(exc)
+                reason = _transport_reason(exc, kind)
+                retryable = kind in ("connect", "timeout", "protocol") and (method != "POST" or not sent)
+                wait = self._backoff(retries)
+                if not retryable or retries >= self.max_retries or waited + wait > self.max_total_wait:
+                    raise GraphError(method=method, path=path, client_request_id=client_request_id,
+                                     may_have_been_applied=(method == "POST" and sent), retries=retries,
+                                     transport=kind, reason=reason) from None
+            else:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return response, retries
+                if status == 401 and not refreshed:
+                    refreshed = True
+                    response.close()
+                    self.token_provider.invalidate()
+                    continue
+                retryable = status in RETRY_STATUSES and (method != "POST" or status == 429)
+                if not retryable or retries >= self.max_retries:
+                    raise graph_error_from_response(
+                        response, method, path, retries=retries,
+                        may_have_been_applied=(method == "POST" and status >= 500),
+                    )
+                wait = _parse_retry_after(response.headers.get("Retry-After"))
+                if wait is None:
+                    wait = self._backoff(retries)
+                else:
+                    wait = min(wait, RETRY_AFTER_CAP)
+                if waited + wait > self.max_total_wait:
+                    raise graph_error_from_response(response, method, path, retries=retries,
+                                                    may_have_been_applied=False)
+                response.close()
+            self._sleep(wait)
+            waited += wait
+            retries += 1
+
+    def _parse_success(self, response, method, url, retries):
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise GraphError(status=response.status_code, method=method, path=urlsplit(url).path, retries=retries,
+                             request_id=response.headers.get("request-id"),
+                             client_request_id=response.headers.get("client-request-id"),
+                             reason="the response is not JSON") from None
+
+
+class _MsalResponse:
+    """What msal needs from a response: status_code, text, headers, raise_for_status()."""
+
+    def __init__(self, status_code, text, headers):
+        self.status_code = status_code
+        self.text = text
+        self.headers = headers
+
+    def raise_for_status(self):
+        if self.status_code >= 400:
+            raise AuthError("the login endpoint answered HTTP %d" % self.status_code, status=self.status_code)
+
+
+_TRANSPORT_ERROR_CLASS = []
+
+
+def _msal_transport_error_class():
+    """AuthError that msal also recognises as a transport error (requests.RequestException).
+
+    Built lazily: requests is imported only when msal (which imports it anyway) is in use.
+    """
+    if not _TRANSPORT_ERROR_CLASS:
+        try:
+            from requests.exceptions import RequestException  # pylint: disable=import-outside-toplevel
+        except ImportError:  # pragma: no cover - msal depends on requests
+            cls = AuthError
+        else:
+            cls = type("LoginTransportError", (AuthError, RequestException), {
+                "__init__": AuthError.__init__,
+                "__str__": AuthError.__str__,
+                "__repr__": AuthError.__repr__,
+                "__module__": __name__,
+            })
+        _TRANSPORT_ERROR_CLASS.append(cls)
+    return _TRANSPORT_ERROR_CLASS[0]
+
+
+def _clean_mapping(mapping):
+    if mapping is None or not isinstance(mapping, dict):
+        return mapping
+    cleaned = {}
+    for key, value in mapping.items():
+        if value is None:
+            continue
+        if isinstance(value, bytes):
+            value = value.decode("utf-8")
+        cleaned[key] = value
+    return cleaned
+
+
+class MsalHttpClient:
+    """Adapter given to msal as ``http_client``: requests-like get/post on top of httpx.
+
+    Decodes bytes values (msal passes the client assertion as bytes), drops
+    None values like requests does, and raises an AuthError (also a
+    requests.RequestException, so msal treats it as a transport error) when
+    the login endpoint cannot be reached.
+    """
+
+    def __init__(self, client, timeout=None, owns_client=False):
+        self._client = client
+        self._timeout = timeout
+        self._owns_client = owns_client
+
+    def get(self, url, params=None, headers=None, **kwargs):
+        return self._send("GET", url, params=params, headers=headers, **kwargs)
+
+    # pylint: disable-next=too-many-arguments
+    def post(self, url, params=None, data=None, json=None, headers=None, **kwargs):
+        return self._send("POST", url, params=params, data=data, json=json, headers=headers, **kwargs)
+
+    # pylint: disable-next=too-many-arguments
+    def _send(self, method, url, params=None, data=None, json=None, headers=None, **kwargs):
+        timeout = kwargs.get("timeout", self._timeout)
+        request_kwargs = {"params": _clean_mapping(params), "headers": _clean_mapping(headers)}
+        if isinstance(data, dict):
+            request_kwargs["data"] = _clean_mapping(data)
+        elif data is not None:
+            request_kwargs["content"] = data
+        if json is not None:
+            request_kwargs["json"] = json
+        if timeout is not None:
+            request_kwargs["timeout"] = timeout
+        try:
+            response = self._client.request(method, url, **request_kwargs)
+        except httpx.HTTPError as exc:
+            kind, dummy = classify_transport_error(exc)
+            where = urlsplit(url)
+            raise _msal_transport_error_class()(
+                "could not reach the login endpoint %s://%s%s: %s" % (
+                    where.scheme, where.netloc, where.path, _transport_reason(exc, kind)),
+                transport=kind if kind != "other" else None,
+            ) from None
+        return _MsalResponse(response.status_code, response.text, dict(response.headers))
+
+    def close(self):
+        if self._owns_client:
+            self._client.close()
