@@ -226,12 +226,13 @@ def load_pkcs12(data, password, option="pkcs12"):
         raise KeyMaterialError(
             "could not open %s: wrong pkcs12_password or not a PKCS#12 (.pfx) file" % option
         )
-    if cert is None:
-        raise KeyMaterialError("%s holds no certificate; export the .pfx with its certificate" % option)
+    # Without a private key, cryptography reports the certificate among the chain: check the key first.
     if private_key is None:
         raise KeyMaterialError(
             "%s holds no private key; B2C needs the private key, export the .pfx with it" % option
         )
+    if cert is None:
+        raise KeyMaterialError("%s holds no certificate; export the .pfx with its certificate" % option)
     return private_key, cert
 
 

@@ -1,0 +1,195 @@
+"""Unit tests for key_material: dates, certificates, PKCS#12, JWK redaction."""
+
+import base64
+import calendar
+import datetime
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_material as km
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError, ValidationError
+
+from tests.unit.plugins.module_utils.cert_factory import b64, der, make_certificate, make_key, make_pfx, pem
+
+NOW = 1767225600  # 2026-01-01T00:00:00Z
+DAY = 86400
+
+
+# --------------------------------------------------------------------------- dates
+
+@pytest.mark.parametrize("value, expected", [
+    (None, None),
+    (1767225600, 1767225600),
+    (1767225600.9, 1767225600),
+    ("1767225600", 1767225600),
+    (" 1767225600 ", 1767225600),
+    ("1767225600.5", 1767225600),
+    ("2026-01-01T00:00:00Z", 1767225600),
+    ("2026-01-01T00:00:00z", 1767225600),
+    ("2026-01-01T01:00:00+01:00", 1767225600),
+    ("2026-01-01T00:00:00", 1767225600),   # naive = UTC
+    ("2026-01-01", 1767225600),
+    (datetime.date(2026, 1, 1), 1767225600),
+    (datetime.datetime(2026, 1, 1), 1767225600),
+])
+def test_parse_time_accepts_epochs_and_iso(value, expected):
+    assert km.parse_time(value, "nbf") == expected
+
+
+@pytest.mark.parametrize("value", ["tomorrow", "2026-13-01", "", True, "1e5x"])
+def test_parse_time_rejects_garbage_naming_the_option(value):
+    with pytest.raises(ValidationError, match="^exp="):
+        km.parse_time(value, "exp")
+
+
+@pytest.mark.parametrize("epoch, iso", [
+    (1767225600, "2026-01-01T00:00:00Z"),
+    (0, "1970-01-01T00:00:00Z"),
+    (None, None),
+    (10 ** 20, None),  # out of range: no crash
+])
+def test_epoch_to_iso(epoch, iso):
+    assert km.epoch_to_iso(epoch) == iso
+
+
+@pytest.mark.parametrize("nbf, exp, valid_days, expected", [
+    (None, None, None, (None, None)),
+    (None, NOW + DAY, None, (None, NOW + DAY)),
+    (NOW, "2026-02-01T00:00:00Z", None, (NOW, NOW + 31 * DAY)),
+    (None, None, 30, (None, NOW + 30 * DAY)),
+    ("2026-01-10", None, 30, (NOW + 9 * DAY, NOW + 39 * DAY)),  # valid_days counts from nbf
+    (NOW - DAY, None, 2, (NOW - DAY, NOW + DAY)),
+])
+def test_resolve_validity(nbf, exp, valid_days, expected):
+    assert km.resolve_validity(nbf, exp, valid_days, NOW) == expected
+
+
+@pytest.mark.parametrize("nbf, exp, valid_days, message", [
+    (None, NOW + DAY, 5, "mutually exclusive"),
+    (None, None, 0, "valid_days"),
+    (None, None, -3, "valid_days"),
+    (None, NOW - 1, None, "in the past"),
+    (NOW + 2 * DAY, NOW + DAY, None, "must be after nbf"),
+    (NOW - 10 * DAY, None, 5, "in the past"),
+    ("soon", None, None, "^nbf="),
+])
+def test_resolve_validity_rejects(nbf, exp, valid_days, message):
+    with pytest.raises(ValidationError, match=message):
+        km.resolve_validity(nbf, exp, valid_days, NOW)
+
+
+# --------------------------------------------------------------------------- certificates
+
+@pytest.fixture(scope="module")
+def cert():
+    return make_certificate()[1]
+
+
+def independent_x5t(cert):
+    return base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).decode().rstrip("=")
+
+
+def test_x5t_is_base64url_sha1_of_der_without_padding(cert):
+    thumbprint = km.x5t(cert)
+    assert thumbprint == independent_x5t(cert)
+    assert len(thumbprint) == 27 and "=" not in thumbprint and "+" not in thumbprint and "/" not in thumbprint
+
+
+def test_certificate_b64_is_standard_base64_of_der(cert):
+    assert base64.b64decode(km.certificate_b64(cert)) == der(cert)
+
+
+@pytest.mark.parametrize("encode", [
+    pytest.param(lambda c: pem(c), id="pem-text"),
+    pytest.param(lambda c: pem(c).encode(), id="pem-bytes"),
+    pytest.param(lambda c: "junk before\n" + pem(c) + "junk after", id="pem-with-text-around"),
+    pytest.param(lambda c: der(c), id="der-bytes"),
+    pytest.param(lambda c: b64(der(c)), id="base64-der"),
+    pytest.param(lambda c: "\n".join(b64(der(c))[i:i + 64] for i in range(0, len(b64(der(c))), 64)),
+                 id="base64-der-wrapped"),
+    pytest.param(lambda c: b64(pem(c).encode()), id="base64-pem"),
+    pytest.param(lambda c: base64.urlsafe_b64encode(der(c)).decode().rstrip("="), id="base64url-der"),
+])
+def test_load_certificate_accepts_every_encoding(cert, encode):
+    assert km.x5t(km.load_certificate(encode(cert))) == independent_x5t(cert)
+
+
+@pytest.mark.parametrize("data", ["not a certificate!", "aGVsbG8=", b"0\x03\x02\x01\x00",
+                                  "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"])
+def test_load_certificate_rejects_garbage_naming_the_option(data):
+    with pytest.raises(KeyMaterialError, match="certificate_path"):
+        km.load_certificate(data, "certificate_path")
+
+
+def test_expired_certificate_is_refused():
+    _key, old = make_certificate(days_valid=-1, days_before=30)
+    with pytest.raises(KeyMaterialError, match="certificate in certificate expired"):
+        km.check_certificate_dates(old, datetime.datetime.now().timestamp(), "certificate")
+
+
+def test_current_certificate_passes_and_reports_validity(cert):
+    km.check_certificate_dates(cert, datetime.datetime.now().timestamp(), "certificate")
+    nbf, exp = km.certificate_validity(cert)
+    assert nbf == calendar.timegm(cert.not_valid_before_utc.utctimetuple())
+    assert exp == calendar.timegm(cert.not_valid_after_utc.utctimetuple())
+
+
+# --------------------------------------------------------------------------- PKCS#12
+
+@pytest.fixture(scope="module")
+def bundle():
+    key, cert = make_certificate()
+    return key, cert, make_pfx(key, cert, "s3cret-pfx")
+
+
+@pytest.mark.parametrize("as_input", [
+    pytest.param(lambda raw: raw, id="bytes"),
+    pytest.param(lambda raw: b64(raw), id="base64-text"),
+    pytest.param(lambda raw: b64(raw).encode(), id="base64-file"),
+])
+def test_load_pkcs12_opens_with_the_right_password(bundle, as_input):
+    _key, cert, raw = bundle
+    private_key, loaded = km.load_pkcs12(as_input(raw), "s3cret-pfx")
+    assert private_key is not None
+    assert km.x5t(loaded) == independent_x5t(cert)
+    assert base64.b64decode(km.pkcs12_b64(as_input(raw))) == raw
+
+
+@pytest.mark.parametrize("password", ["wrong", None, ""])
+def test_load_pkcs12_wrong_password(bundle, password):
+    with pytest.raises(KeyMaterialError, match="wrong pkcs12_password") as info:
+        km.load_pkcs12(bundle[2], password, "pkcs12_path")
+    assert "pkcs12_path" in str(info.value)
+    assert "s3cret-pfx" not in str(info.value)
+
+
+def test_load_pkcs12_without_password():
+    key, cert = make_certificate()
+    assert km.load_pkcs12(make_pfx(key, cert, None), None)[1] == cert
+
+
+def test_load_pkcs12_without_private_key_is_refused():
+    _key, cert = make_certificate()
+    with pytest.raises(KeyMaterialError, match="no private key"):
+        km.load_pkcs12(make_pfx(None, cert, "pw"), "pw")
+
+
+def test_load_pkcs12_without_certificate_is_refused():
+    with pytest.raises(KeyMaterialError, match="no certificate"):
+        km.load_pkcs12(make_pfx(make_key(), None, "pw"), "pw")
+
+
+def test_load_pkcs12_not_a_pfx():
+    with pytest.raises(KeyMaterialError, match="pkcs12"):
+        km.load_pkcs12("not base64 at all!", "pw")
+
+
+# --------------------------------------------------------------------------- JWK
+
+def test_redact_jwk_drops_every_private_member():
+    jwk = {"kid": "a", "kty": "RSA", "n": "nn", "e": "AQAB", "d": "D", "p": "P", "q": "Q",
+           "dp": "DP", "dq": "DQ", "qi": "QI", "k": "K"}
+    assert km.redact_jwk(jwk) == {"kid": "a", "kty": "RSA", "n": "nn", "e": "AQAB"}
+    assert km.redact_jwk(None) is None
+    assert "d" in jwk  # the input is not modified
