@@ -331,7 +331,9 @@ def validate_desired_key(desired, now):
     if desired.renew_before_days is not None:
         if desired.renew_before_days < 0:
             raise ValidationError("renew_before_days must be 0 or more")
-        if desired.exp is not None and desired.exp - now <= desired.renew_before_days * SECONDS_PER_DAY:
+        # Certificates bring their own validity; renew_before_days does not apply to them.
+        renewable = desired.source in ("generate", "secret")
+        if renewable and desired.exp is not None and desired.exp - now <= desired.renew_before_days * SECONDS_PER_DAY:
             # Otherwise every run would find the new key due and add another one.
             raise ValidationError(
                 "the new key would expire within renew_before_days=%d and be renewed on every run; "
@@ -693,7 +695,13 @@ def apply_key_plan(graph, current, desired, plan, now, sleep=time.sleep):
         key = add_key_once(graph, keyset_id, lambda: send_key(graph, keyset_id, desired),
                            added_key_finder(current, desired), sleep=sleep)
     after = read_keyset_after_write(graph, keyset_id, sleep=sleep) or current
-    # The keyset view may carry fields (status) the action's answer lacked.
-    if key and key.get("kid"):
-        key = dict(key, **dict((k, v) for k, v in (find_kid(after, key["kid"]) or {}).items() if v is not None))
-    return Applied(plan, key, after, keyset_created)
+    return Applied(plan, _merge_key_views(key, find_kid(after, (key or {}).get("kid"))), after, keyset_created)
+
+
+def _merge_key_views(answer, listed):
+    """The action's answer, completed by the keyset listing (which may carry ``status``)."""
+    if not listed:
+        return answer
+    merged = dict(listed)
+    merged.update((name, value) for name, value in (answer or {}).items() if value is not None)
+    return merged
