@@ -136,6 +136,15 @@ def resolve_validity(nbf, exp, valid_days, now):
 # ---------------------------------------------------------------------------
 
 
+def read_file(path, option):
+    """Bytes of a key material file, with an error naming the option (never the content)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except (IOError, OSError) as error:
+        raise KeyMaterialError("could not read %s=%r: %s" % (option, path, error.strerror or error))
+
+
 def _as_bytes(data):
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 

@@ -26,6 +26,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import (
     SECONDS_PER_DAY,
     epoch_to_iso,
+    parse_time,
     redact_jwk,
 )
 
@@ -455,6 +456,23 @@ def keyset_after_keyset_plan(current, plan, desired):
     return current
 
 
+def clean_jwks(keys, option="keys"):
+    """The ``keys`` option as JWKs to send: unset members dropped, times as integers, one family only."""
+    cleaned = []
+    for index, key in enumerate(keys):
+        jwk = dict((name, value) for name, value in key.items() if value is not None)
+        for name in ("nbf", "exp"):
+            if name in jwk:
+                jwk[name] = parse_time(jwk[name], "%s[%d].%s" % (option, index, name))
+        if jwk.get("kty") is not None and key_family(jwk["kty"]) is None:
+            raise ValidationError("%s[%d].kty=%r must be rsa or oct" % (option, index, jwk["kty"]))
+        cleaned.append(jwk)
+    families = set(key_family(jwk.get("kty")) for jwk in cleaned) - {None}
+    if len(families) > 1:
+        raise ValidationError("%s mixes RSA and oct keys; a keyset cannot mix them (AADB2C95032)" % option)
+    return cleaned
+
+
 # ---------------------------------------------------------------------------
 # Graph calls
 # ---------------------------------------------------------------------------
@@ -705,3 +723,16 @@ def _merge_key_views(answer, listed):
     merged = dict(listed)
     merged.update((name, value) for name, value in (answer or {}).items() if value is not None)
     return merged
+
+
+def apply_keyset_plan(graph, current, desired, plan, sleep=time.sleep):
+    """Carry out a b2c_keyset plan; returns ``(keyset_after, changed)``."""
+    if plan.action == "created":
+        created, was_created = create_keyset(graph, desired.name, keys=desired.keys, sleep=sleep)
+        return read_keyset_after_write(graph, created["id"], sleep=sleep) or created, was_created
+    if plan.action == "updated":
+        answer = replace_keys(graph, current["id"], desired.keys)
+        return read_keyset_after_write(graph, current["id"], sleep=sleep) or answer, True
+    if plan.action == "deleted":
+        return None, delete_keyset(graph, current["id"])
+    return current, False

@@ -193,3 +193,11 @@ def test_redact_jwk_drops_every_private_member():
     assert km.redact_jwk(jwk) == {"kid": "a", "kty": "RSA", "n": "nn", "e": "AQAB"}
     assert km.redact_jwk(None) is None
     assert "d" in jwk  # the input is not modified
+
+
+def test_read_file(tmp_path):
+    target = tmp_path / "cert.pem"
+    target.write_bytes(b"data")
+    assert km.read_file(str(target), "certificate_path") == b"data"
+    with pytest.raises(KeyMaterialError, match="could not read certificate_path='.*missing.pem': No such file"):
+        km.read_file(str(tmp_path / "missing.pem"), "certificate_path")

@@ -1,0 +1,192 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: b2c_keyset
+short_description: Create or delete an Azure AD B2C policy keyset
+version_added: 0.1.0
+description:
+  - Ensures that a B2C policy keyset (the container of policy keys, Microsoft Graph beta
+    C(trustFramework/keySets)) exists or is absent.
+  - The usual pattern is to create an empty keyset with this module and add keys with
+    M(b2c.trustframework.b2c_keyset_key). O(keys) creates a keyset with given JWKs instead.
+author: b2c.trustframework contributors
+options:
+  name:
+    description:
+      - Keyset name, with or without the C(B2C_1A_) prefix (compared case-insensitively). The service stores
+        it as C(B2C_1A_<name>); the returned RV(keyset.id) is the name as the service reports it.
+    type: str
+    required: true
+    aliases: [id]
+  state:
+    description:
+      - V(present) creates the keyset when missing; V(absent) deletes it (a missing keyset is not an error).
+      - Deleting a keyset deletes all its keys. Policies that reference it stop working.
+    type: str
+    choices: [present, absent]
+    default: present
+  keys:
+    description:
+      - JWKs (RFC 7517) to create the keyset with. Used only when the keyset is created, or with O(update_keys).
+      - Private members (C(k d p q dp dq qi)) are marked C(no_log), so their values are masked in all output,
+        and they are never returned or diffed.
+    type: list
+    elements: dict
+    suboptions:
+      kid: {description: Key id., type: str}
+      kty: {description: Key type, V(rsa) or V(oct) (any case). All keys of a keyset have the same type., type: str}
+      use: {description: V(sig) or V(enc)., type: str}
+      nbf: {description: Activation time, epoch seconds or ISO 8601., type: raw}
+      exp: {description: Expiry time, epoch seconds or ISO 8601., type: raw}
+      e: {description: RSA public exponent., type: str}
+      n: {description: RSA modulus., type: str}
+      x5c: {description: X.509 certificate chain., type: list, elements: str}
+      x5t: {description: Certificate thumbprint., type: str}
+      k: {description: Symmetric key value (oct)., type: str}
+      d: {description: RSA private exponent., type: str}
+      p: {description: RSA first prime., type: str}
+      q: {description: RSA second prime., type: str}
+      dp: {description: RSA first CRT exponent., type: str}
+      dq: {description: RSA second CRT exponent., type: str}
+      qi: {description: RSA CRT coefficient., type: str}
+  update_keys:
+    description:
+      - When V(true) and the keyset exists, replace its keys with O(keys) (HTTP PUT) if the set of C(kid)s differs.
+        Every entry of O(keys) then needs a C(kid).
+      - Keys are compared by C(kid) only, because private members cannot be read back.
+      - A replace drops keys that are not in O(keys). Prefer M(b2c.trustframework.b2c_keyset_key) to add keys.
+    type: bool
+    default: false
+seealso:
+  - module: b2c.trustframework.b2c_keyset_key
+  - module: b2c.trustframework.b2c_keyset_info
+  - name: "Create trustFrameworkKeySet (Microsoft Graph beta)"
+    description: The API that creates a keyset.
+    link: https://learn.microsoft.com/en-us/graph/api/trustframework-post-keysets?view=graph-rest-beta
+  - name: "Delete trustFrameworkKeySet (Microsoft Graph beta)"
+    description: The API that deletes a keyset.
+    link: https://learn.microsoft.com/en-us/graph/api/trustframeworkkeyset-delete?view=graph-rest-beta
+extends_documentation_fragment:
+  - b2c.trustframework.graph
+  - b2c.trustframework.attributes
+  - b2c.trustframework.attributes.actiongroup_graph
+"""
+
+EXAMPLES = r"""
+- name: Keyset for the IEF token signing key
+  b2c.trustframework.b2c_keyset:
+    name: TokenSigningKeyContainer
+
+- name: Keyset created with a symmetric key
+  b2c.trustframework.b2c_keyset:
+    name: B2C_1A_LegacySessionKey
+    keys:
+      - kid: legacy-1
+        kty: oct
+        use: sig
+        k: "{{ legacy_session_key_b64url }}"
+
+- name: Remove a keyset that is no longer referenced by any policy
+  b2c.trustframework.b2c_keyset:
+    name: OldFacebookSecret
+    state: absent
+"""
+
+RETURN = r"""
+keyset:
+  description:
+    - The keyset after the run (predicted in check mode), or null when absent.
+    - Keys carry C(kid kty use nbf exp x5t status) plus C(nbf_iso), C(exp_iso) and C(expires_in_days); private
+      members are never returned.
+  returned: always
+  type: dict
+  sample:
+    id: B2C_1A_TokenSigningKeyContainer
+    keys:
+      - kid: 4PjEfAq0F8ytkXbc5XLpKhJ0gVBqpsqlpPuu7xhcAT4
+        kty: RSA
+        use: sig
+        nbf: 1767225600
+        exp: 1830297600
+        x5t: null
+        status: enabled
+        nbf_iso: "2026-01-01T00:00:00Z"
+        exp_iso: "2028-01-01T00:00:00Z"
+        expires_in_days: 729
+diff:
+  description: The keyset summary before and after (V({}) when absent).
+  returned: in diff mode
+  type: dict
+"""
+
+import time
+
+from ansible_collections.b2c.trustframework.plugins.module_utils import keysets
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
+from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+
+SECRET_MEMBER = dict(type="str", no_log=True)
+
+JWK_OPTIONS = dict(
+    kid=dict(type="str"), kty=dict(type="str"), use=dict(type="str"), nbf=dict(type="raw"), exp=dict(type="raw"),
+    e=dict(type="str"), n=dict(type="str"), x5c=dict(type="list", elements="str"), x5t=dict(type="str"),
+    k=SECRET_MEMBER, d=SECRET_MEMBER, p=SECRET_MEMBER, q=SECRET_MEMBER, dp=SECRET_MEMBER, dq=SECRET_MEMBER,
+    qi=SECRET_MEMBER,
+)
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", required=True, aliases=["id"]),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    keys=dict(type="list", elements="dict", options=JWK_OPTIONS, no_log=False),
+    update_keys=dict(type="bool", default=False),
+)
+
+
+def desired_keyset(params):
+    keys = params["keys"]
+    return keysets.DesiredKeyset(
+        name=keysets.normalize_name(params["name"], "name"),
+        state=params["state"],
+        keys=keysets.clean_jwks(keys) if keys is not None else None,
+        update_keys=params["update_keys"],
+    )
+
+
+def main():
+    module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    now = time.time()
+    try:
+        desired = desired_keyset(module.params)
+    except B2CError as error:
+        module.fail_b2c(error, "Invalid options")
+    context = "Could not ensure keyset %s is %s" % (desired.name, desired.state)
+
+    try:
+        current = keysets.read_keyset(module.graph, desired.name)
+        plan = keysets.plan_keyset(current, desired)
+    except B2CError as error:
+        module.fail_b2c(error, context)
+    after, changed = keysets.keyset_after_keyset_plan(current, plan, desired), plan.changed
+
+    if plan.changed and not module.check_mode:
+        try:
+            after, changed = keysets.apply_keyset_plan(module.graph, current, desired, plan)
+        except B2CError as error:
+            module.fail_b2c(error, context)
+
+    result = dict(changed=changed, keyset=keysets.summarize_keyset(after, now))
+    if module._diff:
+        result["diff"] = dict(before=keysets.summarize_keyset(current, now) or {},
+                              after=keysets.summarize_keyset(after, now) or {})
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

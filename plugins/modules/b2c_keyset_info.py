@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: b2c_keyset_info
+short_description: List Azure AD B2C policy keysets, their keys and active keys
+version_added: 0.1.0
+description:
+  - Reads one B2C policy keyset or all of them (Microsoft Graph beta C(trustFramework/keySets), following
+    C(@odata.nextLink)), with the public members of each key, days to expiry and, optionally, the active key.
+  - Never changes anything.
+author: b2c.trustframework contributors
+options:
+  name:
+    description:
+      - Keyset name, with or without the C(B2C_1A_) prefix. Without it, every keyset is listed.
+      - A keyset that does not exist gives an empty RV(keysets) list, not an error.
+    type: str
+    aliases: [id]
+  active_key:
+    description:
+      - Include the key the service currently uses (C(getActiveKey)) as RV(keysets[].active_key); null when
+        no key is active (empty keyset, or every key expired or disabled). Costs one request per keyset.
+    type: bool
+    default: true
+  expiring_within_days:
+    description:
+      - Only return keysets that need a new key within this many days. A keyset needs one when, for some key
+        type and use, the enabled key that stays valid longest expires within this many days or has expired.
+      - Older keys that a newer key has superseded do not count (keys cannot be removed from a keyset, so
+        expired predecessors stay there forever); disabled keys do not count.
+    type: int
+seealso:
+  - module: b2c.trustframework.b2c_keyset
+  - module: b2c.trustframework.b2c_keyset_key
+  - name: "List keySets (Microsoft Graph beta)"
+    description: The API that lists keysets.
+    link: https://learn.microsoft.com/en-us/graph/api/trustframework-list-keysets?view=graph-rest-beta
+  - name: "trustFrameworkKeySet: getActiveKey (Microsoft Graph beta)"
+    description: The API that returns the active key.
+    link: https://learn.microsoft.com/en-us/graph/api/trustframeworkkeyset-getactivekey?view=graph-rest-beta
+extends_documentation_fragment:
+  - b2c.trustframework.graph
+  - b2c.trustframework.attributes.info_module
+  - b2c.trustframework.attributes.actiongroup_graph
+"""
+
+EXAMPLES = r"""
+- name: All keysets with their active keys
+  b2c.trustframework.b2c_keyset_info:
+  register: b2c_keysets
+
+- name: Keysets that need a new key within 30 days
+  b2c.trustframework.b2c_keyset_info:
+    expiring_within_days: 30
+    active_key: false
+  register: b2c_due
+
+- name: Fail the pipeline when a key is due
+  ansible.builtin.assert:
+    that: b2c_due.keysets | length == 0
+    fail_msg: "Rotate: {{ b2c_due.keysets | map(attribute='id') | join(', ') }}"
+"""
+
+RETURN = r"""
+keysets:
+  description: The keysets, as the service reports their ids.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Keyset id.
+      type: str
+      returned: always
+      sample: B2C_1A_TokenSigningKeyContainer
+    keys:
+      description:
+        - Keys with C(kid kty use nbf exp x5t status) as Graph returns them, plus C(nbf_iso), C(exp_iso)
+          (UTC ISO 8601) and C(expires_in_days) (negative when expired, null without C(exp)).
+        - Private members are never returned.
+      type: list
+      elements: dict
+      returned: always
+      sample:
+        - kid: 4PjEfAq0F8ytkXbc5XLpKhJ0gVBqpsqlpPuu7xhcAT4
+          kty: RSA
+          use: sig
+          nbf: 1767225600
+          exp: 1830297600
+          x5t: null
+          status: enabled
+          nbf_iso: "2026-01-01T00:00:00Z"
+          exp_iso: "2028-01-01T00:00:00Z"
+          expires_in_days: 729
+    active_key:
+      description: The active key (same fields as RV(keysets[].keys)), or null when none is active.
+      type: dict
+      returned: when O(active_key=true)
+"""
+
+import time
+
+from ansible_collections.b2c.trustframework.plugins.module_utils import keysets
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+
+ARGUMENT_SPEC = dict(
+    name=dict(type="str", aliases=["id"]),
+    active_key=dict(type="bool", default=True),
+    expiring_within_days=dict(type="int"),
+)
+
+
+def read_keysets(graph, name):
+    if name is None:
+        return keysets.list_keysets(graph)
+    keyset = keysets.read_keyset(graph, name)
+    return [keyset] if keyset is not None else []
+
+
+def describe(graph, keyset, with_active_key, now):
+    entry = keysets.summarize_keyset(keyset, now)
+    if with_active_key:
+        entry["active_key"] = keysets.summarize_key(keysets.get_active_key(graph, keyset["id"]), now)
+    return entry
+
+
+def main():
+    module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params, now = module.params, time.time()
+    try:
+        name = keysets.normalize_name(params["name"]) if params["name"] is not None else None
+        if params["expiring_within_days"] is not None and params["expiring_within_days"] < 0:
+            raise ValidationError("expiring_within_days must be 0 or more")
+    except B2CError as error:
+        module.fail_b2c(error, "Invalid options")
+
+    try:
+        found = read_keysets(module.graph, name)
+        if params["expiring_within_days"] is not None:
+            found = [k for k in found if keysets.keyset_needs_renewal(k, params["expiring_within_days"], now)]
+        result = [describe(module.graph, keyset, params["active_key"], now) for keyset in found]
+    except B2CError as error:
+        module.fail_b2c(error, "Could not read keyset %s" % name if name else "Could not list keysets")
+    module.exit_json(changed=False, keysets=result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,378 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: b2c_keyset_key
+short_description: Ensure an Azure AD B2C policy key (generated, secret, certificate or PKCS#12) exists in a keyset
+version_added: 0.1.0
+description:
+  - Ensures that a B2C policy keyset (Microsoft Graph beta C(trustFramework/keySets)) holds a usable key,
+    adding one with C(generateKey), C(uploadSecret), C(uploadCertificate) or C(uploadPkcs12) only when needed.
+  - Keys cannot be replaced or removed one by one; every add is a new key. The module therefore reads the
+    keyset first and adds a key only when the rules described under O(source) say so. One run adds at most one key,
+    even when a request fails after the service may have applied it (the keyset is re-read before any retry).
+  - With O(kid) and O(status) it enables or disables one existing key instead (Graph C(keys_v2)).
+  - A keyset holds either RSA keys or oct (secret) keys; adding the other family fails locally with a clear
+    message instead of the service error C(AADB2C95032).
+  - All inputs (dates, PEM, PKCS#12 and its password) are checked locally before any request is sent.
+author: b2c.trustframework contributors
+options:
+  keyset:
+    description:
+      - Keyset name, with or without the C(B2C_1A_) prefix (compared case-insensitively).
+    type: str
+    required: true
+  source:
+    description:
+      - Where the key comes from.
+      - V(generate) - the service generates the key. Added when the keyset has no usable key of that O(kty) and
+        O(use) (usable means enabled or without status, and O(exp) absent or in the future), or when
+        O(renew_before_days) says the usable key that stays valid longest is due.
+      - V(secret) - upload O(secret) as an oct key. A secret cannot be read back, so see O(update_secret).
+      - V(certificate) - upload a certificate. Added when no key of the keyset has its C(x5t) thumbprint.
+      - V(pkcs12) - upload a .pfx with private key. Added when no key of the keyset has its C(x5t) thumbprint.
+    type: str
+    choices: [generate, secret, certificate, pkcs12]
+    default: generate
+  kty:
+    description:
+      - Key type for O(source=generate), V(rsa) or V(oct) (any case). Defaults to V(rsa).
+      - Ignored for other sources (secrets are oct, certificates RSA).
+    type: str
+  use:
+    description:
+      - Key use, V(sig) (signature) or V(enc) (encryption), any case.
+    type: str
+    default: sig
+  nbf:
+    description:
+      - Activation time (not before) of a generated key or secret, as epoch seconds or ISO 8601
+        (V(2026-01-01T00:00:00Z); without offset means UTC).
+      - The service uses the newest key whose activation time has passed, so a future O(nbf) stages a key.
+      - Not for certificates, whose validity comes from the certificate.
+    type: raw
+  exp:
+    description:
+      - Expiry time of a generated key or secret, epoch seconds or ISO 8601. Must be after O(nbf) and in the future.
+    type: raw
+  valid_days:
+    description:
+      - Alternative to O(exp). The key expires this many days after O(nbf) (or after now without O(nbf)).
+    type: int
+  secret:
+    description:
+      - The secret for O(source=secret), for example an identity provider's client secret.
+    type: str
+  update_secret:
+    description:
+      - V(on_create) - upload only when the keyset has no usable oct key of that O(use).
+      - V(always) - upload on every run (always changed); use it to push a new secret value.
+    type: str
+    choices: [on_create, always]
+    default: on_create
+  certificate:
+    description:
+      - For O(source=certificate), the certificate as PEM text or base64 of DER. Mutually exclusive with
+        O(certificate_path).
+    type: str
+  certificate_path:
+    description:
+      - For O(source=certificate), path of a PEM or DER certificate file on the managed node.
+    type: path
+  pkcs12:
+    description:
+      - For O(source=pkcs12), the .pfx file content, base64-encoded. Mutually exclusive with O(pkcs12_path).
+    type: str
+  pkcs12_path:
+    description:
+      - For O(source=pkcs12), path of a .pfx file on the managed node.
+    type: path
+  pkcs12_password:
+    description:
+      - Password of the .pfx. It is checked locally before the upload.
+    type: str
+  renew_before_days:
+    description:
+      - For O(source=generate) and O(source=secret), add a new key when the usable key that stays valid longest
+        expires within this many days. Must be 0 or more. Ignored for certificates (their validity is their own).
+      - The new key's O(exp) or O(valid_days) must reach beyond this window, otherwise every run would renew.
+    type: int
+  force:
+    description:
+      - Always add a key (always changed). Use it to rotate on demand.
+    type: bool
+    default: false
+  create_keyset:
+    description:
+      - Create the keyset first when it does not exist. When V(false), a missing keyset is an error.
+    type: bool
+    default: true
+  kid:
+    description:
+      - Key id of an existing key whose status to set with O(status). O(source) and the key options are then ignored.
+    type: str
+  status:
+    description:
+      - Set the status of the key O(kid). No request is sent when the key already has this status.
+    type: str
+    choices: [enabled, disabled]
+notes:
+  - A key is returned with its public members only; private members (C(d p q dp dq qi k)) are never returned,
+    logged or diffed, even if the service sent them.
+  - O(action) reports the key action; a keyset created on the way is reported in RV(keyset_created).
+seealso:
+  - module: b2c.trustframework.b2c_keyset
+  - module: b2c.trustframework.b2c_keyset_info
+  - name: "trustFrameworkKeySet: generateKey (Microsoft Graph beta)"
+    description: The API that generates a key.
+    link: https://learn.microsoft.com/en-us/graph/api/trustframeworkkeyset-generatekey?view=graph-rest-beta
+  - name: "trustFrameworkKeySet: uploadSecret (Microsoft Graph beta)"
+    description: The API that uploads a secret.
+    link: https://learn.microsoft.com/en-us/graph/api/trustframeworkkeyset-uploadsecret?view=graph-rest-beta
+  - name: "trustFrameworkKeySet: uploadPkcs12 (Microsoft Graph beta)"
+    description: The API that uploads a PKCS#12 bundle.
+    link: https://learn.microsoft.com/en-us/graph/api/trustframeworkkeyset-uploadpkcs12?view=graph-rest-beta
+  - name: Policy keys overview (Azure AD B2C)
+    description: How B2C picks the active key of a keyset.
+    link: https://learn.microsoft.com/en-us/azure/active-directory-b2c/policy-keys-overview
+extends_documentation_fragment:
+  - b2c.trustframework.graph
+  - b2c.trustframework.attributes
+  - b2c.trustframework.attributes.actiongroup_graph
+"""
+
+EXAMPLES = r"""
+- name: Token signing key for IEF (RSA, sig), created with its keyset when missing
+  b2c.trustframework.b2c_keyset_key:
+    keyset: TokenSigningKeyContainer
+    kty: rsa
+    use: sig
+
+- name: Renew the encryption key 30 days before it expires, new keys valid for a year
+  b2c.trustframework.b2c_keyset_key:
+    keyset: TokenEncryptionKeyContainer
+    use: enc
+    valid_days: 365
+    renew_before_days: 30
+
+- name: Facebook app secret, uploaded once
+  b2c.trustframework.b2c_keyset_key:
+    keyset: FacebookSecret
+    source: secret
+    secret: "{{ facebook_app_secret }}"
+
+- name: SAML signing certificate from a .pfx file
+  b2c.trustframework.b2c_keyset_key:
+    keyset: SamlIdpCert
+    source: pkcs12
+    pkcs12_path: files/saml-signing.pfx
+    pkcs12_password: "{{ saml_pfx_password }}"
+
+- name: Switch off a compromised key
+  b2c.trustframework.b2c_keyset_key:
+    keyset: TokenSigningKeyContainer
+    kid: "{{ compromised_kid }}"
+    status: disabled
+"""
+
+RETURN = r"""
+action:
+  description:
+    - What was done to the key (or would be done in check mode).
+    - One of V(none), V(created_keyset) (the keyset was created but already held a matching key, which
+      only happens when another run created it at the same time), V(generated), V(uploaded), V(status_changed).
+  returned: always
+  type: str
+  sample: generated
+keyset_created:
+  description: Whether the keyset was created (or would be, in check mode) before the key was added.
+  returned: always
+  type: bool
+  sample: false
+key:
+  description:
+    - The key that was added, the existing key that satisfied the request, or the key whose status was set.
+    - In check mode an added key is a prediction whose C(kid) is null.
+  returned: always
+  type: dict
+  contains:
+    kid: {description: Key id., type: str, returned: always, sample: "4PjEfAq0F8ytkXbc5XLpKhJ0gVBqpsqlpPuu7xhcAT4"}
+    kty: {description: Key type as the service reports it., type: str, returned: always, sample: RSA}
+    use: {description: Key use., type: str, returned: always, sample: sig}
+    nbf: {description: Activation time, epoch seconds as returned., type: int, returned: always, sample: 1767225600}
+    exp: {description: Expiry time, epoch seconds as returned., type: int, returned: always, sample: 1798761600}
+    x5t: {description: Certificate thumbprint (certificate keys)., type: str, returned: always, sample: null}
+    status: {description: enabled or disabled., type: str, returned: always, sample: enabled}
+    nbf_iso: {description: O(nbf) as UTC ISO 8601., type: str, returned: always, sample: "2026-01-01T00:00:00Z"}
+    exp_iso: {description: O(exp) as UTC ISO 8601., type: str, returned: always, sample: "2027-01-01T00:00:00Z"}
+    expires_in_days: {description: Whole days until expiry, negative when expired, null without exp., type: int,
+                      returned: always, sample: 364}
+keyset:
+  description: The keyset after the run (predicted in check mode), keys as in RV(key).
+  returned: always
+  type: dict
+  sample: {"id": "B2C_1A_TokenSigningKeyContainer", "keys": []}
+diff:
+  description: The keyset before and after (summaries as in RV(keyset); V({}) when absent).
+  returned: in diff mode
+  type: dict
+"""
+
+import time
+
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_material, keysets
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+
+ARGUMENT_SPEC = dict(
+    keyset=dict(type="str", required=True),
+    source=dict(type="str", default="generate", choices=["generate", "secret", "certificate", "pkcs12"]),
+    kty=dict(type="str"),
+    use=dict(type="str", default="sig"),
+    nbf=dict(type="raw"),
+    exp=dict(type="raw"),
+    valid_days=dict(type="int"),
+    secret=dict(type="str", no_log=True),
+    update_secret=dict(type="str", default="on_create", choices=["on_create", "always"]),
+    certificate=dict(type="str"),
+    certificate_path=dict(type="path"),
+    pkcs12=dict(type="str", no_log=True),
+    pkcs12_path=dict(type="path"),
+    pkcs12_password=dict(type="str", no_log=True),
+    renew_before_days=dict(type="int"),
+    force=dict(type="bool", default=False),
+    create_keyset=dict(type="bool", default=True),
+    kid=dict(type="str"),
+    status=dict(type="str", choices=["enabled", "disabled"]),
+)
+
+# Options that only make sense with one source: given with another source they are a mistake.
+SOURCE_OPTIONS = {
+    "secret": ("secret",),
+    "certificate": ("certificate", "certificate_path"),
+    "pkcs12": ("pkcs12", "pkcs12_path", "pkcs12_password"),
+}
+VALIDITY_OPTIONS = ("nbf", "exp", "valid_days")
+
+
+def check_source_options(params):
+    source = params["source"]
+    for owner, options in SOURCE_OPTIONS.items():
+        for option in options:
+            if owner != source and params.get(option) is not None:
+                raise ValidationError("%s is for source=%s, but source is %s; set source: %s" % (option, owner, source, owner))
+    if source in ("certificate", "pkcs12"):
+        for option in VALIDITY_OPTIONS:
+            if params.get(option) is not None:
+                raise ValidationError("%s does not apply to source=%s: the certificate's own validity is used" % (option, source))
+
+
+def lower_choice(params, option, choices, default):
+    value = (params.get(option) or default).strip().lower()
+    if value not in choices:
+        raise ValidationError("%s=%r must be one of %s (any case)" % (option, params.get(option), ", ".join(choices)))
+    return value
+
+
+def load_certificate_source(params, desired, now):
+    option = "certificate" if params["certificate"] is not None else "certificate_path"
+    data = params["certificate"] if option == "certificate" else key_material.read_file(params[option], option)
+    cert = key_material.load_certificate(data, option)
+    key_material.check_certificate_dates(cert, now, option)
+    desired.certificate_b64 = key_material.certificate_b64(cert)
+    return cert
+
+
+def load_pkcs12_source(params, desired, now):
+    option = "pkcs12" if params["pkcs12"] is not None else "pkcs12_path"
+    data = params["pkcs12"] if option == "pkcs12" else key_material.read_file(params[option], option)
+    _private_key, cert = key_material.load_pkcs12(data, params["pkcs12_password"], option)
+    key_material.check_certificate_dates(cert, now, option)
+    desired.pkcs12_b64 = key_material.pkcs12_b64(data, option)
+    desired.pkcs12_password = params["pkcs12_password"]
+    return cert
+
+
+def desired_key(params, now):
+    """DesiredKey from the module options; every local check happens here, before any request."""
+    name = keysets.normalize_name(params["keyset"], "keyset")
+    if params["status"]:
+        return keysets.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
+                                  create_keyset=params["create_keyset"])
+    check_source_options(params)
+    source = params["source"]
+    nbf, exp = key_material.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
+    desired = keysets.DesiredKey(
+        keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
+        use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,
+        update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
+        force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"])
+    loader = {"certificate": load_certificate_source, "pkcs12": load_pkcs12_source}.get(source)
+    if loader:
+        cert = loader(params, desired, now)
+        desired.x5t = key_material.x5t(cert)
+        desired.nbf, desired.exp = key_material.certificate_validity(cert)  # predicts the key in check mode
+    keysets.validate_desired_key(desired, now)
+    return desired
+
+
+def read_state(graph, desired, now):
+    current = keysets.read_keyset(graph, desired.keyset)
+    key_v2 = None
+    if desired.status and current is not None:
+        key_v2 = keysets.get_key_v2(graph, current["id"], desired.kid)
+    return current, keysets.plan_key(current, desired, now, key_v2=key_v2)
+
+
+def main():
+    module = B2CModule(
+        argument_spec=ARGUMENT_SPEC,
+        supports_check_mode=True,
+        mutually_exclusive=[("exp", "valid_days"), ("certificate", "certificate_path"), ("pkcs12", "pkcs12_path")],
+        required_if=[("source", "secret", ["secret"]),
+                     ("source", "certificate", ["certificate", "certificate_path"], True),
+                     ("source", "pkcs12", ["pkcs12", "pkcs12_path"], True)],
+        required_together=[("kid", "status")],
+    )
+    now = time.time()
+    try:
+        desired = desired_key(module.params, now)
+    except B2CError as error:
+        module.fail_b2c(error, "Invalid options")
+    context = "Could not ensure the key in keyset %s" % desired.keyset
+    if desired.status:
+        context = "Could not set the status of key %s in keyset %s" % (desired.kid, desired.keyset)
+
+    try:
+        current, plan = read_state(module.graph, desired, now)
+    except B2CError as error:
+        module.fail_b2c(error, context)
+    keyset_id = current["id"] if current else desired.keyset
+    key, after, keyset_created = plan.key, keysets.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
+
+    if plan.changed and not module.check_mode:
+        try:
+            applied = keysets.apply_key_plan(module.graph, current, desired, plan, now)
+        except B2CError as error:
+            module.fail_b2c(error, context)
+        plan, key, after, keyset_created = applied.plan, applied.key, applied.keyset, applied.keyset_created
+
+    action = plan.action
+    if keyset_created and action == "none":
+        action = "created_keyset"  # the keyset was created, yet it already held a matching key
+    result = dict(changed=keyset_created or plan.changed, action=action, keyset_created=keyset_created,
+                  key=keysets.summarize_key(key, now), keyset=keysets.summarize_keyset(after, now))
+    if module._diff:
+        result["diff"] = dict(before=keysets.summarize_keyset(current, now) or {},
+                              after=keysets.summarize_keyset(after, now) or {})
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

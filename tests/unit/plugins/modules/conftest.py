@@ -1,0 +1,57 @@
+"""Run a module's main() with patched args and a FakeGraph instead of the real Graph client."""
+
+import json
+import time
+from unittest import mock
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+
+from tests.unit.plugins.module_utils.fake_graph import FakeGraph
+
+CONNECTION = {"access_token": "unit-test-token", "graph_endpoint": "https://graph.invalid"}
+
+
+class ModuleExit(Exception):
+    def __init__(self, result, failed):
+        super().__init__(result)
+        self.result = dict(result, failed=failed)
+
+
+def _exit_json(self, **kwargs):
+    raise ModuleExit(kwargs, failed=False)
+
+
+def _fail_json(self, msg, **kwargs):
+    raise ModuleExit(dict(kwargs, msg=msg), failed=True)
+
+
+@pytest.fixture
+def graph():
+    return FakeGraph(now=int(time.time()))
+
+
+@pytest.fixture
+def run_module(graph):
+    """run_module(module, check_mode=False, diff=False, **args) -> result dict (raw, before Ansible's masking).
+
+    The raw result is checked on purpose: Ansible would mask no_log values in the
+    printed output, which would hide a leak in our own return values.
+    """
+
+    def run(module, check_mode=False, diff=False, **args):
+        params = dict(CONNECTION, _ansible_check_mode=check_mode, _ansible_diff=diff, **args)
+        with patch_module_args(params), \
+                mock.patch.object(B2CModule, "graph", new_callable=mock.PropertyMock, return_value=graph), \
+                mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json), \
+                mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json):
+            with pytest.raises(ModuleExit) as info:
+                module.main()
+        result = info.value.result
+        json.dumps(result)  # must be serialisable
+        return result
+
+    return run

@@ -1,0 +1,96 @@
+"""b2c_keyset: present/absent, check mode, keys, update_keys, secrets never returned."""
+
+import json
+
+import pytest
+
+from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset
+
+OCT_SECRET = "c3VwZXItc2VjcmV0LW9jdC1rZXk"
+
+
+@pytest.fixture
+def run(run_module):
+    def run_keyset(**args):
+        return run_module(b2c_keyset, **args)
+    return run_keyset
+
+
+def test_present_check_apply_idempotent(run, graph):
+    checked = run(name="TokenSigningKeyContainer", check_mode=True, diff=True)
+    assert checked["changed"] is True
+    assert checked["keyset"] == {"id": "B2C_1A_TokenSigningKeyContainer", "keys": []}
+    assert checked["diff"] == {"before": {}, "after": {"id": "B2C_1A_TokenSigningKeyContainer", "keys": []}}
+    assert graph.writes() == []
+    applied = run(name="TokenSigningKeyContainer", diff=True)
+    assert applied["changed"] is True and applied["keyset"]["id"] == "B2C_1A_TokenSigningKeyContainer"
+    assert graph.posts_to("/keySets") == [("POST", "/trustFramework/keySets", {"id": "TokenSigningKeyContainer"})]
+    again = run(id="b2c_1a_tokensigningkeycontainer", diff=True)
+    assert again["changed"] is False
+    assert again["diff"]["before"] == again["diff"]["after"]
+
+
+def test_absent(run, graph):
+    assert run(name="Gone", state="absent")["changed"] is False
+    run(name="Gone")
+    checked = run(name="Gone", state="absent", check_mode=True, diff=True)
+    assert (checked["changed"], checked["keyset"], checked["diff"]["after"]) == (True, None, {})
+    assert ("DELETE", "/trustFramework/keySets/B2C_1A_Gone") not in graph.writes()
+    deleted = run(name="Gone", state="absent")
+    assert (deleted["changed"], deleted["keyset"]) == (True, None)
+    assert run(name="Gone", state="absent")["changed"] is False
+
+
+def test_create_with_keys_never_returns_private_members(run, graph):
+    keys = [{"kid": "legacy-1", "kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": "2030-01-01T00:00:00Z"}]
+    checked = run(name="Legacy", keys=keys, check_mode=True, diff=True)
+    assert checked["keyset"]["keys"][0]["kid"] == "legacy-1"
+    created = run(name="Legacy", keys=keys, diff=True)
+    assert created["changed"] is True
+    sent = graph.posts_to("/keySets")[0][2]
+    assert sent["keys"][0] == {"kid": "legacy-1", "kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": 1893456000}
+    for result in (checked, created):
+        assert OCT_SECRET not in json.dumps(result)
+
+
+def test_keys_are_ignored_on_an_existing_keyset_without_update_keys(run, graph):
+    run(name="K")
+    assert run(name="K", keys=[{"kid": "x", "kty": "oct", "k": OCT_SECRET}])["changed"] is False
+
+
+def test_update_keys_replaces_when_kids_differ(run, graph):
+    run(name="K", keys=[{"kid": "a", "kty": "oct", "k": OCT_SECRET}])
+    keys = [{"kid": "b", "kty": "oct", "k": OCT_SECRET}]
+    checked = run(name="K", keys=keys, update_keys=True, check_mode=True, diff=True)
+    assert checked["changed"] is True and [k["kid"] for k in checked["diff"]["after"]["keys"]] == ["b"]
+    assert not [w for w in graph.writes() if w[0] == "PUT"]
+    updated = run(name="K", keys=keys, update_keys=True)
+    assert updated["changed"] is True and [k["kid"] for k in updated["keyset"]["keys"]] == ["b"]
+    assert OCT_SECRET not in json.dumps(updated)
+    assert run(name="K", keys=keys, update_keys=True)["changed"] is False
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"keys": [{"kty": "oct"}], "update_keys": True}, "give every entry of keys a kid"),
+    ({"keys": [{"kid": "a", "kty": "RSA"}, {"kid": "b", "kty": "oct"}]}, "mixes RSA and oct keys"),
+    ({"keys": [{"kid": "a", "kty": "EC"}]}, "keys[0].kty='EC' must be rsa or oct"),
+    ({"keys": [{"kid": "a", "kty": "oct", "exp": "soon"}]}, "keys[0].exp='soon'"),
+    ({"name": ""}, "name must not be empty"),
+])
+def test_invalid_options(run, graph, args, message):
+    if "update_keys" in args:
+        run(name="K")
+        graph.calls.clear()
+    result = run(**dict({"name": "K"}, **args))
+    assert result["failed"] and message in result["msg"], result["msg"]
+    assert graph.writes() == []
+
+
+def test_create_race_409_is_not_a_failure(run, graph):
+    from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
+
+    graph.keysets["b2c_1a_race"] = {"id": "B2C_1A_Race", "keys": []}
+    graph.fail("GET", "B2C_1A_Race", GraphError(status=404))  # our read misses it; the create then gets 409
+    result = run(name="Race")
+    assert result.get("failed") is not True and result["keyset"]["id"] == "B2C_1A_Race"
+    assert result["changed"] is False

@@ -1,0 +1,216 @@
+"""b2c_keyset_key: check mode, apply, idempotency, errors and secrets, against a FakeGraph."""
+
+import json
+import time
+
+import pytest
+
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
+from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset_key
+
+from tests.unit.plugins.module_utils.cert_factory import b64, make_certificate, make_pfx, pem
+from tests.unit.plugins.module_utils.fake_graph import LEAKY_PRIVATE_D
+
+DAY = 86400
+SECRET = "fb-app-secret-value-1234"
+PFX_PASSWORD = "pfx-password-5678"
+
+
+@pytest.fixture
+def run(run_module):
+    def run_key(**args):
+        return run_module(b2c_keyset_key, **args)
+    return run_key
+
+
+def assert_no_secrets(result):
+    text = json.dumps(result)
+    for secret in (SECRET, PFX_PASSWORD, LEAKY_PRIVATE_D):
+        assert secret not in text
+
+
+def test_generate_check_apply_idempotent(run, graph):
+    checked = run(keyset="TokenSigningKeyContainer", check_mode=True, diff=True)
+    assert (checked["changed"], checked["action"], checked["keyset_created"]) == (True, "generated", True)
+    assert checked["key"]["kid"] is None and checked["key"]["kty"] == "RSA"
+    assert checked["diff"]["before"] == {} and checked["diff"]["after"]["id"] == "B2C_1A_TokenSigningKeyContainer"
+    assert graph.writes() == []
+
+    applied = run(keyset="TokenSigningKeyContainer", diff=True)
+    assert (applied["changed"], applied["action"], applied["keyset_created"]) == (True, "generated", True)
+    assert applied["key"]["kid"] and applied["key"]["status"] == "enabled"
+    assert [k["kid"] for k in applied["keyset"]["keys"]] == [applied["key"]["kid"]]
+    assert applied["diff"]["after"]["keys"][0]["kid"] == applied["key"]["kid"]
+    assert_no_secrets(applied)
+
+    again = run(keyset="B2C_1A_tokensigningkeycontainer")
+    assert (again["changed"], again["action"], again["keyset_created"]) == (False, "none", False)
+    assert again["key"]["kid"] == applied["key"]["kid"]
+    assert run(keyset="TokenSigningKeyContainer", check_mode=True)["changed"] is False
+    assert len(graph.posts_to("generateKey")) == 1
+
+
+def test_generate_enc_next_to_sig(run, graph):
+    run(keyset="Tokens")
+    result = run(keyset="Tokens", use="ENC", kty="RSA")
+    assert (result["action"], result["key"]["use"]) == ("generated", "enc")
+
+
+def test_generate_sends_validity(run, graph):
+    run(keyset="Timed", nbf="2030-01-01T00:00:00Z", valid_days=30)
+    body = graph.posts_to("generateKey")[0][2]
+    assert body == {"use": "sig", "kty": "RSA", "nbf": 1893456000, "exp": 1893456000 + 30 * DAY}
+
+
+def test_renew_before_days(run, graph):
+    graph.keysets["b2c_1a_sig"] = {"id": "B2C_1A_Sig", "keys": [
+        {"kid": "old", "kty": "RSA", "use": "sig", "nbf": 0, "exp": int(time.time()) + 5 * DAY, "status": "enabled"}]}
+    assert run(keyset="Sig")["changed"] is False
+    renewed = run(keyset="Sig", renew_before_days=30, valid_days=365)
+    assert (renewed["action"], renewed["key"]["expires_in_days"]) == ("generated", 364)
+    assert run(keyset="Sig", renew_before_days=30, valid_days=365)["changed"] is False
+
+
+def test_force_always_adds(run, graph):
+    run(keyset="Sig")
+    assert run(keyset="Sig", force=True)["action"] == "generated"
+    assert len(graph.keys("B2C_1A_Sig")) == 2
+
+
+def test_secret_on_create_and_always(run, graph):
+    first = run(keyset="FacebookSecret", source="secret", secret=SECRET, diff=True)
+    assert (first["changed"], first["action"], first["key"]["kty"]) == (True, "uploaded", "OCT")
+    assert graph.posts_to("uploadSecret")[0][2] == {"use": "sig", "k": SECRET}
+    assert_no_secrets(first)  # the fake echoes the secret as "k": it must not come back
+    second = run(keyset="FacebookSecret", source="secret", secret=SECRET)
+    assert second["changed"] is False
+    always = run(keyset="FacebookSecret", source="secret", secret=SECRET, update_secret="always")
+    assert (always["changed"], always["action"]) == (True, "uploaded")
+    assert_no_secrets(always)
+
+
+def test_secret_into_rsa_keyset_fails_locally(run, graph):
+    run(keyset="Sig")
+    result = run(keyset="Sig", source="secret", secret=SECRET)
+    assert result["failed"]
+    assert "holds RSA keys; a keyset cannot mix RSA and oct keys (AADB2C95032)" in result["msg"]
+    assert graph.posts_to("uploadSecret") == []
+    assert_no_secrets(result)
+
+
+@pytest.fixture
+def cert_files(tmp_path):
+    key, cert = make_certificate()
+    cert_path = tmp_path / "cert.pem"
+    cert_path.write_text(pem(cert))
+    pfx_path = tmp_path / "bundle.pfx"
+    pfx_path.write_bytes(make_pfx(key, cert, PFX_PASSWORD))
+    return cert, str(cert_path), str(pfx_path)
+
+
+def test_certificate_upload_is_idempotent_by_x5t(run, graph, cert_files):
+    _cert, cert_path, _pfx = cert_files
+    checked = run(keyset="SamlCert", source="certificate", certificate_path=cert_path, check_mode=True)
+    assert checked["action"] == "uploaded" and checked["key"]["x5t"]
+    uploaded = run(keyset="SamlCert", source="certificate", certificate_path=cert_path)
+    assert (uploaded["action"], uploaded["key"]["x5t"]) == ("uploaded", checked["key"]["x5t"])
+    again = run(keyset="SamlCert", source="certificate", certificate=open(cert_path).read())
+    assert (again["changed"], again["key"]["kid"]) == (False, uploaded["key"]["kid"])
+
+
+def test_pkcs12_upload_is_idempotent_by_x5t(run, graph, cert_files):
+    cert, _cert_path, pfx_path = cert_files
+    uploaded = run(keyset="SamlPfx", source="pkcs12", pkcs12_path=pfx_path, pkcs12_password=PFX_PASSWORD)
+    assert uploaded["action"] == "uploaded"
+    assert graph.posts_to("uploadPkcs12")[0][2]["password"] == PFX_PASSWORD
+    assert_no_secrets(uploaded)
+    again = run(keyset="SamlPfx", source="pkcs12", pkcs12=b64(open(pfx_path, "rb").read()),
+                pkcs12_password=PFX_PASSWORD)
+    assert again["changed"] is False
+
+
+def test_pkcs12_wrong_password_fails_before_any_request(run, graph, cert_files):
+    result = run(keyset="SamlPfx", source="pkcs12", pkcs12_path=cert_files[2], pkcs12_password="nope")
+    assert result["failed"] and "pkcs12_path" in result["msg"] and "wrong pkcs12_password" in result["msg"]
+    assert graph.calls == []
+
+
+def test_missing_certificate_file_names_the_option(run, graph, tmp_path):
+    result = run(keyset="C", source="certificate", certificate_path=str(tmp_path / "nope.pem"))
+    assert result["failed"] and "certificate_path" in result["msg"]
+    assert graph.calls == []
+
+
+def test_expired_certificate_fails(run, graph, tmp_path):
+    _key, old = make_certificate(days_valid=-1, days_before=10)
+    result = run(keyset="C", source="certificate", certificate=pem(old))
+    assert result["failed"] and "expired" in result["msg"]
+    assert graph.calls == []
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"exp": "2001-01-01"}, "in the past"),
+    ({"nbf": "2031-01-01", "exp": "2030-01-01"}, "must be after nbf"),
+    ({"kty": "EC"}, "kty='EC' must be one of rsa, oct"),
+    ({"use": "both"}, "use='both' must be one of sig, enc"),
+    ({"secret": SECRET}, "secret is for source=secret, but source is generate"),
+    ({"keyset": "bad name"}, "keyset='bad name' may only hold"),
+    ({"renew_before_days": 30, "valid_days": 10}, "renewed on every run"),
+    ({"source": "certificate", "certificate": "x", "valid_days": 10}, "valid_days does not apply"),
+])
+def test_invalid_options_fail_before_any_request(run, graph, args, message):
+    result = run(**dict({"keyset": "Sig"}, **args))
+    assert result["failed"] and message in result["msg"], result["msg"]
+    assert graph.calls == []
+    assert_no_secrets(result)
+
+
+def test_missing_keyset_without_create_keyset(run, graph):
+    result = run(keyset="Missing", create_keyset=False)
+    assert result["failed"] and "does not exist and create_keyset is false" in result["msg"]
+    assert "b2c_keyset" in result["msg"]
+    assert graph.writes() == []
+
+
+def test_status_disable_and_idempotent(run, graph):
+    kid = run(keyset="Sig")["key"]["kid"]
+    checked = run(keyset="Sig", kid=kid, status="disabled", check_mode=True, diff=True)
+    assert (checked["action"], checked["key"]["status"]) == ("status_changed", "disabled")
+    assert checked["diff"]["after"]["keys"][0]["status"] == "disabled"
+    assert not [c for c in graph.calls if c[0] == "PATCH"]
+    done = run(keyset="Sig", kid=kid, status="disabled")
+    assert (done["changed"], done["key"]["status"]) == (True, "disabled")
+    again = run(keyset="Sig", kid=kid, status="disabled")
+    assert (again["changed"], again["action"]) == (False, "none")
+    assert len([c for c in graph.calls if c[0] == "PATCH"]) == 1
+
+
+def test_status_of_unknown_kid(run, graph):
+    run(keyset="Sig")
+    result = run(keyset="Sig", kid="nope", status="enabled")
+    assert result["failed"] and "has no key with kid 'nope'" in result["msg"]
+
+
+def test_kid_without_status_is_rejected(run):
+    result = run(keyset="Sig", kid="abc")
+    assert result["failed"] and "kid" in result["msg"] and "status" in result["msg"]
+
+
+def test_403_names_the_permission_and_role(run, graph):
+    graph.fail("GET", "B2C_1A_Sig", GraphError(status=403, code="Authorization_RequestDenied", request_id="req-1",
+                                              method="GET", path="/trustFramework/keySets/B2C_1A_Sig"))
+    result = run(keyset="Sig")
+    assert result["failed"]
+    assert "TrustFrameworkKeySet.ReadWrite.All" in result["msg"] and "B2C IEF Keyset Administrator" in result["msg"]
+    assert (result["status"], result["graph_error_code"], result["request_id"]) == (403, "Authorization_RequestDenied",
+                                                                                   "req-1")
+
+
+def test_ambiguous_generate_failure_adds_exactly_one_key(run, graph):
+    run(keyset="Sig", check_mode=True)
+    graph.keysets["b2c_1a_sig"] = {"id": "B2C_1A_Sig", "keys": []}
+    graph.fail("POST", "generateKey", applied=True)
+    result = run(keyset="Sig")
+    assert (result["changed"], result["action"]) == (True, "generated")
+    assert len(graph.keys("B2C_1A_Sig")) == 1
+    assert len(graph.posts_to("generateKey")) == 1
