@@ -101,10 +101,10 @@ def test_certificate_b64_is_standard_base64_of_der(cert):
 
 
 @pytest.mark.parametrize("encode", [
-    pytest.param(lambda c: pem(c), id="pem-text"),
+    pytest.param(pem, id="pem-text"),
     pytest.param(lambda c: pem(c).encode(), id="pem-bytes"),
     pytest.param(lambda c: "junk before\n" + pem(c) + "junk after", id="pem-with-text-around"),
-    pytest.param(lambda c: der(c), id="der-bytes"),
+    pytest.param(der, id="der-bytes"),
     pytest.param(lambda c: b64(der(c)), id="base64-der"),
     pytest.param(lambda c: "\n".join(b64(der(c))[i:i + 64] for i in range(0, len(b64(der(c))), 64)),
                  id="base64-der-wrapped"),
@@ -145,7 +145,7 @@ def bundle():
 
 @pytest.mark.parametrize("as_input", [
     pytest.param(lambda raw: raw, id="bytes"),
-    pytest.param(lambda raw: b64(raw), id="base64-text"),
+    pytest.param(b64, id="base64-text"),
     pytest.param(lambda raw: b64(raw).encode(), id="base64-file"),
 ])
 def test_load_pkcs12_opens_with_the_right_password(bundle, as_input):

@@ -197,13 +197,14 @@ def test_kid_without_status_is_rejected(run):
 
 
 def test_403_names_the_permission_and_role(run, graph):
-    graph.fail("GET", "B2C_1A_Sig", GraphError(status=403, code="Authorization_RequestDenied", request_id="req-1",
-                                              method="GET", path="/trustFramework/keySets/B2C_1A_Sig"))
+    denied = GraphError(status=403, code="Authorization_RequestDenied", request_id="req-1",
+                        method="GET", path="/trustFramework/keySets/B2C_1A_Sig")
+    graph.fail("GET", "B2C_1A_Sig", denied)
     result = run(keyset="Sig")
     assert result["failed"]
     assert "TrustFrameworkKeySet.ReadWrite.All" in result["msg"] and "B2C IEF Keyset Administrator" in result["msg"]
-    assert (result["status"], result["graph_error_code"], result["request_id"]) == (403, "Authorization_RequestDenied",
-                                                                                   "req-1")
+    details = (result["status"], result["graph_error_code"], result["request_id"])
+    assert details == (403, "Authorization_RequestDenied", "req-1")
 
 
 def test_ambiguous_generate_failure_adds_exactly_one_key(run, graph):

@@ -1,0 +1,155 @@
+"""Run the integration targets (tests/integration/targets/<module>) with ansible-playbook against the emulator.
+
+Each case applies one target role (or one scenario file of it) to localhost on a
+freshly reset emulator. Key material is made here with cryptography and handed
+over as extra vars; the secrets are then searched for in the verbose output.
+"""
+
+import base64
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from tests.emulator.pytest_plugin import emulator, emulator_clean  # noqa: F401  (pytest fixtures)
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TARGETS_DIR = os.path.join(REPO_ROOT, "tests", "integration", "targets")
+COLLECTIONS_PATH = os.path.join(REPO_ROOT, "build", "collections")
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+
+IT_SECRET = "it-facebook-secret-3f9a1c"
+IT_PFX_PASSWORD = "it-pfx-password-77b2"
+IT_OCT_KEY = "aXQtb2N0LWtleS1tdXN0LW5vdC1sZWFr"
+
+CASES = [
+    ("b2c_keyset", "main"),
+    ("b2c_keyset_key", "generate"),
+    ("b2c_keyset_key", "secret"),
+    ("b2c_keyset_key", "certificate"),
+    ("b2c_keyset_key", "pkcs12"),
+    ("b2c_keyset_key", "renew"),
+    ("b2c_keyset_key", "status"),
+    ("b2c_keyset_key", "fault"),
+    ("b2c_keyset_key", "errors"),
+    ("b2c_keyset_info", "main"),
+]
+
+PLAYBOOK = """\
+- name: Integration target {target} ({tasks})
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Check the emulator
+      ansible.builtin.include_role:
+        name: setup_emulator
+    - name: Run the target
+      ansible.builtin.include_role:
+        name: {target}
+        tasks_from: {tasks}
+"""
+
+
+def _certificate(key, days_valid, days_before=1):
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "b2c-integration")])
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=days_before))
+            .not_valid_after(now + datetime.timedelta(days=days_valid)).sign(key, hashes.SHA256()))
+
+
+def _x5t(cert):
+    return base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).decode().rstrip("=")
+
+
+@pytest.fixture(scope="session")
+def key_material_vars(tmp_path_factory):
+    """Certificate, expired certificate and PKCS#12 files, plus what the targets compare against."""
+    folder = tmp_path_factory.mktemp("key-material")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = _certificate(key, days_valid=365)
+    expired = _certificate(key, days_valid=-1, days_before=30)
+    pfx_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pfx_cert = _certificate(pfx_key, days_valid=365)
+    pfx = pkcs12.serialize_key_and_certificates(
+        b"it", pfx_key, pfx_cert, None, serialization.BestAvailableEncryption(IT_PFX_PASSWORD.encode()))
+    files = {
+        "cert.pem": cert.public_bytes(serialization.Encoding.PEM),
+        "expired.pem": expired.public_bytes(serialization.Encoding.PEM),
+        "bundle.pfx": pfx,
+        "bundle.pfx.b64": base64.b64encode(pfx),
+        "not-a-certificate.txt": b"just some text\n",
+    }
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return {
+        "it_cert_path": str(folder / "cert.pem"),
+        "it_cert_b64": base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode(),
+        "it_cert_x5t": _x5t(cert),
+        "it_expired_cert_path": str(folder / "expired.pem"),
+        "it_pfx_path": str(folder / "bundle.pfx"),
+        "it_pfx_b64_path": str(folder / "bundle.pfx.b64"),
+        "it_pfx_password": IT_PFX_PASSWORD,
+        "it_pfx_password_file": str(folder / "not-a-certificate.txt"),
+        "it_pfx_x5t": _x5t(pfx_cert),
+        "it_secret": IT_SECRET,
+        "it_oct_key": IT_OCT_KEY,
+    }
+
+
+def _environment(emulator, tmp_path):
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("AZURE_", "B2C_", "ANSIBLE_")))
+    env.update(emulator.env())
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
+        "ANSIBLE_ROLES_PATH": TARGETS_DIR,
+        "B2C_TOKEN_CACHE_PATH": str(tmp_path / "token-cache.json"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_RETRY_FILES_ENABLED": "0",
+        "ANSIBLE_LOCALHOST_WARNING": "0",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+        "REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem",  # must never be consulted: the modules use ca_path
+    })
+    return env
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("target, tasks", CASES, ids=["%s-%s" % case for case in CASES])
+def test_target(emulator_clean, key_material_vars, tmp_path, target, tasks):  # noqa: F811
+    playbook = tmp_path / "playbook.yml"
+    playbook.write_text(PLAYBOOK.format(target=target, tasks=tasks))
+    extra_vars = dict(key_material_vars, emulator_url=emulator_clean.url, emulator_ca=emulator_clean.ca_path,
+                      ansible_python_interpreter=sys.executable)
+    (tmp_path / "vars.json").write_text(json.dumps(extra_vars))
+    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-v", str(playbook), "-e", "@%s" % (tmp_path / "vars.json")]
+    run = subprocess.run(command, cwd=REPO_ROOT, env=_environment(emulator_clean, tmp_path),
+                         capture_output=True, text=True, timeout=600, check=False)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-20000:]
+    assert "failed=0" in run.stdout
+    for secret in (IT_SECRET, IT_PFX_PASSWORD, IT_OCT_KEY):
+        assert secret not in output, "a secret leaked into the ansible-playbook output"
+    log = emulator_clean.requests("graph")
+    assert all(entry.get("status") != 401 for entry in log)
+    if tasks == "fault":
+        _assert_faults_were_hit(log)
+
+
+def _assert_faults_were_hit(log):
+    """The scenario only proves something if the injected faults really fired."""
+    applied = [e for e in log if e.get("fault") == "apply_then_fail"]
+    assert [(e["method"], e["path"].rsplit("/", 1)[-1], e["status"]) for e in applied] == [("POST", "generateKey", 500)]
+    assert any(e.get("fault") == "replication_lag" for e in log)
+    lagged_reads = [e for e in log if e["method"] == "GET" and "ItLagged" in e["path"] and e["status"] == 404]
+    assert lagged_reads, "the module never met the replication lag"
