@@ -19,3 +19,6 @@ def _expose_collection():
 
 
 _expose_collection()
+
+# Fixtures `emulator` (session) and `emulator_clean` (reset per test) for every test under tests/.
+pytest_plugins = ["tests.emulator.pytest_plugin"]

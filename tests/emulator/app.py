@@ -1,0 +1,72 @@
+"""Assembles the ASGI application: routes, error handlers and the front door."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from . import control, graph, login
+from .errors import GraphError, graph_error_response
+from .faults import FaultBook, ReplicationLag
+from .frontdoor import FrontDoor, RequestLog, classify
+from .keys import KeyMaterialError
+from .settings import EmulatorSettings
+from .store import KeysetStore
+from .tokens import TokenService
+
+STATE_FILE = "state.json"
+SIGNING_KEY_FILE = "token-signing-key.pem"
+
+
+@dataclasses.dataclass
+class Services:
+    settings: EmulatorSettings
+    store: KeysetStore
+    tokens: TokenService
+    faults: FaultBook
+    lag: ReplicationLag
+    log: RequestLog
+
+
+async def _graph_error(request: Request, exc: GraphError) -> JSONResponse:
+    return graph_error_response(request.scope, exc.status, exc.code, exc.message, headers=exc.headers)
+
+
+async def _key_material_error(request: Request, exc: KeyMaterialError) -> JSONResponse:
+    return graph_error_response(request.scope, 400, exc.code, exc.message)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    """Unknown paths and wrong methods: Graph-shaped on Graph paths, a plain JSON error elsewhere."""
+    if classify(request.url.path) == "graph":
+        code = "Request_BadRequest" if exc.status_code == 405 else "itemNotFound"
+        message = f"{request.method} {request.url.path} is not supported." if exc.status_code == 405 else \
+            f"Resource not found for the segment in '{request.url.path}'."
+        return graph_error_response(request.scope, exc.status_code, code, message)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
+
+
+def build_services(settings: EmulatorSettings, state_dir: str) -> Services:
+    return Services(
+        settings=settings,
+        store=KeysetStore(os.path.join(state_dir, STATE_FILE)),
+        tokens=TokenService(os.path.join(state_dir, SIGNING_KEY_FILE), settings.tenant_guid),
+        faults=FaultBook(),
+        lag=ReplicationLag(),
+        log=RequestLog(),
+    )
+
+
+def build_app(services: Services) -> FrontDoor:
+    app = Starlette(
+        routes=control.ROUTES + graph.ROUTES + login.ROUTES,
+        exception_handlers={GraphError: _graph_error, KeyMaterialError: _key_material_error, HTTPException: _http_error},
+    )
+    app.state.services = services
+    return FrontDoor(app, faults=services.faults, lag=services.lag, log=services.log,
+                     latency_ms=services.settings.latency_ms)

@@ -1,0 +1,123 @@
+"""Control API under /_emulator/ (no auth; test harness only). Never logged, delayed or faulted."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .faults import parse_fault
+from .settings import READ_ROLE, READ_WRITE_ROLE, tenant_guid_for
+
+
+def services(request: Request):
+    return request.app.state.services
+
+
+def bad_request(message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=400)
+
+
+async def _json_or_none(request: Request):
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    return json.loads(raw)
+
+
+async def info(request: Request) -> JSONResponse:
+    svc = services(request)
+    settings = svc.settings
+    return JSONResponse({
+        "url": str(request.base_url).rstrip("/"),
+        "tenant": settings.tenant,
+        "tenant_id": settings.tenant_guid,
+        "clients": [{"client_id": client.client_id, "read_only": client.read_only} for client in settings.clients.values()],
+        "page_size": settings.page_size,
+        "latency_ms": settings.latency_ms,
+        "token_lifetime": settings.token_lifetime,
+    })
+
+
+async def mint_token(request: Request) -> JSONResponse:
+    """A token straight from the signing key: for the access_token auth method and expiry tests.
+
+    Body: {"client_id": optional, "lifetime": seconds (negative = already expired), "read_only": bool,
+           "tenant": optional tenant name or GUID (a foreign one gives a token Graph rejects),
+           "audience": optional (default https://graph.microsoft.com)}
+    """
+    try:
+        body = await _json_or_none(request) or {}
+    except ValueError:
+        return bad_request("body must be JSON")
+    svc = services(request)
+    lifetime = body.get("lifetime", svc.settings.token_lifetime)
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+        return bad_request("'lifetime' must be an integer number of seconds")
+    tenant = body.get("tenant")
+    tenant_guid = tenant if tenant is None or _looks_like_guid(tenant) else tenant_guid_for(tenant)
+    access_token, exp = svc.tokens.mint(
+        issuer=f"{str(request.base_url).rstrip('/')}/{tenant_guid or svc.settings.tenant_guid}/v2.0",
+        app_id=body.get("client_id") or next(iter(svc.settings.clients), "emulator-client"),
+        roles=[READ_ROLE] if body.get("read_only") else [READ_WRITE_ROLE],
+        audience=body.get("audience") or "https://graph.microsoft.com",
+        lifetime=lifetime,
+        tenant_guid=tenant_guid,
+    )
+    return JSONResponse({"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime, "expires_on": exp})
+
+
+def _looks_like_guid(value: str) -> bool:
+    return len(value) == 36 and value.count("-") == 4
+
+
+async def list_requests(request: Request) -> JSONResponse:
+    return JSONResponse(services(request).log.entries(kind=request.query_params.get("kind")))
+
+
+async def clear_requests(request: Request) -> Response:
+    services(request).log.clear()
+    return Response(status_code=204)
+
+
+async def add_faults(request: Request) -> JSONResponse:
+    try:
+        raw = await _json_or_none(request)
+        faults = [parse_fault(item) for item in (raw if isinstance(raw, list) else [raw])]
+    except ValueError as exc:
+        return bad_request(str(exc))
+    added = services(request).faults.add(faults)
+    return JSONResponse([fault.to_json() for fault in added], status_code=201)
+
+
+async def list_faults(request: Request) -> JSONResponse:
+    return JSONResponse(services(request).faults.list())
+
+
+async def clear_faults(request: Request) -> Response:
+    services(request).faults.clear()
+    return Response(status_code=204)
+
+
+async def reset(request: Request) -> Response:
+    """Back to an empty tenant: keysets, faults, replication lag and log go; credentials and CA stay."""
+    svc = services(request)
+    svc.store.clear()
+    svc.faults.clear()
+    svc.lag.clear()
+    svc.log.clear()
+    return Response(status_code=204)
+
+
+ROUTES = [
+    Route("/_emulator/info", info, methods=["GET"]),
+    Route("/_emulator/token", mint_token, methods=["POST"]),
+    Route("/_emulator/requests", list_requests, methods=["GET"]),
+    Route("/_emulator/requests", clear_requests, methods=["DELETE"]),
+    Route("/_emulator/faults", add_faults, methods=["POST"]),
+    Route("/_emulator/faults", list_faults, methods=["GET"]),
+    Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
+    Route("/_emulator/reset", reset, methods=["POST"]),
+]

@@ -1,0 +1,85 @@
+"""Helpers shared by the emulator's own tests (certificates, msal HTTP adapter, assertions)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import functools
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
+
+
+@functools.lru_cache(maxsize=None)
+def rsa_key(index: int = 0):
+    """RSA keys are slow to make; tests share a few."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def make_certificate(key=None, days: int = 365, common_name: str = "test"):
+    key = key or rsa_key()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=days)).sign(key, hashes.SHA256()))
+    return key, cert
+
+
+def certificate_b64(cert, encoding=serialization.Encoding.DER) -> str:
+    return base64.b64encode(cert.public_bytes(encoding)).decode()
+
+
+def pkcs12_b64(key, cert, password: bytes | None) -> str:
+    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+    return base64.b64encode(pkcs12.serialize_key_and_certificates(b"test", key, cert, None, encryption)).decode()
+
+
+def ec_certificate():
+    return make_certificate(ec.generate_private_key(ec.SECP256R1()))
+
+
+def assert_no_private_members(value) -> None:
+    """Walk any JSON value: no private JWK member may appear anywhere."""
+    if isinstance(value, dict):
+        assert not PRIVATE_MEMBERS & set(value), f"private member in {value}"
+        for item in value.values():
+            assert_no_private_members(item)
+    elif isinstance(value, list):
+        for item in value:
+            assert_no_private_members(item)
+
+
+def graph_error_code(response: httpx.Response) -> str:
+    body = response.json()
+    inner = body["error"]["innerError"]
+    assert set(inner) >= {"request-id", "client-request-id", "date"}
+    return body["error"]["code"]
+
+
+class MsalHttpClient:
+    """msal's http_client contract over httpx: drops None values and decodes bytes (the client assertion)."""
+
+    def __init__(self, ssl_context):
+        self._client = httpx.Client(verify=ssl_context, timeout=30)
+
+    @staticmethod
+    def _clean(mapping):
+        if not isinstance(mapping, dict):
+            return mapping
+        return {key: value.decode() if isinstance(value, bytes) else value for key, value in mapping.items() if value is not None}
+
+    def get(self, url, params=None, headers=None, **_kwargs):
+        return self._client.get(url, params=self._clean(params), headers=self._clean(headers))
+
+    def post(self, url, params=None, data=None, headers=None, **_kwargs):
+        return self._client.post(url, params=self._clean(params), data=self._clean(data), headers=self._clean(headers))
+
+    def close(self):
+        self._client.close()
