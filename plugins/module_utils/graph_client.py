@@ -11,6 +11,7 @@ into a :class:`GraphError`.
 from __future__ import annotations
 
 import json as _json
+import math
 import random
 import time
 import traceback
@@ -151,7 +152,7 @@ def _parse_retry_after(value, now=None):
         if when is None:
             return None
         seconds = when.timestamp() - (time.time() if now is None else now)
-    if seconds != seconds:  # NaN
+    if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
 
@@ -222,6 +223,17 @@ def graph_error_from_response(response, method, path, retries=0, may_have_been_a
     )
 
 
+def _origin(url):
+    """(scheme, host, port) with the default port filled in, for same-origin checks."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port or {"https": 443, "http": 80}.get(scheme)
+
+
 class GraphClient:
     """Small Microsoft Graph beta client.
 
@@ -244,8 +256,7 @@ class GraphClient:
         self._sleep = sleep
         self._owns_client = http_client is None
         self._client = http_client if http_client is not None else build_http_client(verify, timeout)
-        base = urlsplit(self.base_url)
-        self._origin = (base.scheme.lower(), (base.hostname or "").lower(), base.port)
+        self._origin = _origin(self.base_url)
 
     # -- public API ---------------------------------------------------------------
     def url_for(self, path):
@@ -305,8 +316,7 @@ class GraphClient:
     # -- internals ----------------------------------------------------------------
     def _check_origin(self, url, method):
         parts = urlsplit(url)
-        origin = (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
-        if origin != self._origin:
+        if _origin(url) != self._origin:
             # Never send the bearer token to a host other than the Graph root (e.g. a forged nextLink).
             raise GraphError(method=method, path=parts.path,
                              reason="refusing to send a request outside %s (got host %s)" % (self.base_url, parts.hostname))
@@ -483,7 +493,7 @@ class MsalHttpClient:
                     where.scheme, where.netloc, where.path, _transport_reason(exc, kind)),
                 transport=kind if kind != "other" else None,
             ) from None
-        return _MsalResponse(response.status_code, response.text, dict(response.headers))
+        return _MsalResponse(response.status_code, response.text, response.headers)
 
     def close(self):
         if self._owns_client:

@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connection and authentication options shared by every b2c.trustframework module."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods,useless-object-inheritance
+
+    DOCUMENTATION = r"""
+options:
+  tenant_id:
+    description:
+      - Microsoft Entra ID / Azure AD B2C tenant, as a GUID or C(xxx.onmicrosoft.com).
+      - Required for O(auth_method=client_secret) and O(auth_method=client_certificate).
+      - If not set, the environment variable E(AZURE_TENANT_ID) is used, then E(AZURE_TENANT) (the name
+        C(azure.azcollection) uses). E(AZURE_TENANT_ID) wins when both are set.
+    type: str
+  client_id:
+    description:
+      - Application (client) id of the app registration.
+      - Required for O(auth_method=client_secret) and O(auth_method=client_certificate).
+      - If not set, the environment variable E(AZURE_CLIENT_ID) is used.
+    type: str
+  client_secret:
+    description:
+      - Client secret of the app registration (its value, not its id).
+      - If not set, the environment variable E(AZURE_CLIENT_SECRET) is used, then E(AZURE_SECRET)
+        (the name C(azure.azcollection) uses). E(AZURE_CLIENT_SECRET) wins when both are set.
+    type: str
+  client_certificate_path:
+    description:
+      - Path of a PEM file holding the app's RSA private key and its certificate. The certificate must be
+        registered on the app registration.
+      - The file is checked locally (key parses, password opens it, certificate matches the key) before
+        any request is sent.
+      - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PATH) is used.
+    type: path
+  client_certificate_password:
+    description:
+      - Password of the private key in O(client_certificate_path), when it is encrypted.
+      - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PASSWORD) is used.
+    type: str
+  managed_identity:
+    description:
+      - Use the managed identity of the host (Azure VM, App Service, Container Apps, Azure Arc, ...).
+      - The system-assigned identity is used unless O(managed_identity_client_id) is set.
+    type: bool
+  managed_identity_client_id:
+    description:
+      - Client id of a user-assigned managed identity. Setting it selects managed identity authentication
+        under O(auth_method=auto) like O(managed_identity=true) does.
+    type: str
+  access_token:
+    description:
+      - A bearer token for Microsoft Graph acquired elsewhere (for example with
+        C(az account get-access-token --resource-type ms-graph)). No call to the login service is made.
+      - Its audience must be the Graph root of O(cloud) (or O(graph_endpoint)). When Graph rejects it
+        (expired), the module fails and says so; the token is not refreshed.
+      - If not set, the environment variable E(B2C_ACCESS_TOKEN) is used.
+    type: str
+  auth_method:
+    description:
+      - How to authenticate.
+      - V(auto) picks the first method whose inputs are present, in this order - V(access_token)
+        (O(access_token)), V(client_certificate) (O(client_certificate_path)), V(client_secret)
+        (O(client_secret)), V(managed_identity) (O(managed_identity=true) or O(managed_identity_client_id)).
+        Inputs coming from environment variables count as present.
+      - An explicit method requires its own inputs; missing inputs fail before any network call, naming the
+        option and the environment variable to set.
+      - V(client_secret) and V(client_certificate) also require O(tenant_id) and O(client_id).
+    type: str
+    default: auto
+    choices: [auto, client_secret, client_certificate, managed_identity, access_token]
+  cloud:
+    description:
+      - National cloud, which selects the Graph root and the login host.
+      - V(public) - C(https://graph.microsoft.com) and C(https://login.microsoftonline.com).
+      - V(usgov) - C(https://graph.microsoft.us) and C(https://login.microsoftonline.us).
+      - V(dod) - C(https://dod-graph.microsoft.us) and C(https://login.microsoftonline.us).
+      - V(china) - C(https://microsoftgraph.chinacloudapi.cn) and C(https://login.chinacloudapi.cn).
+      - Tokens are requested for the scope C(<graph root>/.default) of the Graph root in use.
+      - If not set, the environment variable E(AZURE_CLOUD) is used; the Azure SDK names C(AzureCloud),
+        C(AzureUSGovernment) and C(AzureChinaCloud) are accepted there too.
+    type: str
+    default: public
+    choices: [public, usgov, dod, china]
+  graph_endpoint:
+    description:
+      - Overrides the Graph root of O(cloud), for example C(https://127.0.0.1:8443) for a local emulator.
+      - An absolute C(https://) URL without a path; the modules append C(/beta/trustFramework/...).
+      - The token scope follows it (C(<graph_endpoint>/.default)).
+      - If not set, the environment variable E(B2C_GRAPH_ENDPOINT) is used.
+    type: str
+  authority_host:
+    description:
+      - Overrides the login host of O(cloud). An absolute C(https://) URL without a path; the authority is
+        C(<authority_host>/<tenant_id>).
+      - With a host that is not one of the national clouds' login hosts, no instance discovery request is
+        sent to Microsoft's public endpoints.
+      - If not set, the environment variable E(AZURE_AUTHORITY_HOST) is used.
+    type: str
+  validate_certs:
+    description:
+      - Verify TLS certificates of Microsoft Graph and of the login service.
+      - V(false) is meant for test endpoints only and makes the module emit a warning; prefer O(ca_path).
+      - Environment variables such as E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) are not used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM bundle of extra CA certificates trusted in addition to the system and certifi stores, for both
+        Graph and login calls (for example the CA of a TLS-inspecting proxy or of the emulator).
+      - If not set, the environment variable E(B2C_CA_PATH) is used.
+    type: path
+  timeout:
+    description:
+      - Timeout of each HTTP request in seconds.
+    type: float
+    default: 30
+  max_retries:
+    description:
+      - How often a request is retried after HTTP 429, 502, 503 or 504, or a connect or read error.
+      - C(Retry-After) is honoured; otherwise exponential backoff with jitter (1 s doubling, at most 30 s per
+        wait, at most 300 s of waiting per request).
+      - A key-creating POST is retried only when it provably did not reach the service (connect error) or was
+        throttled (429); otherwise the module re-reads the keyset instead of sending it again.
+    type: int
+    default: 5
+  token_cache_path:
+    description:
+      - File in which msal's token cache (and its discovery cache) is kept between tasks, so a playbook
+        requests one token per credential instead of one per task.
+      - The file holds access tokens in clear text; it is created with mode C(0600) (its directory with
+        C(0700) when created). Access is locked across processes, so parallel forks share one token.
+      - Defaults to C($XDG_CACHE_HOME/b2c.trustframework/msal_token_cache.json), or
+        C(~/.cache/b2c.trustframework/msal_token_cache.json) when E(XDG_CACHE_HOME) is unset.
+      - An empty string disables the cache. Not used with O(access_token).
+      - If not set, the environment variable E(B2C_TOKEN_CACHE_PATH) is used.
+    type: path
+notes:
+  - All connection options can be set once per play through C(module_defaults) with the action group
+    C(group/b2c.trustframework.graph).
+  - The app needs the C(TrustFrameworkKeySet.ReadWrite.All) application permission with admin consent
+    (C(TrustFrameworkKeySet.Read.All) suffices for reading). Delegated callers also need the
+    B2C IEF Keyset Administrator role.
+  - The keyset APIs exist only in Microsoft Graph beta.
+requirements:
+  - httpx >= 0.27
+  - msal >= 1.28 (not needed with O(access_token))
+  - cryptography (for O(client_certificate_path))
+"""

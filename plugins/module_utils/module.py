@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""B2CModule: AnsibleModule with the shared connection options and a lazily built Graph client."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import graph_argument_spec, validate_connection
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth import (
+    ACCESS_TOKEN,
+    CLIENT_CERTIFICATE,
+    build_token_provider,
+    select_auth_method,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
+    AuthError,
+    B2CError,
+    GraphError,
+    ValidationError,
+    hint_for,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import (
+    HAS_HTTPX,
+    HTTPX_IMPORT_ERROR,
+    GraphClient,
+    build_http_client,
+)
+
+_SECRET_OPTIONS = ("client_secret", "client_certificate_password", "access_token")
+
+
+def _has_module(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class B2CModule(AnsibleModule):
+    """AnsibleModule for b2c.trustframework modules.
+
+    Merges the connection options into ``argument_spec``, checks libraries
+    and validates connection options before any network call. ``graph`` is
+    the GraphClient (built on first use); ``fail_b2c`` turns B2CError into
+    ``fail_json`` with hints and machine-readable fields.
+    """
+
+    def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
+        super().__init__(argument_spec=graph_argument_spec(**(argument_spec or {})),
+                         supports_check_mode=supports_check_mode, **kwargs)
+        self._graph = None
+        self._http_client = None
+        self._token_provider = None
+        self._closed = False
+        self.connection = None
+        if not HAS_HTTPX:
+            self.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
+        try:
+            method = select_auth_method(self.params)
+            if method != ACCESS_TOKEN and not _has_module("msal"):
+                self.fail_json(msg=missing_required_lib("msal"))
+            if method == CLIENT_CERTIFICATE and not _has_module("cryptography"):
+                self.fail_json(msg=missing_required_lib("cryptography"))
+            self.connection = validate_connection(self.params)
+        except ValidationError as exc:
+            self.fail_json(msg=str(exc))
+
+    @property
+    def graph(self):
+        """The GraphClient, built once; its httpx client is shared with msal for login."""
+        if self._graph is None:
+            settings = self.connection
+            if settings.verify is False:
+                self.warn("validate_certs=false: TLS certificates of Microsoft Graph and the login endpoint are not "
+                          "verified. Use this only against a test endpoint; prefer ca_path.")
+            self._http_client = build_http_client(settings.verify, self.params["timeout"])
+            try:
+                self._token_provider = build_token_provider(self.params, settings.endpoints, self._http_client)
+            except B2CError as exc:
+                self.fail_b2c(exc, "Could not set up authentication")
+            self._graph = GraphClient(settings.endpoints.graph_root, self._token_provider,
+                                      timeout=self.params["timeout"], max_retries=self.params["max_retries"],
+                                      http_client=self._http_client)
+        return self._graph
+
+    def _redact(self, text):
+        for name in _SECRET_OPTIONS:
+            value = self.params.get(name)
+            if isinstance(value, str) and len(value) >= 4:
+                text = text.replace(value, "********")
+        return text
+
+    def fail_b2c(self, error, context):
+        """fail_json for a B2CError: '<context>: <error> <hint>' plus graph_error_code/status/request ids or auth_error_code."""
+        msg = "%s: %s" % (context, error) if context else str(error)
+        hint = hint_for(error)
+        if hint and hint not in msg:
+            msg += " " + hint
+        result = {}
+        if isinstance(error, GraphError):
+            result.update(graph_error_code=error.code, status=error.status, request_id=error.request_id,
+                          client_request_id=error.client_request_id)
+        elif isinstance(error, AuthError):
+            result.update(auth_error_code=error.code)
+            if error.status is not None:
+                result["status"] = error.status
+        self.fail_json(msg=self._redact(msg), **result)
+
+    def _close(self):
+        if getattr(self, "_closed", True):  # also True while AnsibleModule.__init__ is still running
+            return
+        self._closed = True
+        provider = self._token_provider
+        for warning in getattr(provider, "warnings", None) or []:
+            self.warn(warning)
+        if self._http_client is not None:
+            try:
+                self._http_client.close()
+            except Exception:  # pylint: disable=broad-except
+                pass
+
+    def exit_json(self, **kwargs):
+        self._close()
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        self._close()
+        super().fail_json(msg=msg, **kwargs)

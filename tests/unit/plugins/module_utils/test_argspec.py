@@ -1,0 +1,191 @@
+"""argspec.py: connection options, env fallbacks, local validation, doc fragment consistency."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import yaml
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.b2c.trustframework.plugins.doc_fragments.graph import ModuleDocFragment
+from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import (
+    CONNECTION_OPTIONS,
+    graph_argument_spec,
+    validate_connection,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+
+ENV_VARS = ("AZURE_TENANT_ID", "AZURE_TENANT", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET",
+            "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "B2C_ACCESS_TOKEN", "AZURE_CLOUD",
+            "B2C_GRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "B2C_CA_PATH", "B2C_TOKEN_CACHE_PATH")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    for var in ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+
+
+def module_params(args):
+    with patch_module_args(args):
+        module = AnsibleModule(argument_spec=graph_argument_spec(), supports_check_mode=True)
+    return module.params
+
+
+def test_spec_shape():
+    assert set(CONNECTION_OPTIONS) == {
+        "tenant_id", "client_id", "client_secret", "client_certificate_path", "client_certificate_password",
+        "managed_identity", "managed_identity_client_id", "access_token", "auth_method", "cloud", "graph_endpoint",
+        "authority_host", "validate_certs", "ca_path", "timeout", "max_retries", "token_cache_path"}
+    for name in ("client_secret", "client_certificate_password", "access_token"):
+        assert CONNECTION_OPTIONS[name]["no_log"] is True
+    assert CONNECTION_OPTIONS["validate_certs"]["default"] is True
+    assert CONNECTION_OPTIONS["timeout"] == dict(type="float", default=30.0)
+    assert CONNECTION_OPTIONS["max_retries"] == dict(type="int", default=5)
+    assert CONNECTION_OPTIONS["auth_method"]["default"] == "auto"
+    assert CONNECTION_OPTIONS["cloud"]["default"] == "public"
+
+
+def test_graph_argument_spec_merges_and_copies():
+    spec = graph_argument_spec(name=dict(type="str", required=True))
+    assert spec["name"]["required"] is True and "tenant_id" in spec
+    spec["timeout"]["default"] = 1
+    assert CONNECTION_OPTIONS["timeout"]["default"] == 30.0
+
+
+def test_defaults():
+    params = module_params({})
+    assert params["validate_certs"] is True and params["timeout"] == 30.0 and params["max_retries"] == 5
+    assert params["auth_method"] == "auto" and params["cloud"] == "public"
+
+
+@pytest.mark.parametrize("env, args, option, expected", [
+    ({"AZURE_TENANT_ID": "sdk", "AZURE_TENANT": "azcoll"}, {}, "tenant_id", "sdk"),
+    ({"AZURE_TENANT": "azcoll"}, {}, "tenant_id", "azcoll"),
+    ({"AZURE_TENANT_ID": "sdk"}, {"tenant_id": "param"}, "tenant_id", "param"),
+    ({"AZURE_CLIENT_SECRET": "sdk", "AZURE_SECRET": "azcoll"}, {}, "client_secret", "sdk"),
+    ({"AZURE_SECRET": "azcoll"}, {}, "client_secret", "azcoll"),
+    ({"AZURE_CLIENT_ID": "cid"}, {}, "client_id", "cid"),
+    ({"AZURE_CLIENT_CERTIFICATE_PASSWORD": "pw"}, {}, "client_certificate_password", "pw"),
+    ({"B2C_ACCESS_TOKEN": "tok"}, {}, "access_token", "tok"),
+    ({"AZURE_CLOUD": "usgov"}, {}, "cloud", "usgov"),
+    ({"AZURE_CLOUD": "AzureChinaCloud"}, {}, "cloud", "china"),
+    ({"AZURE_CLOUD": "AzureUSGovernment"}, {"cloud": "dod"}, "cloud", "dod"),
+    ({"B2C_GRAPH_ENDPOINT": "https://127.0.0.1:8443"}, {}, "graph_endpoint", "https://127.0.0.1:8443"),
+    ({"AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443"}, {}, "authority_host", "https://127.0.0.1:8443"),
+    ({"B2C_CA_PATH": "/tmp/ca.pem"}, {}, "ca_path", "/tmp/ca.pem"),
+    ({"B2C_TOKEN_CACHE_PATH": ""}, {}, "token_cache_path", ""),
+])
+def test_env_fallbacks(monkeypatch, env, args, option, expected):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert module_params(args)[option] == expected
+
+
+def test_certificate_path_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PATH", str(tmp_path / "c.pem"))
+    assert module_params({})["client_certificate_path"] == str(tmp_path / "c.pem")
+
+
+def test_env_secret_values_are_no_log(monkeypatch):
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "env-secret-value")
+    with patch_module_args({}):
+        module = AnsibleModule(argument_spec=graph_argument_spec())
+    assert "env-secret-value" in module.no_log_values
+
+
+# ----------------------------------------------------------------------------- validate_connection
+def _ok_params(**extra):
+    params = {name: spec.get("default") for name, spec in CONNECTION_OPTIONS.items()}
+    params.update(tenant_id="t", client_id="c", client_secret="s")
+    params.update(extra)
+    return params
+
+
+def test_validate_connection_ok():
+    settings = validate_connection(_ok_params())
+    assert settings.auth_method == "client_secret"
+    assert settings.endpoints.graph_root == "https://graph.microsoft.com"
+    assert settings.verify is True
+
+
+def test_validate_connection_ca_path(tmp_path):
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    path = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    assert validate_connection(_ok_params(ca_path=str(path))).verify == str(path)
+    assert validate_connection(_ok_params(ca_path=str(path), validate_certs=False)).verify is False
+
+
+@pytest.mark.parametrize("extra, expected", [
+    (dict(timeout=0), "timeout"),
+    (dict(timeout=-1.5), "timeout"),
+    (dict(max_retries=-1), "max_retries"),
+    (dict(graph_endpoint="http://x"), "graph_endpoint"),
+    (dict(authority_host="https://login/x"), "authority_host"),
+    (dict(client_secret=None), "No credentials"),
+    (dict(auth_method="client_certificate"), "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"),
+])
+def test_validate_connection_errors(extra, expected):
+    with pytest.raises(ValidationError) as err:
+        validate_connection(_ok_params(**extra))
+    assert expected in str(err.value)
+
+
+def test_validate_connection_bad_ca_paths(tmp_path):
+    not_pem = tmp_path / "x.pem"
+    not_pem.write_text("hello")
+    broken = tmp_path / "broken.pem"
+    broken.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    for path, expected in ((tmp_path / "missing.pem", "does not exist"), (tmp_path, "is not a file"),
+                           (not_pem, "holds no PEM certificate"), (broken, "not a valid PEM CA bundle")):
+        with pytest.raises(ValidationError) as err:
+            validate_connection(_ok_params(ca_path=str(path)))
+        assert "ca_path (or B2C_CA_PATH)" in str(err.value) and expected in str(err.value)
+
+
+def test_validate_connection_cache_path_is_directory(tmp_path):
+    with pytest.raises(ValidationError) as err:
+        validate_connection(_ok_params(token_cache_path=str(tmp_path)))
+    assert "token_cache_path" in str(err.value)
+
+
+def test_validate_connection_checks_certificate_file(tmp_path):
+    path = tmp_path / "c.pem"
+    path.write_text("nothing")
+    with pytest.raises(ValidationError) as err:
+        validate_connection(_ok_params(client_certificate_path=str(path)))
+    assert "client_certificate_path" in str(err.value)
+
+
+# ----------------------------------------------------------------------------- doc fragment
+def test_doc_fragment_matches_spec():
+    doc = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)
+    options = doc["options"]
+    assert set(options) == set(CONNECTION_OPTIONS)
+    for name, spec in CONNECTION_OPTIONS.items():
+        assert options[name]["type"] == spec["type"], name
+        assert options[name].get("default") == spec.get("default"), name
+        assert options[name].get("choices") == spec.get("choices"), name
+        fallback = spec.get("fallback")
+        if fallback:
+            description = json.dumps(options[name]["description"])
+            for env in fallback[1]:
+                assert "E(%s)" % env in description, (name, env)
+
+
+def test_attributes_fragments_parse():
+    from ansible_collections.b2c.trustframework.plugins.doc_fragments.attributes import ModuleDocFragment as Attrs
+
+    assert yaml.safe_load(Attrs.DOCUMENTATION)["attributes"]["check_mode"]["support"] == "full"
+    assert yaml.safe_load(Attrs.INFO_MODULE)["attributes"]["diff_mode"]["support"] == "N/A"
+    group = yaml.safe_load(Attrs.ACTIONGROUP_GRAPH)["attributes"]["action_group"]
+    assert group["membership"] == ["b2c.trustframework.graph"]
+
+
+def test_no_env_leak_into_defaults():
+    assert not any(os.environ.get(v) for v in ENV_VARS)

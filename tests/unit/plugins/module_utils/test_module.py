@@ -1,0 +1,193 @@
+"""module.py: B2CModule validation, graph client wiring, fail_b2c output, import cost."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.b2c.trustframework.plugins.module_utils import module as module_mod
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
+from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+
+COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections"))
+SECRET = "Very-Secret-Client-Secret"
+TOKEN = "eyJhbGciOi.secret-token.sig"
+ENV_VARS = ("AZURE_TENANT_ID", "AZURE_TENANT", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET",
+            "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "B2C_ACCESS_TOKEN", "AZURE_CLOUD",
+            "B2C_GRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "B2C_CA_PATH", "B2C_TOKEN_CACHE_PATH")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for var in ENV_VARS:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+
+
+def run(capsys, args, body=None, argument_spec=None):
+    """Instantiate B2CModule with args and run body(module); return the JSON result it printed."""
+    with pytest.raises(SystemExit):
+        with patch_module_args(args):
+            module = B2CModule(argument_spec=argument_spec or {})
+            if body is not None:
+                body(module)
+            module.exit_json(changed=False)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_validation_error_fails_before_network(capsys, monkeypatch):
+    def boom(*args, **kwargs):
+        raise AssertionError("no network expected")
+
+    monkeypatch.setattr(module_mod, "build_http_client", boom)
+    result = run(capsys, {"tenant_id": "t", "client_id": "c"})
+    assert result["failed"] is True
+    assert "No credentials" in result["msg"] and "AZURE_CLIENT_SECRET" in result["msg"]
+
+
+def test_bad_endpoint_fails(capsys):
+    result = run(capsys, {"access_token": TOKEN, "graph_endpoint": "http://127.0.0.1:8443"})
+    assert result["failed"] and "graph_endpoint" in result["msg"]
+    assert TOKEN not in json.dumps(result)
+
+
+def test_missing_httpx(capsys, monkeypatch):
+    monkeypatch.setattr(module_mod, "HAS_HTTPX", False)
+    result = run(capsys, {"access_token": TOKEN})
+    assert result["failed"] and "httpx" in result["msg"]
+
+
+def test_module_specific_options_are_merged(capsys):
+    result = run(capsys, {"access_token": TOKEN, "name": "x"},
+                 body=lambda m: m.exit_json(name=m.params["name"], timeout=m.params["timeout"]),
+                 argument_spec=dict(name=dict(type="str", required=True)))
+    assert result["name"] == "x" and result["timeout"] == 30.0
+
+
+def _mock_http(monkeypatch, handler):
+    created = []
+
+    def factory(verify, timeout):
+        client = httpx.Client(transport=httpx.MockTransport(handler))
+        created.append((verify, timeout, client))
+        return client
+
+    monkeypatch.setattr(module_mod, "build_http_client", factory)
+    return created
+
+
+def test_graph_client_built_once_and_closed(capsys, monkeypatch):
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        return httpx.Response(200, json={"value": [{"id": "B2C_1A_a"}]})
+
+    created = _mock_http(monkeypatch, handler)
+
+    def body(module):
+        assert module.graph is module.graph
+        module.exit_json(keysets=module.graph.get_all("/trustFramework/keySets"))
+
+    result = run(capsys, {"access_token": TOKEN, "graph_endpoint": "https://127.0.0.1:8443", "timeout": 7}, body)
+    assert result["keysets"] == [{"id": "B2C_1A_a"}]
+    assert len(created) == 1 and created[0][:2] == (True, 7.0)
+    assert created[0][2].is_closed
+    assert str(seen[0].url) == "https://127.0.0.1:8443/beta/trustFramework/keySets"
+    assert seen[0].headers["Authorization"] == "Bearer " + TOKEN
+    assert TOKEN not in json.dumps(result)
+
+
+def test_validate_certs_false_warns_once(capsys, monkeypatch):
+    created = _mock_http(monkeypatch, lambda request: httpx.Response(200, json={}))
+
+    def body(module):
+        module.graph.request("GET", "/x")
+        module.graph.request("GET", "/y")
+
+    result = run(capsys, {"access_token": TOKEN, "validate_certs": False}, body)
+    assert created[0][0] is False
+    warnings = [json.dumps(w) for w in result.get("warnings", [])]  # str (<2.19) or WarningSummary dicts (2.19)
+    assert len([w for w in warnings if "validate_certs=false" in w]) == 1
+
+
+def test_msal_shares_the_http_client(capsys, monkeypatch):
+    hosts = []
+
+    def handler(request):
+        hosts.append((request.method, request.url.host, request.url.path))
+        base = "https://login.example.test/t"
+        if request.url.path.endswith("openid-configuration"):
+            return httpx.Response(200, json={"authorization_endpoint": base + "/oauth2/v2.0/authorize",
+                                             "token_endpoint": base + "/oauth2/v2.0/token"})
+        if request.url.path.endswith("/token"):
+            return httpx.Response(200, json={"access_token": "fresh", "token_type": "Bearer", "expires_in": 3600})
+        return httpx.Response(200, json={"ok": request.headers["Authorization"]})
+
+    _mock_http(monkeypatch, handler)
+    args = {"tenant_id": "t", "client_id": "c", "client_secret": SECRET, "graph_endpoint": "https://graph.example.test",
+            "authority_host": "https://login.example.test"}
+    result = run(capsys, args, lambda m: m.exit_json(answer=m.graph.request("GET", "/x")))
+    assert result["answer"] == {"ok": "Bearer fresh"}
+    assert [h[1] for h in hosts] == ["login.example.test", "login.example.test", "graph.example.test"]
+    assert SECRET not in json.dumps(result)
+
+
+def test_fail_b2c_graph_error(capsys):
+    error = GraphError(status=403, code="Authorization_RequestDenied", graph_message="Insufficient privileges",
+                       request_id="rid", client_request_id="crid", method="POST", path="/beta/trustFramework/keySets")
+    result = run(capsys, {"access_token": TOKEN}, lambda m: m.fail_b2c(error, "Could not create keyset 'B2C_1A_x'"))
+    assert result["failed"] is True
+    assert result["msg"].startswith("Could not create keyset 'B2C_1A_x': HTTP 403 Authorization_RequestDenied: Insufficient privileges")
+    assert "TrustFrameworkKeySet.ReadWrite.All" in result["msg"]
+    assert result["graph_error_code"] == "Authorization_RequestDenied"
+    assert result["status"] == 403 and result["request_id"] == "rid" and result["client_request_id"] == "crid"
+
+
+def test_fail_b2c_auth_error_and_redaction(capsys):
+    error = AuthError("login failed for secret %s" % SECRET, code="AADSTS7000215")
+    args = {"tenant_id": "t", "client_id": "c", "client_secret": SECRET}
+    result = run(capsys, args, lambda m: m.fail_b2c(error, "Could not get a token"))
+    assert result["auth_error_code"] == "AADSTS7000215"
+    assert "AZURE_CLIENT_SECRET" in result["msg"]
+    assert SECRET not in json.dumps(result)
+
+
+def test_fail_b2c_without_hint(capsys):
+    error = GraphError(status=400, code="invalidRequest", graph_message="bad")
+    result = run(capsys, {"access_token": TOKEN}, lambda m: m.fail_b2c(error, "Could not read"))
+    assert result["msg"] == "Could not read: HTTP 400 invalidRequest: bad"
+
+
+def test_auth_error_during_request_reported(capsys, monkeypatch):
+    expired = {"error": {"code": "InvalidAuthenticationToken", "message": "expired"}}
+    _mock_http(monkeypatch, lambda request: httpx.Response(401, json=expired))
+
+    def body(module):
+        try:
+            module.graph.request("GET", "/trustFramework/keySets")
+        except (GraphError, AuthError) as exc:
+            module.fail_b2c(exc, "Could not list keysets")
+
+    result = run(capsys, {"access_token": TOKEN}, body)
+    assert "rejected the supplied access token" in result["msg"] and "B2C_ACCESS_TOKEN" in result["msg"]
+    assert result["status"] == 401
+    assert TOKEN not in json.dumps(result)
+
+
+def test_imports_do_not_pull_msal():
+    code = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "import ansible_collections.b2c.trustframework.plugins.module_utils.graph_client\n"
+        "import ansible_collections.b2c.trustframework.plugins.module_utils.module\n"
+        "import ansible_collections.b2c.trustframework.plugins.module_utils.auth\n"
+        "print(sorted(m for m in ('msal', 'msal_extensions', 'requests', 'cryptography') if m in sys.modules))\n"
+    ) % COLLECTIONS_ROOT
+    out = subprocess.check_output([sys.executable, "-c", code], text=True)
+    assert out.strip() == "[]"
