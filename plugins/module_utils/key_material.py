@@ -250,6 +250,20 @@ def pkcs12_b64(data, option="pkcs12"):
     return base64.b64encode(pkcs12_bytes(data, option)).decode("ascii")
 
 
+def certificate_upload(data, option, now):
+    """Check a certificate for uploadCertificate; returns ``(cert, body_key)``."""
+    cert = load_certificate(data, option)
+    check_certificate_dates(cert, now, option)
+    return cert, certificate_b64(cert)
+
+
+def pkcs12_upload(data, password, option, now):
+    """Check a PKCS#12 bundle for uploadPkcs12 (opens, has key and certificate, not expired); returns ``(cert, body_key)``."""
+    _private_key, cert = load_pkcs12(data, password, option)
+    check_certificate_dates(cert, now, option)
+    return cert, pkcs12_b64(data, option)
+
+
 # ---------------------------------------------------------------------------
 # JWK
 # ---------------------------------------------------------------------------

@@ -16,12 +16,12 @@ description:
     C(trustFramework/keySets)) exists or is absent.
   - The usual pattern is to create an empty keyset with this module and add keys with
     M(b2c.trustframework.b2c_keyset_key). O(keys) creates a keyset with given JWKs instead.
-author: b2c.trustframework contributors
+author: b2c.trustframework maintainers (@b2c-trustframework)
 options:
   name:
     description:
       - Keyset name, with or without the C(B2C_1A_) prefix (compared case-insensitively). The service stores
-        it as C(B2C_1A_<name>); the returned RV(keyset.id) is the name as the service reports it.
+        it as C(B2C_1A_<name>); the returned RV(keyset) carries the C(id) as the service reports it.
     type: str
     required: true
     aliases: [id]
@@ -40,22 +40,55 @@ options:
     type: list
     elements: dict
     suboptions:
-      kid: {description: Key id., type: str}
-      kty: {description: Key type, V(rsa) or V(oct) (any case). All keys of a keyset have the same type., type: str}
-      use: {description: V(sig) or V(enc)., type: str}
-      nbf: {description: Activation time, epoch seconds or ISO 8601., type: raw}
-      exp: {description: Expiry time, epoch seconds or ISO 8601., type: raw}
-      e: {description: RSA public exponent., type: str}
-      n: {description: RSA modulus., type: str}
-      x5c: {description: X.509 certificate chain., type: list, elements: str}
-      x5t: {description: Certificate thumbprint., type: str}
-      k: {description: Symmetric key value (oct)., type: str}
-      d: {description: RSA private exponent., type: str}
-      p: {description: RSA first prime., type: str}
-      q: {description: RSA second prime., type: str}
-      dp: {description: RSA first CRT exponent., type: str}
-      dq: {description: RSA second CRT exponent., type: str}
-      qi: {description: RSA CRT coefficient., type: str}
+      kid:
+        description: Key id.
+        type: str
+      kty:
+        description: V(rsa) or V(oct) (any case). All keys of a keyset have the same type.
+        type: str
+      use:
+        description: V(sig) or V(enc).
+        type: str
+      nbf:
+        description: Activation time, epoch seconds or ISO 8601.
+        type: raw
+      exp:
+        description: Expiry time, epoch seconds or ISO 8601.
+        type: raw
+      e:
+        description: RSA public exponent.
+        type: str
+      n:
+        description: RSA modulus.
+        type: str
+      x5c:
+        description: X.509 certificate chain.
+        type: list
+        elements: str
+      x5t:
+        description: Certificate thumbprint.
+        type: str
+      k:
+        description: Symmetric key value (oct).
+        type: str
+      d:
+        description: RSA private exponent.
+        type: str
+      p:
+        description: RSA first prime.
+        type: str
+      q:
+        description: RSA second prime.
+        type: str
+      dp:
+        description: RSA first CRT exponent.
+        type: str
+      dq:
+        description: RSA second CRT exponent.
+        type: str
+      qi:
+        description: RSA CRT coefficient.
+        type: str
   update_keys:
     description:
       - When V(true) and the keyset exists, replace its keys with O(keys) (HTTP PUT) if the set of C(kid)s differs.

@@ -15,7 +15,7 @@ description:
   - Reads one B2C policy keyset or all of them (Microsoft Graph beta C(trustFramework/keySets), following
     C(@odata.nextLink)), with the public members of each key, days to expiry and, optionally, the active key.
   - Never changes anything.
-author: b2c.trustframework contributors
+author: b2c.trustframework maintainers (@b2c-trustframework)
 options:
   name:
     description:

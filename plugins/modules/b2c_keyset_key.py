@@ -21,7 +21,7 @@ description:
   - A keyset holds either RSA keys or oct (secret) keys; adding the other family fails locally with a clear
     message instead of the service error C(AADB2C95032).
   - All inputs (dates, PEM, PKCS#12 and its password) are checked locally before any request is sent.
-author: b2c.trustframework contributors
+author: b2c.trustframework maintainers (@b2c-trustframework)
 options:
   keyset:
     description:
@@ -125,7 +125,7 @@ options:
 notes:
   - A key is returned with its public members only; private members (C(d p q dp dq qi k)) are never returned,
     logged or diffed, even if the service sent them.
-  - O(action) reports the key action; a keyset created on the way is reported in RV(keyset_created).
+  - RV(action) reports the key action; a keyset created on the way is reported in RV(keyset_created).
 seealso:
   - module: b2c.trustframework.b2c_keyset
   - module: b2c.trustframework.b2c_keyset_info
@@ -202,17 +202,56 @@ key:
   returned: always
   type: dict
   contains:
-    kid: {description: Key id., type: str, returned: always, sample: "4PjEfAq0F8ytkXbc5XLpKhJ0gVBqpsqlpPuu7xhcAT4"}
-    kty: {description: Key type as the service reports it., type: str, returned: always, sample: RSA}
-    use: {description: Key use., type: str, returned: always, sample: sig}
-    nbf: {description: Activation time, epoch seconds as returned., type: int, returned: always, sample: 1767225600}
-    exp: {description: Expiry time, epoch seconds as returned., type: int, returned: always, sample: 1798761600}
-    x5t: {description: Certificate thumbprint (certificate keys)., type: str, returned: always, sample: null}
-    status: {description: enabled or disabled., type: str, returned: always, sample: enabled}
-    nbf_iso: {description: O(nbf) as UTC ISO 8601., type: str, returned: always, sample: "2026-01-01T00:00:00Z"}
-    exp_iso: {description: O(exp) as UTC ISO 8601., type: str, returned: always, sample: "2027-01-01T00:00:00Z"}
-    expires_in_days: {description: Whole days until expiry, negative when expired, null without exp., type: int,
-                      returned: always, sample: 364}
+    kid:
+      description: Key id.
+      type: str
+      returned: always
+      sample: "4PjEfAq0F8ytkXbc5XLpKhJ0gVBqpsqlpPuu7xhcAT4"
+    kty:
+      description: Key type as the service reports it.
+      type: str
+      returned: always
+      sample: RSA
+    use:
+      description: Key use.
+      type: str
+      returned: always
+      sample: sig
+    nbf:
+      description: Activation time in epoch seconds, as returned.
+      type: int
+      returned: always
+      sample: 1767225600
+    exp:
+      description: Expiry time in epoch seconds, as returned.
+      type: int
+      returned: always
+      sample: 1798761600
+    x5t:
+      description: Certificate thumbprint (certificate keys only).
+      type: str
+      returned: always
+      sample: null
+    status:
+      description: V(enabled) or V(disabled).
+      type: str
+      returned: always
+      sample: enabled
+    nbf_iso:
+      description: C(nbf) as UTC ISO 8601.
+      type: str
+      returned: always
+      sample: "2026-01-01T00:00:00Z"
+    exp_iso:
+      description: C(exp) as UTC ISO 8601.
+      type: str
+      returned: always
+      sample: "2027-01-01T00:00:00Z"
+    expires_in_days:
+      description: Whole days until expiry; negative when expired; null without C(exp).
+      type: int
+      returned: always
+      sample: 364
 keyset:
   description: The keyset after the run (predicted in check mode), keys as in RV(key).
   returned: always
@@ -231,7 +270,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 
 ARGUMENT_SPEC = dict(
-    keyset=dict(type="str", required=True),
+    keyset=dict(type="str", required=True, no_log=False),
     source=dict(type="str", default="generate", choices=["generate", "secret", "certificate", "pkcs12"]),
     kty=dict(type="str"),
     use=dict(type="str", default="sig"),
@@ -280,23 +319,18 @@ def lower_choice(params, option, choices, default):
     return value
 
 
-def load_certificate_source(params, desired, now):
-    option = "certificate" if params["certificate"] is not None else "certificate_path"
-    data = params["certificate"] if option == "certificate" else key_material.read_file(params[option], option)
-    cert = key_material.load_certificate(data, option)
-    key_material.check_certificate_dates(cert, now, option)
-    desired.certificate_b64 = key_material.certificate_b64(cert)
-    return cert
-
-
-def load_pkcs12_source(params, desired, now):
-    option = "pkcs12" if params["pkcs12"] is not None else "pkcs12_path"
-    data = params["pkcs12"] if option == "pkcs12" else key_material.read_file(params[option], option)
-    _private_key, cert = key_material.load_pkcs12(data, params["pkcs12_password"], option)
-    key_material.check_certificate_dates(cert, now, option)
-    desired.pkcs12_b64 = key_material.pkcs12_b64(data, option)
-    desired.pkcs12_password = params["pkcs12_password"]
-    return cert
+def load_certificate_material(params, desired, now):
+    """Validate the certificate or PKCS#12 input locally; fills the upload body, x5t and predicted validity."""
+    source = desired.source
+    option = source if params[source] is not None else source + "_path"
+    data = params[option] if option == source else key_material.read_file(params[option], option)
+    if source == "certificate":
+        cert, desired.certificate_b64 = key_material.certificate_upload(data, option, now)
+    else:
+        cert, desired.pkcs12_b64 = key_material.pkcs12_upload(data, params["pkcs12_password"], option, now)
+        desired.pkcs12_password = params["pkcs12_password"]
+    desired.x5t = key_material.x5t(cert)
+    desired.nbf, desired.exp = key_material.certificate_validity(cert)  # predicts the key in check mode
 
 
 def desired_key(params, now):
@@ -313,11 +347,8 @@ def desired_key(params, now):
         use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,
         update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
         force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"])
-    loader = {"certificate": load_certificate_source, "pkcs12": load_pkcs12_source}.get(source)
-    if loader:
-        cert = loader(params, desired, now)
-        desired.x5t = key_material.x5t(cert)
-        desired.nbf, desired.exp = key_material.certificate_validity(cert)  # predicts the key in check mode
+    if source in ("certificate", "pkcs12"):
+        load_certificate_material(params, desired, now)
     keysets.validate_desired_key(desired, now)
     return desired
 

@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from tests.emulator.pytest_plugin import emulator, emulator_clean  # noqa: F401  (pytest fixtures)
+# The emulator fixtures, imported so pytest finds them here.
+from tests.emulator.pytest_plugin import emulator, emulator_clean  # noqa: F401  pylint: disable=unused-import
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGETS_DIR = os.path.join(REPO_ROOT, "tests", "integration", "targets")
