@@ -186,7 +186,7 @@ def _with_id_headers(send, request_id: str, client_request_id: str):
     async def send_with_ids(message):
         if message["type"] == "http.response.start":
             headers = list(message.get("headers", []))
-            names = {key.lower() for key, _ in headers}
+            names = {key.lower() for key, dummy_value in headers}
             if b"request-id" not in names:
                 headers.append((b"request-id", request_id.encode()))
             if b"client-request-id" not in names:

@@ -34,7 +34,7 @@ def services(request: Request):
 def authorize(request: Request, write: bool) -> dict:
     """Bearer token check on every Graph call; writes need the ReadWrite app role."""
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, dummy_sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.",
                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

@@ -115,11 +115,11 @@ async def token(request: Request) -> JSONResponse:
 
 
 def _basic_credentials(request: Request) -> tuple[str | None, str | None]:
-    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    scheme, dummy_sep, encoded = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None, None
     try:
-        user, _, password = base64.b64decode(encoded).decode("utf-8").partition(":")
+        user, dummy_sep, password = base64.b64decode(encoded).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError):
         return None, None
     return unquote(user), unquote(password)

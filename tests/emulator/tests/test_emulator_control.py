@@ -103,5 +103,5 @@ def test_sigterm_exits_cleanly(tmp_path):
 
 def test_bad_fault_option_fails_fast(tmp_path):
     result = subprocess.run([sys.executable, "-m", "tests.emulator", "--port", "0", "--state-dir", str(tmp_path),
-                             "--fault", '{"path": "x"}'], cwd=REPO_ROOT, capture_output=True, text=True, timeout=20)
+                             "--fault", '{"path": "x"}'], cwd=REPO_ROOT, capture_output=True, text=True, timeout=20, check=False)
     assert result.returncode != 0 and "--fault" in result.stderr

@@ -12,7 +12,7 @@ from tests.emulator.tests.helpers import graph_error_code
 
 def test_status_fault_affects_count_requests_then_stops(graph, emulator_clean):
     emulator_clean.add_fault(method="GET", path=r"/keySets$", status=503, count=2, retry_after="2")
-    first, second, third = (graph.get("/keySets") for _ in range(3))
+    first, second, third = (graph.get("/keySets") for dummy in range(3))
     assert first.status_code == second.status_code == 503
     assert first.headers["Retry-After"] == "2" and graph_error_code(first) == "serviceNotAvailable"
     assert third.status_code == 200
@@ -30,7 +30,7 @@ def test_fault_with_custom_code_and_method_filter(graph, emulator_clean):
 
 def test_unlimited_fault_until_cleared(graph, emulator_clean):
     emulator_clean.add_fault(path="keySets", status=500, count=None)
-    assert all(graph.get("/keySets").status_code == 500 for _ in range(3))
+    assert all(graph.get("/keySets").status_code == 500 for dummy in range(3))
     emulator_clean.clear_faults()
     assert graph.get("/keySets").status_code == 200
 
