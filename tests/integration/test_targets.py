@@ -7,10 +7,6 @@ over as extra vars; the secrets are then searched for in the verbose output.
 
 import base64
 import datetime
-import json
-import os
-import subprocess
-import sys
 
 import pytest
 from cryptography import x509
@@ -19,13 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-# The emulator fixtures, imported so pytest finds them here.
-from tests.emulator.pytest_plugin import emulator, emulator_clean  # noqa: F401  pylint: disable=unused-import
+from tests.integration.playbook_runner import run_playbook
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TARGETS_DIR = os.path.join(REPO_ROOT, "tests", "integration", "targets")
-COLLECTIONS_PATH = os.path.join(REPO_ROOT, "build", "collections")
-ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
 IT_SECRET = "it-facebook-secret-3f9a1c"
 IT_PFX_PASSWORD = "it-pfx-password-77b2"
@@ -108,34 +99,13 @@ def key_material_vars(tmp_path_factory):
     }
 
 
-def _environment(emulator, tmp_path):
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("AZURE_", "B2C_", "ANSIBLE_")))
-    env.update(emulator.env())
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
-        "ANSIBLE_ROLES_PATH": TARGETS_DIR,
-        "B2C_TOKEN_CACHE_PATH": str(tmp_path / "token-cache.json"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-        "REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem",  # must never be consulted: the modules use ca_path
-    })
-    return env
-
-
 @pytest.mark.integration
 @pytest.mark.parametrize("target, tasks", CASES, ids=["%s-%s" % case for case in CASES])
-def test_target(emulator_clean, key_material_vars, tmp_path, target, tasks):  # noqa: F811
+def test_target(emulator_clean, key_material_vars, tmp_path, target, tasks):
     playbook = tmp_path / "playbook.yml"
     playbook.write_text(PLAYBOOK.format(target=target, tasks=tasks))
-    extra_vars = dict(key_material_vars, emulator_url=emulator_clean.url, emulator_ca=emulator_clean.ca_path,
-                      ansible_python_interpreter=sys.executable)
-    (tmp_path / "vars.json").write_text(json.dumps(extra_vars))
-    command = [ANSIBLE_PLAYBOOK, "-i", "localhost,", "-v", str(playbook), "-e", "@%s" % (tmp_path / "vars.json")]
-    run = subprocess.run(command, cwd=REPO_ROOT, env=_environment(emulator_clean, tmp_path),
-                         capture_output=True, text=True, timeout=600, check=False)
+    extra_vars = dict(key_material_vars, emulator_url=emulator_clean.url, emulator_ca=emulator_clean.ca_path)
+    run = run_playbook(emulator_clean, tmp_path, playbook, "-v", extra_vars=extra_vars)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-20000:]
     assert "failed=0" in run.stdout
