@@ -58,11 +58,13 @@ lint: ansible-lint sanity
 build: venv
 	rm -rf $(DIST) $(INSTALL_ROOT)
 	$(BIN)/ansible-galaxy collection build --output-path $(DIST) .
-	$(BIN)/ansible-galaxy collection install --offline -p $(INSTALL_ROOT) $(DIST)/b2c-trustframework-*.tar.gz
+	$(BIN)/ansible-galaxy collection install --offline --force -p $(INSTALL_ROOT) $(DIST)/b2c-trustframework-*.tar.gz
 	@if tar -tzf $(DIST)/b2c-trustframework-*.tar.gz | grep -E '^(tests/emulator|\.venv|build)/'; then \
 		echo "the collection tarball contains development files"; exit 1; fi
+	# ansible-doc exits 0 even when it finds nothing: require a rendered doc.
 	for module in $(MODULES); do \
-		ANSIBLE_COLLECTIONS_PATH=$(INSTALL_ROOT) $(BIN)/ansible-doc b2c.trustframework.$$module > /dev/null || exit 1; \
+		ANSIBLE_COLLECTIONS_PATH=$(INSTALL_ROOT) $(BIN)/ansible-doc --json b2c.trustframework.$$module \
+			| grep -q '"doc"' || { echo "ansible-doc found no documentation for $$module in the built collection"; exit 1; }; \
 	done
 
 changelog-lint: venv

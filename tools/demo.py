@@ -39,6 +39,8 @@ def playbook_env(url, state_dir):
     env.update(
         ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH,
         ANSIBLE_FORCE_COLOR=env.get("ANSIBLE_FORCE_COLOR", "0"),
+        ANSIBLE_LOCALHOST_WARNING="0",
+        ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
         AZURE_TENANT_ID="emulator.onmicrosoft.com",
         AZURE_CLIENT_ID="emulator-client",
         AZURE_CLIENT_SECRET="emulator-secret",

@@ -1,0 +1,135 @@
+"""The policy_keys role and the provision/rotate/report playbooks against the emulator."""
+
+import json
+import os
+import re
+import time
+
+import httpx
+import pytest
+
+from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
+
+PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
+STARTER_PACK = ["B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer"]
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+DAY = 86400
+
+pytestmark = pytest.mark.integration
+
+
+def recap_counts(output):
+    """{host: {ok: n, changed: n, failed: n, ...}} from the PLAY RECAP lines."""
+    recap = output.split("PLAY RECAP", 1)[1]
+    return {host: {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", fields)}
+            for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", recap, re.MULTILINE)}
+
+
+def changed_total(output):
+    return sum(host["changed"] for host in recap_counts(output).values())
+
+
+def graph(emulator):
+    token = emulator.mint_token()
+    return httpx.Client(base_url=emulator.url + "/beta/trustFramework", verify=emulator.ssl_context(),
+                        headers={"Authorization": "Bearer " + token})
+
+
+def keysets(emulator):
+    with graph(emulator) as client:
+        return {keyset["id"]: keyset["keys"] for keyset in client.get("/keySets").json()["value"]}
+
+
+def seed_near_expiry_signing_key(emulator, days_left):
+    now = int(time.time())
+    with graph(emulator) as client:
+        client.post("/keySets", json={"id": "TokenSigningKeyContainer"}).raise_for_status()
+        client.post("/keySets/B2C_1A_TokenSigningKeyContainer/generateKey",
+                    json={"use": "sig", "kty": "RSA", "nbf": now - DAY, "exp": now + days_left * DAY}).raise_for_status()
+
+
+def writes(emulator):
+    return [entry for entry in emulator.requests("graph") if entry["method"] in WRITE_METHODS]
+
+
+def provision(emulator, tmp_path, *options):
+    run = run_playbook(emulator, tmp_path, os.path.join(PLAYBOOKS, "provision.yml"), *options)
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-4000:]
+    return run.stdout
+
+
+def test_provision_previews_applies_and_converges(emulator_clean, tmp_path):
+    preview = provision(emulator_clean, tmp_path, "--check", "--diff")
+    assert changed_total(preview) == 2  # both role tasks, for both containers
+    assert "B2C_1A_TokenSigningKeyContainer" in preview or "TokenSigningKeyContainer" in preview
+    assert writes(emulator_clean) == [] and keysets(emulator_clean) == {}
+
+    assert changed_total(provision(emulator_clean, tmp_path)) == 2
+    stored = keysets(emulator_clean)
+    assert sorted(stored) == sorted(STARTER_PACK)
+    assert [(key["kty"].upper(), key["use"]) for key in stored["B2C_1A_TokenEncryptionKeyContainer"]] == [("RSA", "enc")]
+
+    emulator_clean.clear_requests()
+    assert changed_total(provision(emulator_clean, tmp_path)) == 0
+    assert changed_total(provision(emulator_clean, tmp_path, "--check")) == 0
+    assert writes(emulator_clean) == []
+    assert keysets(emulator_clean) == stored
+
+
+def test_optional_secret_container_only_when_its_variable_is_set(emulator_clean, tmp_path):
+    env = playbook_environment(emulator_clean, tmp_path, B2C_DEMO_FACEBOOK_SECRET="facebook-app-secret-5e1d")
+    run = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "provision.yml"), "-v",
+                       "-e", "b2c_facebook_secret={{ lookup('ansible.builtin.env', 'B2C_DEMO_FACEBOOK_SECRET') }}", env=env)
+    assert run.returncode == 0, run.stdout[-8000:]
+    assert "facebook-app-secret-5e1d" not in run.stdout + run.stderr
+    stored = keysets(emulator_clean)
+    assert [key["kty"].lower() for key in stored["B2C_1A_FacebookSecret"]] == ["oct"]
+
+
+def test_report_fails_on_a_key_near_expiry_and_rotate_renews_it(emulator_clean, tmp_path):
+    seed_near_expiry_signing_key(emulator_clean, days_left=5)
+    provision(emulator_clean, tmp_path)
+    report_file = tmp_path / "report.json"
+
+    report = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "report.yml"),
+                          "-e", "fail_within_days=30", "-e", "report_file=%s" % report_file)
+    assert report.returncode != 0
+    assert "B2C_1A_TokenSigningKeyContainer" in report.stdout
+    assert "expires within 30 days" in report.stdout
+    rows = {keyset["id"]: keyset for keyset in json.loads(report_file.read_text())}
+    assert rows["B2C_1A_TokenSigningKeyContainer"]["active_key"]["expires_in_days"] in (4, 5)
+
+    rotate = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "rotate.yml"), "-e", "renew_before_days=30")
+    assert rotate.returncode == 0, rotate.stdout[-8000:]
+    assert changed_total(rotate.stdout) == 1
+    assert len(keysets(emulator_clean)["B2C_1A_TokenSigningKeyContainer"]) == 2
+    again = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "rotate.yml"), "-e", "renew_before_days=30")
+    assert changed_total(again.stdout) == 0
+
+    report = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "report.yml"), "-e", "fail_within_days=30")
+    assert report.returncode == 0, report.stdout[-8000:]
+    assert "| B2C_1A_TokenSigningKeyContainer |" in report.stdout
+
+
+def test_role_included_for_two_tenants_with_their_own_credentials(emulator_clean, tmp_path):
+    inventory = tmp_path / "tenants.yml"
+    inventory.write_text(json.dumps({"b2c_tenants": {"hosts": {
+        "alpha": {"b2c_tenant_id": emulator_clean.tenant, "b2c_client_id": emulator_clean.client_id,
+                  "b2c_client_secret": emulator_clean.client_secret, "tenant_app_secret": "alpha-app-secret-91c2"},
+        "beta": {"b2c_tenant_id": emulator_clean.tenant_guid, "b2c_access_token": emulator_clean.mint_token(),
+                 "tenant_app_secret": "beta-app-secret-0d7e"},
+    }}}))
+    # Only module_defaults may carry the connection: no credential in the environment.
+    env = {k: v for k, v in playbook_environment(emulator_clean, tmp_path).items() if not k.startswith(("AZURE_", "B2C_G", "B2C_CA"))}
+    playbook = os.path.join(REPO_ROOT, "tests", "integration", "role", "two_tenants.yml")
+    extra_vars = {"emulator_url": emulator_clean.url, "emulator_ca": emulator_clean.ca_path}
+
+    first = run_playbook(emulator_clean, tmp_path, playbook, "-v", "--forks", "2", inventory=str(inventory), env=env, extra_vars=extra_vars)
+    assert first.returncode == 0, first.stdout[-8000:] + first.stderr[-4000:]
+    assert {host: counts["changed"] for host, counts in recap_counts(first.stdout).items()} == {"alpha": 2, "beta": 2}
+    for secret in ("alpha-app-secret-91c2", "beta-app-secret-0d7e", emulator_clean.client_secret):
+        assert secret not in first.stdout + first.stderr
+    assert sorted(keysets(emulator_clean)) == ["B2C_1A_alphaSecret", "B2C_1A_alphaSigning", "B2C_1A_betaSecret", "B2C_1A_betaSigning"]
+
+    second = run_playbook(emulator_clean, tmp_path, playbook, inventory=str(inventory), env=env, extra_vars=extra_vars)
+    assert second.returncode == 0 and changed_total(second.stdout) == 0
