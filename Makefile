@@ -32,7 +32,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 link:
 	$(BIN)/python tools/link_collection.py $(CURDIR) > /dev/null
 
-test: venv link unit integration sanity ansible-lint changelog-lint docs-lint build ee
+test: venv link unit integration sanity ansible-lint changelog-lint docs-lint ee
 
 unit: venv link
 	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration
@@ -73,10 +73,16 @@ changelog-lint: venv
 docs-lint: venv link
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
 
-ee: venv
+# The built collection must declare its Python dependencies to ansible-builder,
+# and an execution environment including it must have a build context.
+ee: build
+	ANSIBLE_COLLECTIONS_PATH= $(BIN)/ansible-builder introspect --sanitize $(INSTALL_ROOT) > build/ee-introspect.txt
+	for dep in httpx msal cryptography; do \
+		grep -q "^- '$$dep" build/ee-introspect.txt || { echo "ansible-builder does not see the $$dep dependency"; exit 1; }; \
+	done
 	rm -rf build/ee-context
-	$(BIN)/ansible-builder create -f meta/execution-environment.yml -c build/ee-context --output-filename Containerfile > /dev/null
-	test -f build/ee-context/Containerfile
+	$(BIN)/ansible-builder create -f tests/ee/execution-environment.yml -c build/ee-context --output-filename Containerfile > /dev/null
+	test -f build/ee-context/Containerfile && test -f build/ee-context/_build/collections/b2c-trustframework-0.1.0.tar.gz
 
 demo: venv build
 	$(BIN)/python tools/demo.py
