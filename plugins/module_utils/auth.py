@@ -27,6 +27,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     first_line,
     sanitize_text,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import MsalHttpClient, MsalResponse
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
 
 AUTO = "auto"
@@ -217,19 +218,6 @@ def resolve_token_cache_path(value):
     return os.path.abspath(os.path.expanduser(value))
 
 
-class _CachedResponse:
-    """An msal http_cache entry restored from JSON (same shape as msal's NormalizedResponse)."""
-
-    def __init__(self, status_code, text, headers):
-        self.status_code = status_code
-        self.text = text
-        self.headers = headers
-
-    def raise_for_status(self):
-        if self.status_code >= 400:
-            raise AuthError("the login endpoint answered HTTP %d" % self.status_code, status=self.status_code)
-
-
 def _http_cache_to_json(mapping):
     out = {}
     for key, value in mapping.items():
@@ -258,7 +246,7 @@ def _http_cache_from_json(data):
                 status, text, headers = item["__response__"]
             except (TypeError, ValueError):
                 continue
-            mapping[key] = _CachedResponse(status, text, headers)
+            mapping[key] = MsalResponse(status, text, headers)
         elif "__value__" in item:
             mapping[key] = item["__value__"]
     return mapping
@@ -584,9 +572,6 @@ class MsalTokenProvider:
 
 
 def _as_msal_http_client(http_client, timeout):
-    # pylint: disable-next=import-outside-toplevel
-    from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import MsalHttpClient
-
     if isinstance(http_client, MsalHttpClient):
         return http_client
     return MsalHttpClient(http_client, timeout=timeout)

@@ -400,8 +400,8 @@ class GraphClient:
                              reason="the response is not JSON") from None
 
 
-class _MsalResponse:
-    """What msal needs from a response: status_code, text, headers, raise_for_status()."""
+class MsalResponse:
+    """What msal needs from a response (status_code, text, headers, raise_for_status()); also restores msal's http cache."""
 
     def __init__(self, status_code, text, headers):
         self.status_code = status_code
@@ -493,7 +493,7 @@ class MsalHttpClient:
                     where.scheme, where.netloc, where.path, _transport_reason(exc, kind)),
                 transport=kind if kind != "other" else None,
             ) from None
-        return _MsalResponse(response.status_code, response.text, response.headers)
+        return MsalResponse(response.status_code, response.text, response.headers)
 
     def close(self):
         if self._owns_client:

@@ -133,6 +133,11 @@ def summarize_keyset(keyset, now):
     return {"id": keyset.get("id"), "keys": [summarize_key(key, now) for key in keys_of(keyset)]}
 
 
+def keyset_diff(before, after, now):
+    """Ansible diff of a keyset: the same public summaries as the return values ({} when absent)."""
+    return dict(before=summarize_keyset(before, now) or {}, after=summarize_keyset(after, now) or {})
+
+
 def keys_of(keyset):
     return list((keyset or {}).get("keys") or [])
 

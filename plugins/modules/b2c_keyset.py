@@ -216,8 +216,7 @@ def main():
 
     result = dict(changed=changed, keyset=keysets.summarize_keyset(after, now))
     if module._diff:
-        result["diff"] = dict(before=keysets.summarize_keyset(current, now) or {},
-                              after=keysets.summarize_keyset(after, now) or {})
+        result["diff"] = keysets.keyset_diff(current, after, now)
     module.exit_json(**result)
 
 

@@ -400,8 +400,7 @@ def main():
     result = dict(changed=keyset_created or plan.changed, action=action, keyset_created=keyset_created,
                   key=keysets.summarize_key(key, now), keyset=keysets.summarize_keyset(after, now))
     if module._diff:
-        result["diff"] = dict(before=keysets.summarize_keyset(current, now) or {},
-                              after=keysets.summarize_keyset(after, now) or {})
+        result["diff"] = keysets.keyset_diff(current, after, now)
     module.exit_json(**result)
 
 
