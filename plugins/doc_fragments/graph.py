@@ -110,7 +110,7 @@ options:
     default: true
   ca_path:
     description:
-      - PEM bundle of extra CA certificates trusted in addition to the system and certifi stores, for both
+      - PEM bundle of extra CA certificates trusted in addition to the system store (or certifi's bundle where the system has none), for both
         Graph and login calls (for example the CA of a TLS-inspecting proxy or of the emulator).
       - If not set, the environment variable E(B2C_CA_PATH) is used.
     type: path

@@ -542,3 +542,9 @@ def test_http_client_ignores_requests_ca_env(monkeypatch, tmp_path):
 def test_import_error_flag_exists():
     assert gc.HAS_HTTPX is True and gc.HTTPX_IMPORT_ERROR is None
     assert os.path.basename(gc.__file__) == "graph_client.py"
+
+
+def test_ssl_context_trusts_the_system_store_and_falls_back_to_certifi(monkeypatch):
+    assert gc.build_ssl_context(True).cert_store_stats()["x509_ca"] > 0
+    monkeypatch.setattr(ssl, "create_default_context", lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+    assert gc.build_ssl_context(True).cert_store_stats()["x509_ca"] > 0
