@@ -15,6 +15,7 @@ from bench.cases import all_cases
 from bench.emulator import running_emulator
 from bench.measure import CaseRunner, measure
 from bench.paths import COLLECTIONS_PATH, OUT_DIR, WORK_DIR
+from bench.runtime import runtime_python
 
 
 def parse_args(argv):
@@ -25,6 +26,7 @@ def parse_args(argv):
     parser.add_argument("--tenants", type=int, default=10, help="scale-out tenant hosts, M >= 2 (default 10)")
     parser.add_argument("--keysets", type=int, default=3, help="keysets per tenant host, K (default 3)")
     parser.add_argument("--import-runs", type=int, default=10, help="fresh interpreters for the import time")
+    parser.add_argument("--module-python", help="interpreter for the modules (default: a venv with only requirements.txt)")
     parser.add_argument("--cases", help="comma-separated subset of case keys, e.g. ping,uri (default: all)")
     args = parser.parse_args(argv)
     if args.tenants < 2 or args.tasks < 1 or args.repeat < 1 or args.keysets < 1:
@@ -62,7 +64,8 @@ def run_cases(args, cases):
     os.makedirs(WORK_DIR)
     with running_emulator(os.path.join(WORK_DIR, "emulator"), args.latency_ms) as emulator:
         print(f"emulator at {emulator.url}, {args.latency_ms} ms latency per request", flush=True)
-        runner = CaseRunner(emulator, WORK_DIR, args.keysets, log=lambda line: print(line, flush=True))
+        runner = CaseRunner(emulator, WORK_DIR, args.keysets, args.module_python or runtime_python(),
+                            log=lambda line: print(line, flush=True))
         runner.prepare(cases)
         return measure(runner, cases, args.tasks, args.repeat, log=lambda line: print(line, flush=True))
 

@@ -7,7 +7,7 @@ import resource
 import subprocess
 import time
 
-from bench.paths import ANSIBLE_PLAYBOOK, COLLECTIONS_PATH, PYTHON
+from bench.paths import ANSIBLE_PLAYBOOK, COLLECTIONS_PATH
 
 RECAP_LINE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
@@ -34,7 +34,7 @@ def parse_recap(output):
     return recap
 
 
-def playbook_env(connection_env, work_dir):
+def playbook_env(connection_env, work_dir, module_python):
     """The environment of one ansible-playbook run: `connection_env` plus a neutral Ansible setup.
 
     Inherited AZURE_*/B2C_*/ANSIBLE_* variables are dropped: a stray
@@ -49,7 +49,7 @@ def playbook_env(connection_env, work_dir):
     env.update(
         ANSIBLE_CONFIG=config_path,
         ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH,
-        ANSIBLE_PYTHON_INTERPRETER=PYTHON,
+        ANSIBLE_PYTHON_INTERPRETER=module_python,
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_RETRY_FILES_ENABLED="0",
         ANSIBLE_LOCALHOST_WARNING="0",

@@ -4,7 +4,6 @@ import dataclasses
 import os
 
 from bench import playbooks
-from bench.paths import PYTHON
 
 
 @dataclasses.dataclass
@@ -25,11 +24,11 @@ class Case:
         """How many task executions (module processes) one run of the play makes."""
         return tasks_per_host * self.forks
 
-    def write_play(self, directory, tasks_per_host):
+    def write_play(self, directory, tasks_per_host, module_python):
         """Write the play (and its inventory) for this size; return (playbook, inventory)."""
         name = f"{self.key}-{tasks_per_host}"
         inventory = playbooks.write_inventory(
-            os.path.join(directory, f"inventory-{self.key}.yml"), PYTHON, tenants=self.tenants
+            os.path.join(directory, f"inventory-{self.key}.yml"), module_python, tenants=self.tenants
         )
         if self.tenants:
             return playbooks.write_tenants_play(directory, name, tasks_per_host), inventory

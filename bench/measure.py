@@ -21,8 +21,9 @@ class Sample:
 
 
 class CaseRunner:
-    def __init__(self, emulator, work_dir, keysets_per_tenant, log=print):
+    def __init__(self, emulator, work_dir, keysets_per_tenant, module_python, log=print):
         self.emulator = emulator
+        self.module_python = module_python
         self.work_dir = work_dir
         self.keysets_per_tenant = keysets_per_tenant
         self.log = log
@@ -42,7 +43,7 @@ class CaseRunner:
 
     def _play_files(self, case, tasks_per_host):
         if (case.key, tasks_per_host) not in self._written:
-            self._written[case.key, tasks_per_host] = case.write_play(self.work_dir, tasks_per_host)
+            self._written[case.key, tasks_per_host] = case.write_play(self.work_dir, tasks_per_host, self.module_python)
         return self._written[case.key, tasks_per_host]
 
     def _token_cache_for(self, case):
@@ -53,7 +54,7 @@ class CaseRunner:
     def run(self, case, tasks_per_host, allow_changes=False):
         """One run with a cleared request log, so the log afterwards holds exactly this run's requests."""
         playbook, inventory = self._play_files(case, tasks_per_host)
-        env = playbook_env(env_for(self.emulator, self._token_cache_for(case)), self.work_dir)
+        env = playbook_env(env_for(self.emulator, self._token_cache_for(case)), self.work_dir, self.module_python)
         self._run_number += 1
         log_path = os.path.join(self.work_dir, f"run-{self._run_number:04d}-{case.key}-{tasks_per_host}.log")
         extra_vars = self.token_vars_path if case.needs_token_vars else None
