@@ -181,12 +181,14 @@ def test_auth_error_during_request_reported(capsys, monkeypatch):
     assert TOKEN not in json.dumps(result)
 
 
-def test_imports_do_not_pull_msal():
+def test_imports_do_not_pull_msal_or_cryptography():
     code = (
         "import sys; sys.path.insert(0, %r)\n"
         "import ansible_collections.b2c.trustframework.plugins.module_utils.graph_client\n"
         "import ansible_collections.b2c.trustframework.plugins.module_utils.module\n"
         "import ansible_collections.b2c.trustframework.plugins.module_utils.auth\n"
+        "import ansible_collections.b2c.trustframework.plugins.module_utils.keysets\n"
+        "import ansible_collections.b2c.trustframework.plugins.module_utils.key_material\n"
         "print(sorted(m for m in ('msal', 'msal_extensions', 'requests', 'cryptography') if m in sys.modules))\n"
     ) % COLLECTIONS_ROOT
     out = subprocess.check_output([sys.executable, "-c", code], text=True)
