@@ -1,0 +1,161 @@
+"""Helpers of the reliability and security suites.
+
+Playbooks are built from Python lists of tasks (written as JSON, which is YAML),
+run with the `result_recorder` callback (every task result with its start and end
+time, after no_log censoring), and checked against the emulator's request log and
+against the keysets read straight from the emulator with a minted token.
+"""
+
+import base64
+import dataclasses
+import datetime
+import json
+import os
+
+import httpx
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from tests.integration.playbook_runner import playbook_environment, run_playbook
+
+RELIABILITY_DIR = os.path.dirname(os.path.abspath(__file__))
+CALLBACK_DIR = os.path.join(RELIABILITY_DIR, "callback_plugins")
+KEYSETS_PATH = "/beta/trustFramework/keySets"
+PREFIX = "B2C_1A_"
+
+
+# -- playbooks ---------------------------------------------------------------------------------
+def local_play(tasks, name="Reliability", hosts="localhost", **keywords):
+    """One play on the controller, no facts."""
+    play = {"name": name, "hosts": hosts, "connection": "local", "gather_facts": False, "tasks": tasks}
+    play.update(keywords)
+    return play
+
+
+def module_task(name, module, args, **keywords):
+    """A task of one of the collection's modules (or any FQCN) that registers nothing and may fail."""
+    task = {"name": name, module if "." in module else "b2c.trustframework." + module: args}
+    task.update(keywords)
+    return task
+
+
+def add_faults_task(name, emulator, faults):
+    """A uri task that installs faults through the emulator's control API just before the next task."""
+    return {"name": name, "ansible.builtin.uri": {
+        "url": emulator.url + "/_emulator/faults", "method": "POST", "body_format": "json", "body": faults,
+        "ca_path": emulator.ca_path, "status_code": 201}}
+
+
+@dataclasses.dataclass
+class PlaybookRun:
+    """A finished ansible-playbook run and the results the callback recorded."""
+
+    process: object
+    entries: list
+
+    @property
+    def output(self):
+        return self.process.stdout + self.process.stderr
+
+    def entry(self, task, host="localhost"):
+        matches = [item for item in self.entries if item["task"] == task and item["host"] == host]
+        assert matches, "task %r never reported for %s; output:\n%s" % (task, host, self.output[-6000:])
+        return matches[-1]
+
+    def result(self, task, host="localhost"):
+        return self.entry(task, host)["result"]
+
+    def failed(self, task, host="localhost"):
+        return self.entry(task, host)["outcome"] == "failed"
+
+    def requests_during(self, log, task, host="localhost"):
+        """Emulator log entries of requests that started while ``task`` ran, by start time (a delayed one may end later)."""
+        entry = self.entry(task, host)
+        return sorted((item for item in log if entry["start"] <= request_started(item) <= entry["end"]), key=request_started)
+
+
+def run_plays(emulator, tmp_path, plays, *options, env=None, extra_vars=None, inventory="localhost,"):
+    """Write ``plays`` to a playbook, run it against ``emulator`` and return a PlaybookRun."""
+    playbook = tmp_path / "playbook.yml"
+    playbook.write_text(json.dumps(plays, indent=1))
+    results_file = tmp_path / "results.json"
+    environment = playbook_environment(
+        emulator, tmp_path, ANSIBLE_CALLBACK_PLUGINS=CALLBACK_DIR, ANSIBLE_CALLBACKS_ENABLED="result_recorder",
+        RELIABILITY_RESULTS_FILE=str(results_file), **(env or {}))
+    process = run_playbook(emulator, tmp_path, playbook, *options, extra_vars=extra_vars, env=environment,
+                           inventory=inventory)
+    entries = json.loads(results_file.read_text()) if results_file.exists() else []
+    return PlaybookRun(process, entries)
+
+
+# -- the emulator's request log --------------------------------------------------------------------
+def request_ended(entry):
+    """Epoch seconds when the emulator finished the request (the log records the end)."""
+    return datetime.datetime.fromisoformat(entry["time"]).timestamp()
+
+
+def request_started(entry):
+    return request_ended(entry) - entry["duration_ms"] / 1000.0
+
+
+def for_keyset(log, name):
+    """Log entries whose path names keyset ``name`` (B2C_1A_ prefix, any case)."""
+    wanted = "/" + (PREFIX + name).lower()
+    return [item for item in log if wanted in item["path"].lower()]
+
+
+# -- Graph, read directly ---------------------------------------------------------------------------
+def graph(emulator):
+    """An httpx client for the emulator's Graph with a freshly minted ReadWrite token."""
+    return httpx.Client(base_url=emulator.url, verify=emulator.ssl_context(), timeout=30,
+                        headers={"Authorization": "Bearer " + emulator.mint_token()})
+
+
+def read_keyset(emulator, name):
+    """The keyset as the emulator holds it, or None."""
+    with graph(emulator) as client:
+        response = client.get("%s/%s%s" % (KEYSETS_PATH, PREFIX, name))
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return response.json()
+
+
+def create_keyset(emulator, name):
+    with graph(emulator) as client:
+        client.post(KEYSETS_PATH, json={"id": name}).raise_for_status()
+
+
+def kids(keyset):
+    return [key["kid"] for key in (keyset or {}).get("keys") or []]
+
+
+# -- key material -------------------------------------------------------------------------------
+def self_signed(common_name="b2c-reliability", days_valid=365, days_before=1):
+    """(RSA key, self-signed certificate) valid from ``days_before`` days ago for ``days_valid`` days."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=days_before))
+            .not_valid_after(now + datetime.timedelta(days=days_valid)).sign(key, hashes.SHA256()))
+    return key, cert
+
+
+def certificate_pem(cert):
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def pkcs12_b64(key, cert, password):
+    """Base64 of a .pfx holding ``key`` and ``cert``, encrypted with ``password``."""
+    blob = pkcs12.serialize_key_and_certificates(
+        b"reliability", key, cert, None, serialization.BestAvailableEncryption(password.encode()))
+    return base64.b64encode(blob).decode("ascii")
+
+
+def x5t(cert):
+    return base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).decode().rstrip("=")
