@@ -571,10 +571,10 @@ class MsalTokenProvider:
         self._force_refresh = True
 
 
-def _as_msal_http_client(http_client, timeout):
+def _as_msal_http_client(http_client, timeout, max_retries):
     if isinstance(http_client, MsalHttpClient):
         return http_client
-    return MsalHttpClient(http_client, timeout=timeout)
+    return MsalHttpClient(http_client, timeout=timeout, max_retries=max_retries)
 
 
 def build_token_provider(params, endpoints, http_client):
@@ -588,7 +588,8 @@ def build_token_provider(params, endpoints, http_client):
         return StaticTokenProvider(params["access_token"])
 
     timeout = params.get("timeout") or 30.0
-    adapter = _as_msal_http_client(http_client, timeout)
+    max_retries = params.get("max_retries")
+    adapter = _as_msal_http_client(http_client, timeout, 5 if max_retries is None else max_retries)
     cache_path = resolve_token_cache_path(params.get("token_cache_path"))
     cache_file = TokenCacheFile(cache_path) if cache_path else None
 

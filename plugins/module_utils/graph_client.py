@@ -167,6 +167,18 @@ def _parse_retry_after(value, now=None):
     return max(0.0, seconds)
 
 
+def _backoff(attempt):
+    """Capped exponential backoff with jitter for retry number ``attempt`` (0-based)."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
+    return ceiling / 2.0 + random.uniform(0, ceiling / 2.0)
+
+
+def _retry_wait(response, attempt):
+    """Seconds to wait before retrying after ``response``: its Retry-After (capped), else the backoff."""
+    wait = _parse_retry_after(response.headers.get("Retry-After"))
+    return _backoff(attempt) if wait is None else min(wait, RETRY_AFTER_CAP)
+
+
 def _walk_inner(error_obj):
     """Yield the nested innerError/innererror dicts, outermost first."""
     node = error_obj
@@ -331,10 +343,6 @@ class GraphClient:
             raise GraphError(method=method, path=parts.path,
                              reason="refusing to send a request outside %s (got host %s)" % (self.base_url, parts.hostname))
 
-    def _backoff(self, attempt):
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
-        return ceiling / 2.0 + random.uniform(0, ceiling / 2.0)
-
     def _headers(self, token, has_body, client_request_id):
         headers = {
             "Authorization": "Bearer " + token,
@@ -365,7 +373,7 @@ class GraphClient:
                 kind, sent = classify_transport_error(exc)
                 reason = _transport_reason(exc, kind)
                 retryable = kind in ("connect", "timeout", "protocol") and (method != "POST" or not sent)
-                wait = self._backoff(retries)
+                wait = _backoff(retries)
                 if not retryable or retries >= self.max_retries or waited + wait > self.max_total_wait:
                     raise GraphError(method=method, path=path, client_request_id=client_request_id,
                                      may_have_been_applied=(method == "POST" and sent), retries=retries,
@@ -385,11 +393,7 @@ class GraphClient:
                         response, method, path, retries=retries,
                         may_have_been_applied=(method == "POST" and status >= 500),
                     )
-                wait = _parse_retry_after(response.headers.get("Retry-After"))
-                if wait is None:
-                    wait = self._backoff(retries)
-                else:
-                    wait = min(wait, RETRY_AFTER_CAP)
+                wait = _retry_wait(response, retries)
                 if waited + wait > self.max_total_wait:
                     raise graph_error_from_response(response, method, path, retries=retries,
                                                     may_have_been_applied=False)
@@ -466,13 +470,18 @@ class MsalHttpClient:
     Decodes bytes values (msal passes the client assertion as bytes), drops
     None values like requests does, and raises an AuthError (also a
     requests.RequestException, so msal treats it as a transport error) when
-    the login endpoint cannot be reached.
+    the login endpoint cannot be reached. Throttling, 502/503/504 and transport
+    errors are retried like Graph calls (``max_retries``, Retry-After honoured):
+    discovery GETs and client-credentials token POSTs are safe to repeat.
     """
 
-    def __init__(self, client, timeout=None, owns_client=False):
+    # pylint: disable-next=too-many-arguments
+    def __init__(self, client, timeout=None, owns_client=False, max_retries=5, sleep=time.sleep):
         self._client = client
         self._timeout = timeout
         self._owns_client = owns_client
+        self._max_retries = max(0, int(max_retries))
+        self._sleep = sleep
 
     def get(self, url, params=None, headers=None, **kwargs):
         return self._send("GET", url, params=params, headers=headers, **kwargs)
@@ -493,17 +502,33 @@ class MsalHttpClient:
             request_kwargs["json"] = json
         if timeout is not None:
             request_kwargs["timeout"] = timeout
+        waited = 0.0
+        for attempt in range(self._max_retries + 1):
+            response, error, wait = self._attempt(method, url, request_kwargs, attempt)
+            if wait is None or attempt == self._max_retries or waited + wait > MAX_TOTAL_WAIT:
+                break
+            self._sleep(wait)
+            waited += wait
+        if error is not None:
+            raise error
+        return MsalResponse(response.status_code, response.text, response.headers)
+
+    def _attempt(self, method, url, request_kwargs, attempt):
+        """One request: ``(response, error, wait)``; ``wait`` is None when the outcome is final."""
         try:
             response = self._client.request(method, url, **request_kwargs)
         except httpx.HTTPError as exc:
             kind, dummy = classify_transport_error(exc)
             where = urlsplit(url)
-            raise _msal_transport_error_class()(
+            error = _msal_transport_error_class()(
                 "could not reach the login endpoint %s://%s%s: %s" % (
                     where.scheme, where.netloc, where.path, _transport_reason(exc, kind)),
                 transport=kind if kind != "other" else None,
-            ) from None
-        return MsalResponse(response.status_code, response.text, response.headers)
+            )
+            return None, error, (_backoff(attempt) if kind in ("connect", "timeout", "protocol") else None)
+        if response.status_code in RETRY_STATUSES:
+            return response, None, _retry_wait(response, attempt)
+        return response, None, None
 
     def close(self):
         if self._owns_client:

@@ -334,6 +334,8 @@ def validate_desired_key(desired, now):
     """Local sanity checks that need no keyset state."""
     if desired.source == "generate" and key_family(desired.kty) is None:
         raise ValidationError("kty=%r must be rsa or oct" % (desired.kty,))
+    if desired.source == "secret" and not (desired.secret or "").strip():
+        raise ValidationError("secret is empty; with source=secret, set secret to the value to upload (for example an IdP client secret)")
     if desired.renew_before_days is not None:
         if desired.renew_before_days < 0:
             raise ValidationError("renew_before_days must be 0 or more")

@@ -53,7 +53,6 @@ class FaultCase:
     retry_wait: tuple = None       # (min, max) seconds from the reference point until the retry starts
     wait_from: str = "answer"      # reference point: "answer" (faulted request ended), "sent" (it started) or "http-date"
     fails_with: tuple = ()         # message fragments of a case that cannot converge
-    known_bug: str = None          # reason of a strict xfail
 
     @property
     def converges(self):
@@ -83,9 +82,6 @@ def on_token(**effect):
 AFTER_ONE_SECOND = (1.0, 1.0 + WAIT_CAP)
 AFTER_FIRST_BACKOFF = (BACKOFF_FIRST[0], BACKOFF_FIRST[1] + WAIT_CAP)
 SHORT_TIMEOUT_OPTION = (("timeout", SHORT_TIMEOUT),)
-# The module does not retry the token endpoint: msal gets one answer and the 503 fails the task.
-TOKEN_RETRY_BUG = ("product bug: login (token endpoint) requests are never retried; max_retries covers only Graph "
-                   "(plugins/module_utils/graph_client.py MsalHttpClient._send / auth.py MsalTokenProvider.get_token)")
 
 CASES = [
     FaultCase("RelThrottledSeconds", on_action("generateKey", status=429, retry_after="1"), retry_wait=AFTER_ONE_SECOND),
@@ -106,7 +102,7 @@ CASES = [
     FaultCase("RelAppliedPkcs12", on_action("uploadPkcs12", apply_then_fail=True, status=502), source="pkcs12"),
     FaultCase("RelLaggedCreate", on_create(replication_lag_ms=1500)),
     FaultCase("RelTokenEndpointBlip", on_token(status=503, retry_after="1"), options=(("token_cache_path", ""),),
-              retry_wait=AFTER_ONE_SECOND, known_bug=TOKEN_RETRY_BUG),
+              retry_wait=AFTER_ONE_SECOND),
     FaultCase("RelPersistentRead", on_keyset("GET", status=503, retry_after="1", count=None), options=(("max_retries", 2),),
               fails_with=("HTTP 503", "after 2 retries", "try again later or raise max_retries")),
     FaultCase("RelPersistentGenerate", on_action("generateKey", status=503, count=None),
@@ -218,10 +214,8 @@ def _describe(case_log):
 
 
 def _params(condition):
-    """The cases for which ``condition`` holds, as pytest params (known bugs as strict xfails)."""
-    return [pytest.param(case, id=case.name, marks=[pytest.mark.integration] + (
-        [pytest.mark.xfail(strict=True, reason=case.known_bug)] if case.known_bug else []))
-        for case in CASES if condition(case)]
+    """The cases for which ``condition`` holds, as pytest params."""
+    return [pytest.param(case, id=case.name, marks=[pytest.mark.integration]) for case in CASES if condition(case)]
 
 
 @pytest.mark.integration

@@ -37,12 +37,6 @@ SENTINELS = {
     "client_certificate_password": "sentinel-cert-password-b5d217",
     "jwk_private_member": "c2VudGluZWwtandrLWstbWVtYmVyLTJmOGE",
 }
-# Leaks found by this scan, reported to the owner: the parametrized case is a strict xfail until fixed.
-KNOWN_LEAKS = {
-    "role_item_secret": ("product bug: roles/policy_keys/tasks/main.yml prints a b2c_policy_keys item's `secret` at -v: the set_fact "
-                         "'Work out which policy key containers to provision' (policy_keys_wanted) and the b2c_keyset loop "
-                         "'Ensure each policy key container exists' (policy_keys_item in the result) have no no_log"),
-}
 # Filled at run time: a line of the client certificate's private key body, and the access tokens used.
 RUNTIME_SENTINELS = ("client_certificate_private_key_line", "access_token", "expired_access_token")
 
@@ -152,13 +146,8 @@ def test_the_leak_playbook_did_what_it_should(scanned):
         "the token cache holds the emulator-issued token (proof that it was written and scanned)"
 
 
-def _sentinel_param(name):
-    marks = [pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS[name])] if name in KNOWN_LEAKS else []
-    return pytest.param(name, id=name, marks=marks)
-
-
 @pytest.mark.integration
-@pytest.mark.parametrize("sentinel", [_sentinel_param(name) for name in sorted(list(SENTINELS) + list(RUNTIME_SENTINELS))])
+@pytest.mark.parametrize("sentinel", sorted(list(SENTINELS) + list(RUNTIME_SENTINELS)))
 def test_no_sentinel_anywhere(scanned, sentinel):
     sentinels, sources, dummy_run = scanned
     value = sentinels[sentinel]

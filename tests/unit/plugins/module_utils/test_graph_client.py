@@ -530,6 +530,45 @@ def test_msal_adapter_transport_error_is_auth_error_msal_understands():
     assert "ca_path" in hint_for(err.value)
 
 
+def _scripted_adapter(answers, max_retries=5):
+    """MsalHttpClient over a transport that plays ``answers`` (responses or exceptions) in order."""
+    waits, calls = [], []
+
+    def handler(request):
+        calls.append(request.method)
+        answer = answers[len(calls) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    return MsalHttpClient(client, max_retries=max_retries, sleep=waits.append), waits, calls
+
+
+def test_msal_adapter_retries_a_throttled_or_unavailable_login_endpoint():
+    adapter, waits, calls = _scripted_adapter([
+        httpx.Response(429, headers={"Retry-After": "2"}),
+        httpx.ConnectError("connection refused"),
+        httpx.Response(503),
+        httpx.Response(200, json={"access_token": "t"}),
+    ])
+    response = adapter.post("https://login.example.test/t/oauth2/v2.0/token", data={"grant_type": "client_credentials"})
+    assert response.status_code == 200 and len(calls) == 4
+    assert waits[0] == 2.0 and all(0 < wait <= 30 for wait in waits) and len(waits) == 3
+
+
+def test_msal_adapter_gives_msal_the_last_answer_after_max_retries():
+    adapter, waits, calls = _scripted_adapter([httpx.Response(503)] * 3, max_retries=2)
+    assert adapter.get("https://login.example.test/t/v2.0/.well-known/openid-configuration").status_code == 503
+    assert len(calls) == 3 and len(waits) == 2
+
+
+def test_msal_adapter_does_not_retry_an_answer_that_is_final():
+    adapter, waits, calls = _scripted_adapter([httpx.Response(401, json={"error": "invalid_client"})])
+    assert adapter.post("https://login.example.test/t/oauth2/v2.0/token").status_code == 401
+    assert len(calls) == 1 and waits == []
+
+
 def test_http_client_ignores_requests_ca_env(monkeypatch, tmp_path):
     bogus = tmp_path / "bogus.pem"
     bogus.write_text("not a bundle")

@@ -242,6 +242,8 @@ def test_plan_key_errors(current, options, error, message):
     ({"kty": "EC"}, "kty='EC' must be rsa or oct"),
     ({"renew_before_days": -1}, "0 or more"),
     ({"renew_before_days": 30, "exp": NOW + 10 * DAY}, "renewed on every run"),
+    ({"source": "secret", "secret": ""}, "secret is empty"),
+    ({"source": "secret", "secret": "  "}, "secret is empty"),
 ])
 def test_validate_desired_key(options, message):
     with pytest.raises(ValidationError, match=message):
