@@ -24,6 +24,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     B2CError,
     KeyMaterialError,
     ValidationError,
+    exception_chain,
     first_line,
     sanitize_text,
 )
@@ -397,14 +398,6 @@ def auth_error_from_result(result, what):
     return AuthError(msg, code=code, status=result.get("status"), correlation_id=correlation_id)
 
 
-def _exception_chain(exc):
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
 def auth_error_from_exception(exc, what):
     """AuthError from an exception raised inside msal (discovery failures, bad authority, ...).
 
@@ -414,7 +407,7 @@ def auth_error_from_exception(exc, what):
     if isinstance(exc, AuthError):
         return exc
     code = status = description = None
-    for item in _exception_chain(exc):
+    for item in exception_chain(exc):
         if isinstance(item, AuthError):
             return item
         text = str(item)

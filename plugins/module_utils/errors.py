@@ -18,6 +18,15 @@ _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 
 
+def exception_chain(exc):
+    """``exc`` and the exceptions that caused it (``__cause__`` / ``__context__``), outermost first."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
 def sanitize_text(text, limit=_MAX_SERVER_TEXT):
     """Make server-provided text safe for a one-line message.
 

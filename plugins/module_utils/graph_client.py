@@ -31,6 +31,7 @@ else:
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     AuthError,
     GraphError,
+    exception_chain,
     sanitize_text,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
@@ -50,17 +51,9 @@ def quote_segment(segment):
     return quote(str(segment), safe="")
 
 
-def _exception_chain(exc):
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
 def is_tls_verify_error(exc):
     """True when ``exc`` (or its cause) is a certificate verification failure."""
-    for item in _exception_chain(exc):
+    for item in exception_chain(exc):
         name = type(item).__name__
         if name == "SSLCertVerificationError" or "CERTIFICATE_VERIFY_FAILED" in str(item):
             return True
