@@ -677,8 +677,8 @@ def add_key_once(graph, keyset_id, send, is_present, attempts=3, sleep=time.slee
     """Call ``send()`` so that at most one key is added.
 
     When a send fails in a way that may have reached the service, the keyset is
-    re-read; if ``is_present`` finds the key there, that key is returned,
-    otherwise the send is repeated (up to ``attempts`` sends in all).
+    re-read until ``is_present`` finds the key or the settle waits run out; only
+    then is the send repeated (up to ``attempts`` sends in all).
     """
     for attempt in range(1, attempts + 1):
         try:
@@ -686,11 +686,26 @@ def add_key_once(graph, keyset_id, send, is_present, attempts=3, sleep=time.slee
         except GraphError as error:
             if not error.may_have_been_applied or attempt == attempts:
                 raise
-            keyset = read_keyset_after_write(graph, keyset_id, sleep=sleep, waits=waits)
-            found = is_present(keyset) if keyset is not None else None
+            found = _find_added_key(graph, keyset_id, is_present, sleep, waits)
             if found is not None:
                 return found
     return None  # pragma: no cover - the loop always returns or raises
+
+
+def _find_added_key(graph, keyset_id, is_present, sleep, waits):
+    """The key an ambiguous send added, or None once the waits are over.
+
+    A request that timed out may still be applied by the service a moment
+    later, and a new key may take a moment to show in reads (replication), so
+    one empty read is not proof that the key is missing.
+    """
+    for wait in tuple(waits) + (None,):
+        keyset = read_keyset(graph, keyset_id)
+        found = is_present(keyset) if keyset is not None else None
+        if found is not None or wait is None:
+            return found
+        sleep(wait)
+    return None  # pragma: no cover - the loop always returns
 
 
 @dataclass

@@ -516,6 +516,24 @@ def test_add_key_once_tolerates_replication_lag_on_the_reread():
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
 
+def test_add_key_once_waits_for_a_key_the_service_applies_late():
+    """A timed-out send that the service applies a moment later must not be sent again."""
+    graph = FakeGraph([keyset(name="B2C_1A_Sig")])
+    graph.fail("POST", "generateKey")  # not applied yet when the client gives up
+    wanted = desired()
+    slept = []
+
+    def service_applies_it_while_we_wait(seconds):
+        if not slept:
+            graph.request("POST", "/trustFramework/keySets/B2C_1A_Sig/generateKey", json={"kty": "RSA", "use": "sig"})
+        slept.append(seconds)
+
+    added = ks.add_key_once(graph, "B2C_1A_Sig", lambda: ks.send_key(graph, "B2C_1A_Sig", wanted),
+                            ks.added_key_finder(keyset(name="B2C_1A_Sig"), wanted), sleep=service_applies_it_while_we_wait)
+    assert added is not None and slept == [1]
+    assert len(graph.keys("B2C_1A_Sig")) == 1
+
+
 def test_add_key_once_retries_a_404_send_after_a_wait():
     graph = FakeGraph([keyset(name="B2C_1A_Sig")])
     graph.fail("POST", "generateKey", GraphError(status=404), times=2)
