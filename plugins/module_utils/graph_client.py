@@ -82,11 +82,9 @@ def classify_transport_error(exc):
 
 def _transport_reason(exc, kind):
     text = sanitize_text(str(exc), 200) or type(exc).__name__
+    # What to do about it is the hint's job (errors.hint_for), so the reason states only what happened.
     if kind == "tls":
-        return ("TLS certificate verification failed (%s); set ca_path (or B2C_CA_PATH) to the CA bundle, "
-                "or validate_certs=false for a test endpoint" % text)
-    if kind == "timeout":
-        return "%s (%s); consider raising timeout" % (type(exc).__name__, text)
+        return "TLS certificate verification failed (%s)" % text
     return "%s (%s)" % (type(exc).__name__, text)
 
 

@@ -468,8 +468,8 @@ def test_tls_verify_failure_names_ca_path(tls_server, monkeypatch):
     client.close()
     e = err.value
     assert e.status is None and e.transport == "tls"
-    assert "ca_path" in str(e) and "validate_certs" in str(e)
-    assert "ca_path" in hint_for(e)
+    assert "TLS certificate verification failed" in str(e)
+    assert "ca_path" in hint_for(e) and "validate_certs" in hint_for(e)
 
 
 def test_tls_with_ca_path_and_with_verify_false(tls_server):
