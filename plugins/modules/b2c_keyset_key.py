@@ -167,6 +167,8 @@ EXAMPLES = r"""
     source: secret
     secret: "{{ facebook_app_secret }}"
 
+# pkcs12_path is read on the managed node; with hosts: localhost the module runs in the
+# playbook's directory, so files/saml-signing.pfx is relative to the playbook.
 - name: SAML signing certificate from a .pfx file
   b2c.trustframework.b2c_keyset_key:
     keyset: SamlIdpCert
