@@ -15,6 +15,7 @@ import base64
 import binascii
 import datetime
 import hashlib
+import os
 import re
 import types
 
@@ -134,7 +135,9 @@ def read_file(path, option):
         with open(path, "rb") as handle:
             return handle.read()
     except (IOError, OSError) as error:
-        raise KeyMaterialError("could not read %s=%r: %s" % (option, path, error.strerror or error))
+        raise KeyMaterialError("could not read %s=%r (%s): %s; a relative path is relative to the module's working "
+                               "directory (the playbook's directory for localhost)"
+                               % (option, path, os.path.abspath(path), error.strerror or error))
 
 
 def _as_bytes(data):
@@ -193,8 +196,9 @@ def load_certificate(data, option="certificate"):
 
 
 def _certificate_bytes(data, option):
-    raw = _as_bytes(data).strip()
-    # PEM is used as is; DER starts with a SEQUENCE byte (0x30); anything else must be base64.
+    raw = _as_bytes(data)
+    # PEM is used as is; DER starts with a SEQUENCE byte (0x30) and is never stripped: its last
+    # signature byte may well be a whitespace byte. Anything else must be base64.
     if _PEM_CERTIFICATE.search(raw) or raw[:1] == b"\x30":
         return raw
     return _b64decode(raw, option)
