@@ -85,11 +85,6 @@ def strip_prefix(name):
     return name
 
 
-def same_name(a, b):
-    """Keyset names are equal case-insensitively, with or without the prefix."""
-    return strip_prefix(str(a)).lower() == strip_prefix(str(b)).lower()
-
-
 # ---------------------------------------------------------------------------
 # Key views
 # ---------------------------------------------------------------------------
@@ -494,10 +489,6 @@ def _quote(segment):
 
 def keyset_path(keyset_id, *parts):
     return "/".join([KEYSETS_PATH, _quote(keyset_id)] + [_quote(part) for part in parts])
-
-
-def _is_status(error, *statuses):
-    return isinstance(error, GraphError) and error.status in statuses
 
 
 def read_keyset(graph, name):

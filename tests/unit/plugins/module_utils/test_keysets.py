@@ -49,15 +49,6 @@ def test_normalize_name_rejects_naming_the_option(given, message):
         ks.normalize_name(given, "keyset")
 
 
-@pytest.mark.parametrize("a, b, same", [
-    ("Sig", "B2C_1A_Sig", True),
-    ("b2c_1a_sig", "B2C_1A_SIG", True),
-    ("Sig", "Enc", False),
-])
-def test_same_name(a, b, same):
-    assert ks.same_name(a, b) is same
-
-
 # --------------------------------------------------------------------------- key views
 
 def test_summary_is_an_allow_list():
