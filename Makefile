@@ -85,7 +85,7 @@ ee: build
 	test -f build/ee-context/Containerfile && test -f build/ee-context/_build/collections/b2c-trustframework-0.1.0.tar.gz
 
 demo: venv build
-	$(BIN)/python tools/demo.py
+	$(BIN)/python -m tools.demo
 
 bench: venv link
 	$(BIN)/python -m bench

@@ -1,37 +1,16 @@
 """Run one ansible-playbook, time it, and check it did what a converged run should."""
 
-import dataclasses
 import os
-import re
 import resource
 import subprocess
 import time
 
 from bench.paths import ANSIBLE_PLAYBOOK, COLLECTIONS_PATH
-
-RECAP_LINE = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
+from tools.playbook_recap import recap_total
 
 
 class PlaybookFailed(RuntimeError):
     """A timed run failed or changed something; its output is kept in the work directory."""
-
-
-@dataclasses.dataclass
-class Recap:
-    ok: int = 0
-    changed: int = 0
-    unreachable: int = 0
-    failed: int = 0
-
-
-def parse_recap(output):
-    recap = Recap()
-    for _host, ok, changed, unreachable, failed in RECAP_LINE.findall(output):
-        recap.ok += int(ok)
-        recap.changed += int(changed)
-        recap.unreachable += int(unreachable)
-        recap.failed += int(failed)
-    return recap
 
 
 def playbook_env(connection_env, work_dir, module_python):
@@ -64,7 +43,7 @@ def _children_cpu_seconds():
 
 
 def run_playbook(playbook, inventory, env, forks, log_path, extra_vars_path=None, allow_changes=False):
-    """Return (wall seconds, CPU seconds, recap); raise PlaybookFailed unless every host ran cleanly.
+    """Return (wall seconds, CPU seconds); raise PlaybookFailed unless every host ran cleanly.
 
     CPU time (user + system of ansible-playbook and every process it waited
     for, module runs included) is reported next to wall time because it hardly
@@ -81,11 +60,13 @@ def run_playbook(playbook, inventory, env, forks, log_path, extra_vars_path=None
     cpu = _children_cpu_seconds() - cpu_before
     with open(log_path, "w", encoding="utf-8") as handle:
         handle.write(completed.stdout)
-    recap = parse_recap(completed.stdout)
-    if completed.returncode != 0 or recap.failed or recap.unreachable or not recap.ok:
+    output = completed.stdout
+    if completed.returncode != 0 or recap_total(output, "failed") or recap_total(output, "unreachable") \
+            or not recap_total(output, "ok"):
         raise PlaybookFailed(f"{os.path.basename(playbook)} failed (rc={completed.returncode}); see {log_path}")
-    if recap.changed and not allow_changes:
+    changed = recap_total(output, "changed")
+    if changed and not allow_changes:
         raise PlaybookFailed(
-            f"{os.path.basename(playbook)} reported changed={recap.changed} on a converged run; see {log_path}"
+            f"{os.path.basename(playbook)} reported changed={changed} on a converged run; see {log_path}"
         )
-    return wall, cpu, recap
+    return wall, cpu

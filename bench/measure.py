@@ -59,7 +59,7 @@ class CaseRunner:
         log_path = os.path.join(self.work_dir, f"run-{self._run_number:04d}-{case.key}-{tasks_per_host}.log")
         extra_vars = self.token_vars_path if case.needs_token_vars else None
         self.emulator.clear_requests()
-        wall, cpu, _recap = run_playbook(playbook, inventory, env, case.forks, log_path, extra_vars, allow_changes)
+        wall, cpu = run_playbook(playbook, inventory, env, case.forks, log_path, extra_vars, allow_changes)
         requests = count_requests_by_kind(self.emulator.requests())
         return Sample(tasks_per_host, case.module_runs(tasks_per_host), wall, cpu, requests)
 

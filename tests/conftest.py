@@ -4,10 +4,9 @@ import importlib
 import os
 import sys
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO_ROOT, "tools"))
+from tools.link_collection import link_collection
 
-from link_collection import link_collection  # noqa: E402  pylint: disable=wrong-import-position
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _expose_collection():

@@ -6,11 +6,12 @@ and always stops the emulator.
 """
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 import time
+
+from tools.playbook_recap import recap_counts, recap_total
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_DIR = os.path.join(REPO_ROOT, ".demo")
@@ -62,10 +63,6 @@ def run_playbook(title, env, playbook, *options):
     return completed.stdout
 
 
-def changed_counts(output):
-    return [int(count) for count in re.findall(r"\schanged=(\d+)", output)]
-
-
 def main():
     shutil.rmtree(DEMO_DIR, ignore_errors=True)
     state_dir = os.path.join(DEMO_DIR, "emulator")
@@ -76,7 +73,7 @@ def main():
         run_playbook("1/4 preview (check mode)", env, "playbooks/provision.yml", "--check", "--diff")
         run_playbook("2/4 provision", env, "playbooks/provision.yml")
         again = run_playbook("3/4 provision again (must change nothing)", env, "playbooks/provision.yml")
-        if any(changed_counts(again)) or not changed_counts(again):
+        if not recap_counts(again) or recap_total(again, "changed"):
             sys.exit("demo failed: the second run was not idempotent (expected changed=0)")
         run_playbook("4/4 report", env, "playbooks/report.yml")
     finally:

@@ -2,13 +2,13 @@
 
 import json
 import os
-import re
 import time
 
 import httpx
 import pytest
 
 from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
+from tools.playbook_recap import recap_counts, recap_total
 
 PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
 STARTER_PACK = ["B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer"]
@@ -16,17 +16,6 @@ WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 DAY = 86400
 
 pytestmark = pytest.mark.integration
-
-
-def recap_counts(output):
-    """{host: {ok: n, changed: n, failed: n, ...}} from the PLAY RECAP lines."""
-    recap = output.split("PLAY RECAP", 1)[1]
-    return {host: {name: int(value) for name, value in re.findall(r"(\w+)=(\d+)", fields)}
-            for host, fields in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", recap, re.MULTILINE)}
-
-
-def changed_total(output):
-    return sum(host["changed"] for host in recap_counts(output).values())
 
 
 def graph(emulator):
@@ -60,18 +49,18 @@ def provision(emulator, tmp_path, *options):
 
 def test_provision_previews_applies_and_converges(emulator_clean, tmp_path):
     preview = provision(emulator_clean, tmp_path, "--check", "--diff")
-    assert changed_total(preview) == 2  # both role tasks, for both containers
+    assert recap_total(preview, "changed") == 2  # both role tasks, for both containers
     assert "B2C_1A_TokenSigningKeyContainer" in preview or "TokenSigningKeyContainer" in preview
     assert writes(emulator_clean) == [] and keysets(emulator_clean) == {}
 
-    assert changed_total(provision(emulator_clean, tmp_path)) == 2
+    assert recap_total(provision(emulator_clean, tmp_path), "changed") == 2
     stored = keysets(emulator_clean)
     assert sorted(stored) == sorted(STARTER_PACK)
     assert [(key["kty"].upper(), key["use"]) for key in stored["B2C_1A_TokenEncryptionKeyContainer"]] == [("RSA", "enc")]
 
     emulator_clean.clear_requests()
-    assert changed_total(provision(emulator_clean, tmp_path)) == 0
-    assert changed_total(provision(emulator_clean, tmp_path, "--check")) == 0
+    assert recap_total(provision(emulator_clean, tmp_path), "changed") == 0
+    assert recap_total(provision(emulator_clean, tmp_path, "--check"), "changed") == 0
     assert writes(emulator_clean) == []
     assert keysets(emulator_clean) == stored
 
@@ -101,10 +90,10 @@ def test_report_fails_on_a_key_near_expiry_and_rotate_renews_it(emulator_clean, 
 
     rotate = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "rotate.yml"), "-e", "renew_before_days=30")
     assert rotate.returncode == 0, rotate.stdout[-8000:]
-    assert changed_total(rotate.stdout) == 1
+    assert recap_total(rotate.stdout, "changed") == 1
     assert len(keysets(emulator_clean)["B2C_1A_TokenSigningKeyContainer"]) == 2
     again = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "rotate.yml"), "-e", "renew_before_days=30")
-    assert changed_total(again.stdout) == 0
+    assert recap_total(again.stdout, "changed") == 0
 
     report = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "report.yml"), "-e", "fail_within_days=30")
     assert report.returncode == 0, report.stdout[-8000:]
@@ -132,4 +121,4 @@ def test_role_included_for_two_tenants_with_their_own_credentials(emulator_clean
     assert sorted(keysets(emulator_clean)) == ["B2C_1A_alphaSecret", "B2C_1A_alphaSigning", "B2C_1A_betaSecret", "B2C_1A_betaSigning"]
 
     second = run_playbook(emulator_clean, tmp_path, playbook, inventory=str(inventory), env=env, extra_vars=extra_vars)
-    assert second.returncode == 0 and changed_total(second.stdout) == 0
+    assert second.returncode == 0 and recap_total(second.stdout, "changed") == 0
