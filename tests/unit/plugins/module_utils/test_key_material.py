@@ -156,9 +156,11 @@ def test_load_pkcs12_opens_with_the_right_password(bundle, as_input):
     assert base64.b64decode(km.pkcs12_b64(as_input(raw))) == raw
 
 
-@pytest.mark.parametrize("password", ["wrong", None, ""])
-def test_load_pkcs12_wrong_password(bundle, password):
-    with pytest.raises(KeyMaterialError, match="wrong pkcs12_password") as info:
+@pytest.mark.parametrize("password, message", [("wrong", "wrong pkcs12_password"),
+                                               (None, "without a password: set pkcs12_password"),
+                                               ("", "without a password: set pkcs12_password")])
+def test_load_pkcs12_wrong_or_missing_password(bundle, password, message):
+    with pytest.raises(KeyMaterialError, match=message) as info:
         km.load_pkcs12(bundle[2], password, "pkcs12_path")
     assert "pkcs12_path" in str(info.value)
     assert "s3cret-pfx" not in str(info.value)

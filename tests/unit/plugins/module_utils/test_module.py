@@ -187,7 +187,8 @@ def test_imports_do_not_pull_msal_or_cryptography():
         "import ansible_collections.b2c.trustframework.plugins.module_utils.graph_client\n"
         "import ansible_collections.b2c.trustframework.plugins.module_utils.module\n"
         "import ansible_collections.b2c.trustframework.plugins.module_utils.auth\n"
-        "import ansible_collections.b2c.trustframework.plugins.module_utils.keysets\n"
+        "import ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decisions\n"
+        "import ansible_collections.b2c.trustframework.plugins.module_utils.keyset_service\n"
         "import ansible_collections.b2c.trustframework.plugins.module_utils.key_material\n"
         "print(sorted(m for m in ('msal', 'msal_extensions', 'requests', 'cryptography') if m in sys.modules))\n"
     ) % COLLECTIONS_ROOT

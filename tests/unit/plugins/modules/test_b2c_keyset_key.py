@@ -50,10 +50,12 @@ def test_generate_check_apply_idempotent(run, graph):
     assert len(graph.posts_to("generateKey")) == 1
 
 
-def test_generate_enc_next_to_sig(run, graph):
+def test_enc_next_to_sig_is_refused_before_any_write(run, graph):
     run(keyset="Tokens")
+    graph.calls.clear()
     result = run(keyset="Tokens", use="ENC", kty="RSA")
-    assert (result["action"], result["key"]["use"]) == ("generated", "enc")
+    assert result["failed"] and "cannot mix sig and enc keys (AADB2C95042)" in result["msg"]
+    assert graph.writes() == []
 
 
 def test_generate_sends_validity(run, graph):
