@@ -79,9 +79,9 @@ class GraphError(Exception):
         self.headers = headers or {}
 
     @classmethod
-    def b2c(cls, code: str, status: int = 400, **fields) -> "GraphError":
+    def b2c(cls, code: str, **fields) -> "GraphError":
         """A B2C refusal: the code goes straight into error.code (reference 7.2); 400 unless noted."""
-        return cls(status, code, b2c_message(code, **fields))
+        return cls(400, code, b2c_message(code, **fields))
 
 
 def utc_now_iso() -> str:
