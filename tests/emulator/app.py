@@ -14,7 +14,6 @@ from . import control, graph, login
 from .errors import GraphError, graph_error_response
 from .faults import FaultBook, ReplicationLag
 from .frontdoor import FrontDoor, RequestLog, classify
-from .keys import KeyMaterialError
 from .settings import EmulatorSettings
 from .store import KeysetStore
 from .tokens import TokenService
@@ -35,10 +34,6 @@ class Services:
 
 async def _graph_error(request: Request, exc: GraphError) -> JSONResponse:
     return graph_error_response(request.scope, exc.status, exc.code, exc.message, headers=exc.headers)
-
-
-async def _key_material_error(request: Request, exc: KeyMaterialError) -> JSONResponse:
-    return graph_error_response(request.scope, 400, exc.code, exc.message)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -65,7 +60,7 @@ def build_services(settings: EmulatorSettings, state_dir: str) -> Services:
 def build_app(services: Services) -> FrontDoor:
     app = Starlette(
         routes=control.ROUTES + graph.ROUTES + login.ROUTES,
-        exception_handlers={GraphError: _graph_error, KeyMaterialError: _key_material_error, HTTPException: _http_error},
+        exception_handlers={GraphError: _graph_error, HTTPException: _http_error},  # KeyMaterialError is a GraphError
     )
     app.state.services = services
     return FrontDoor(app, faults=services.faults, lag=services.lag, log=services.log,

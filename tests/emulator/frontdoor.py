@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.responses import JSONResponse
 
-from .errors import graph_error_response, oauth_error_body
+from .errors import B2C_MESSAGES, graph_error_response, oauth_error_body
 from .faults import Fault, FaultBook, ReplicationLag
 
 TRANSPORT_EXTENSION = "emulator.transport"
@@ -142,13 +142,21 @@ class FrontDoor:
 def fault_response(scope, kind: str, fault: Fault):
     status = fault.failure_status
     headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-    message = f"Injected fault: HTTP {status} for {scope['method']} {scope['path']}."
+    message = _fault_message(scope, fault, status)
     if kind in ("token", "discovery"):
         body = oauth_error_body(scope, fault.code or "temporarily_unavailable", 50000 + status, message)
         return JSONResponse(body, status_code=status, headers=headers)
     if kind == "msi":
         return JSONResponse({"statusCode": status, "message": message}, status_code=status, headers=headers)
     return graph_error_response(scope, status, fault.code, message, headers=headers)
+
+
+def _fault_message(scope, fault: Fault, status: int) -> str:
+    """An injected B2C code (throttling, concurrent writes, internal error) comes with the service's own words."""
+    template = B2C_MESSAGES.get(fault.code or "")
+    if template and "{" not in template:
+        return template
+    return f"Injected fault: HTTP {status} for {scope['method']} {scope['path']}."
 
 
 async def drop_connection(scope, receive) -> None:
