@@ -345,8 +345,13 @@ def pkcs12_upload(data, password, option, now, reencode=True):
     """
     _private_key, cert = load_pkcs12(data, password, option)
     check_certificate_dates(cert, now, option)
+    if not password:
+        raise KeyMaterialError(
+            "%s has no password; B2C accepts only a password-protected .pfx (PBE-SHA1-3DES with a SHA-1 MAC): "
+            "export it with a password and set pkcs12_password" % option
+        )
     raw = pkcs12_bytes(data, option)
-    if not password or pkcs12_is_legacy(raw):
+    if pkcs12_is_legacy(raw):
         return cert, pkcs12_b64(data, option), False
     if not reencode:
         raise KeyMaterialError(

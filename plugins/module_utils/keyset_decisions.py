@@ -29,7 +29,7 @@ PREFIX = "B2C_1A_"
 # end up in policy XML, so keep them short and to a safe character set.
 MAX_NAME_LENGTH = 128
 _NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
-_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
 # Keysets B2C creates and uses itself (reference section 7.5): after a second key
 # was added to this one, creating any policy key failed with AADB2C90063.
@@ -508,17 +508,24 @@ class DesiredKeyset:
     update_keys: bool = False
 
 
+def validate_desired_keyset(desired):
+    """Local checks that need no keyset state: B2C's own keyset is only ever read."""
+    if desired.state == "absent":
+        refuse_service_managed(desired.name, "delete")
+    elif desired.keys is not None:
+        refuse_service_managed(desired.name, "set the keys of")
+
+
 def plan_keyset(current, desired):
     """Decide what b2c_keyset does: none / created / updated / deleted."""
+    validate_desired_keyset(desired)
     if desired.state == "absent":
         if current is None:
             return Plan("none", "keyset %s is already absent" % desired.name)
-        refuse_service_managed(current.get("id"), "delete")
         return Plan("deleted", "keyset %s exists" % current.get("id"))
     if current is None:
         return Plan("created", "keyset %s does not exist" % desired.name)
     if desired.update_keys and desired.keys is not None and not same_keys(desired.keys, keys_of(current)):
-        refuse_service_managed(current.get("id"), "replace the keys of")
         return Plan("updated", "the keyset's keys differ from keys (update_keys=true)")
     return Plan("none", "keyset %s exists" % current.get("id"))
 
@@ -577,12 +584,16 @@ def _clean_jwk(key, now, where):
     for name in ("nbf", "exp"):
         if name in jwk:
             jwk[name] = parse_time(jwk[name], "%s.%s" % (where, name))
-    if jwk.get("kty") is not None and key_family(jwk["kty"]) is None:
-        raise ValidationError("%s.kty=%r must be rsa or oct" % (where, jwk["kty"]))
-    if jwk.get("use") is not None and key_use(jwk) not in ("sig", "enc"):
-        raise ValidationError("%s.use=%r must be sig or enc" % (where, jwk["use"]))
-    if "k" in jwk and not _BASE64URL.match(str(jwk["k"])):
-        raise ValidationError("%s.k is not base64url (letters, digits, '-' and '_'); the service refuses it (AADB2C95029)" % where)
+    family = key_family(jwk.get("kty"))
+    if family is None:
+        raise ValidationError("%s.kty=%r must be rsa or oct (AADB2C95031/95037)" % (where, jwk.get("kty")))
+    if key_use(jwk) not in ("sig", "enc"):
+        raise ValidationError("%s.use=%r must be sig or enc (AADB2C95033)" % (where, jwk.get("use")))
+    if family == "rsa" and not (jwk.get("n") and jwk.get("e")):
+        raise ValidationError("%s is an RSA key without n and e; the service refuses it (AADB2C95039)" % where)
+    if family == "oct" and not _BASE64URL.match(str(jwk.get("k") or "")):
+        raise ValidationError("%s.k must be the secret as base64url without padding (letters, digits, '-' and '_'); "
+                              "the service refuses anything else (AADB2C95029)" % where)
     if "exp" in jwk and jwk["exp"] <= now:
         raise ValidationError("%s.exp (%s) is in the past; the service refuses such a key (AADB2C90214)"
                               % (where, epoch_to_iso(jwk["exp"])))

@@ -192,12 +192,14 @@ ARGUMENT_SPEC = dict(
 
 def desired_keyset(params, now):
     keys = params["keys"]
-    return decisions.DesiredKeyset(
+    desired = decisions.DesiredKeyset(
         name=decisions.normalize_name(params["name"], "name"),
         state=params["state"],
         keys=decisions.clean_jwks(keys, now) if keys is not None else None,
         update_keys=params["update_keys"],
     )
+    decisions.validate_desired_keyset(desired)
+    return desired
 
 
 def main():

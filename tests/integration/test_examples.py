@@ -184,7 +184,8 @@ def prepare_b2c_keyset(_emulator, _workdir):
 def check_b2c_keyset(emulator, _first_results, _extra_vars):
     stored = stored_keysets(emulator)
     assert stored["B2C_1A_TokenSigningKeyContainer"] == []
-    assert [(key["kid"], key["kty"].lower()) for key in stored["B2C_1A_LegacySessionKey"]] == [("legacy-1", "oct")]
+    assert [(key["kty"].lower(), key["use"]) for key in stored["B2C_1A_LegacySessionKey"]] == [("oct", "sig")]
+    assert stored["B2C_1A_LegacySessionKey"][0]["kid"]  # assigned by the service
     assert "B2C_1A_OldFacebookSecret" not in stored
 
 

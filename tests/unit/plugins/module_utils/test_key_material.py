@@ -263,3 +263,9 @@ def test_aes_pkcs12_is_refused_locally_when_reencoding_is_off():
     key, cert = make_certificate()
     with pytest.raises(KeyMaterialError, match=r"pkcs12_path is encrypted with AES.*AADB2C90213.*PBE-SHA1-3DES"):
         km.pkcs12_upload(make_pfx(key, cert, "pw"), "pw", "pkcs12_path", NOW, reencode=False)
+
+
+def test_pkcs12_without_password_is_refused_locally():
+    key, cert = make_certificate()
+    with pytest.raises(KeyMaterialError, match="pkcs12 has no password; B2C accepts only a password-protected"):
+        km.pkcs12_upload(make_pfx(key, cert, None), None, "pkcs12", NOW)

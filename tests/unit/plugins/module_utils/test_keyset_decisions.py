@@ -306,10 +306,16 @@ def test_plan_keyset_refuses_to_touch_the_service_managed_keyset(current, option
 
 @pytest.mark.parametrize("keys, message", [
     ([{"kid": "a", "kty": "oct"}], r"keys\[0\].kid is set; .*\(AADB2C95059\)"),
-    ([{"kty": "RSA", "n": "N", "e": "AQAB"}, {"kty": "oct", "k": "abc"}], r"mixes RSA and oct keys \(AADB2C95032\)|cannot mix"),
+    ([{"kty": "RSA", "use": "sig", "n": "N", "e": "AQAB"}, {"kty": "oct", "use": "sig", "k": "abc"}],
+     r"mixes RSA and oct keys; a keyset cannot mix them \(AADB2C95032\)"),
     ([{"kty": "oct", "use": "sig", "k": "a"}, {"kty": "oct", "use": "enc", "k": "b"}], r"mixes sig and enc keys.*AADB2C95042"),
-    ([{"kty": "oct", "k": "not base64url!"}], r"keys\[0\].k is not base64url.*AADB2C95029"),
-    ([{"kty": "oct", "k": "abc", "exp": NOW - 1}], r"keys\[0\].exp .* is in the past.*AADB2C90214"),
+    ([{"kty": "oct", "use": "sig", "k": "not base64url!"}], r"keys\[0\].k must be the secret as base64url.*AADB2C95029"),
+    ([{"kty": "oct", "use": "sig", "k": "YWJj=="}], r"without padding"),
+    ([{"kty": "oct", "use": "sig"}], r"keys\[0\].k must be the secret"),
+    ([{"kty": "oct", "use": "sig", "k": "abc", "exp": NOW - 1}], r"keys\[0\].exp .* is in the past.*AADB2C90214"),
+    ([{"kty": "RSA", "use": "sig", "n": "N"}], r"keys\[0\] is an RSA key without n and e.*AADB2C95039"),
+    ([{"use": "sig", "k": "abc"}], r"keys\[0\].kty=None must be rsa or oct"),
+    ([{"kty": "oct", "k": "abc"}], r"keys\[0\].use=None must be sig or enc \(AADB2C95033\)"),
     ([{"kty": "EC"}], r"keys\[0\].kty='EC' must be rsa or oct"),
     ([{"kty": "oct", "use": "verify"}], r"keys\[0\].use='verify' must be sig or enc"),
 ])

@@ -55,7 +55,7 @@ def test_create_with_keys_never_returns_private_members(run, graph):
 
 def test_keys_are_ignored_on_an_existing_keyset_without_update_keys(run, graph):
     run(name="K")
-    assert run(name="K", keys=[{"kty": "oct", "k": OCT_SECRET}])["changed"] is False
+    assert run(name="K", keys=[{"kty": "oct", "use": "sig", "k": OCT_SECRET}])["changed"] is False
 
 
 def test_update_keys_replaces_when_the_keys_differ(run, graph):
@@ -72,10 +72,12 @@ def test_update_keys_replaces_when_the_keys_differ(run, graph):
 
 @pytest.mark.parametrize("args, message", [
     ({"keys": [{"kid": "a", "kty": "oct"}], "update_keys": True}, "keys[0].kid is set"),
-    ({"keys": [{"kty": "RSA"}, {"kty": "oct"}]}, "mixes RSA and oct keys"),
-    ({"keys": [{"kty": "oct", "use": "sig"}, {"kty": "oct", "use": "enc"}]}, "cannot mix them (AADB2C95042)"),
-    ({"keys": [{"kty": "oct", "k": "a+b/c"}]}, "keys[0].k is not base64url"),
-    ({"keys": [{"kty": "oct", "exp": "2001-01-01T00:00:00Z"}]}, "AADB2C90214"),
+    ({"keys": [{"kty": "RSA", "use": "sig", "n": "N", "e": "AQAB"}, {"kty": "oct", "use": "sig", "k": "YQ"}]},
+     "mixes RSA and oct keys"),
+    ({"keys": [{"kty": "oct", "use": "sig", "k": "YQ"}, {"kty": "oct", "use": "enc", "k": "Yg"}]},
+     "cannot mix them (AADB2C95042)"),
+    ({"keys": [{"kty": "oct", "use": "sig", "k": "a+b/c"}]}, "keys[0].k must be the secret as base64url"),
+    ({"keys": [{"kty": "oct", "use": "sig", "k": "YQ", "exp": "2001-01-01T00:00:00Z"}]}, "AADB2C90214"),
     ({"keys": [{"kty": "EC"}]}, "keys[0].kty='EC' must be rsa or oct"),
     ({"keys": [{"kty": "oct", "exp": "soon"}]}, "keys[0].exp='soon'"),
     ({"name": "AdminClientEncryptionKeyContainer", "state": "absent"}, "B2C creates and uses this keyset itself"),
