@@ -17,19 +17,16 @@ import pytest
 from tests.integration.reliability.support import (
     add_faults_task,
     create_keyset,
-    certificate_pem,
     for_keyset,
     kids,
     local_play,
     module_task,
-    pkcs12_b64,
     read_keyset,
     request_ended,
     request_started,
     run_plays,
-    self_signed,
-    x5t,
 )
+from tests.support.certs import b64, pem, pfx, self_signed, x5t
 
 PFX_PASSWORD = "faults-pfx-password"
 # Retries fast enough for a test, slow enough to tell a wait from none.
@@ -135,8 +132,8 @@ def _case_tasks(case, emulator, material):
 def key_material():
     key, cert = self_signed("faults-certificate")
     pfx_key, pfx_cert = self_signed("faults-pkcs12")
-    return {"certificate": certificate_pem(cert), "certificate_x5t": x5t(cert),
-            "pkcs12": pkcs12_b64(pfx_key, pfx_cert, PFX_PASSWORD), "pkcs12_x5t": x5t(pfx_cert)}
+    return {"certificate": pem(cert), "certificate_x5t": x5t(cert),
+            "pkcs12": b64(pfx(pfx_key, pfx_cert, PFX_PASSWORD)), "pkcs12_x5t": x5t(pfx_cert)}
 
 
 JWT_PATTERN = r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
