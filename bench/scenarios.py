@@ -5,6 +5,7 @@ Every play repeats one task N times as N separate tasks (not a loop), because a 
 pipeline's cost is per task: one module process, one connection setup, one token lookup each.
 """
 
+import copy
 import dataclasses
 import os
 
@@ -15,39 +16,30 @@ GRAPH_KEYSET_PATH = "/beta/trustFramework/keySets/B2C_1A_" + BENCH_KEYSET
 
 
 # -- tasks ----------------------------------------------------------------------------------------
+def _numbered_tasks(count, name, module, args, **keywords):
+    """`count` copies of one task, named "<name> 1" to "<name> <count>" (own copies: no YAML anchors in the play)."""
+    return [dict({"name": f"{name} {i}", module: copy.deepcopy(args)}, **keywords) for i in range(1, count + 1)]
+
+
 def ping_tasks(count):
-    return [{"name": f"ping {i}", "ansible.builtin.ping": None} for i in range(1, count + 1)]
+    return _numbered_tasks(count, "ping", "ansible.builtin.ping", None)
 
 
 def uri_tasks(count):
     """The hand-written alternative: GET the keyset with a token the caller already holds."""
-    return [
-        {
-            "name": f"GET keyset with uri {i}",
-            "ansible.builtin.uri": {
-                "url": "{{ bench_graph_endpoint }}" + GRAPH_KEYSET_PATH,
-                "headers": {"Authorization": "Bearer {{ bench_access_token }}"},
-                "ca_path": "{{ bench_ca_path }}",
-            },
-            "no_log": True,  # the header holds the token
-        }
-        for i in range(1, count + 1)
-    ]
+    request = {"url": "{{ bench_graph_endpoint }}" + GRAPH_KEYSET_PATH, "ca_path": "{{ bench_ca_path }}",
+               "headers": {"Authorization": "Bearer {{ bench_access_token }}"}}
+    return _numbered_tasks(count, "GET keyset with uri", "ansible.builtin.uri", request,
+                           no_log=True)  # the header holds the token
 
 
 def keyset_info_tasks(count):
-    return [
-        {"name": f"read keyset {i}", "b2c.trustframework.b2c_keyset_info": {"name": BENCH_KEYSET}}
-        for i in range(1, count + 1)
-    ]
+    return _numbered_tasks(count, "read keyset", "b2c.trustframework.b2c_keyset_info", {"name": BENCH_KEYSET})
 
 
 def keyset_key_tasks(count):
-    return [
-        {"name": f"ensure signing key {i}",
-         "b2c.trustframework.b2c_keyset_key": {"keyset": BENCH_KEYSET, "kty": "rsa", "use": "sig"}}
-        for i in range(1, count + 1)
-    ]
+    return _numbered_tasks(count, "ensure signing key", "b2c.trustframework.b2c_keyset_key",
+                           {"keyset": BENCH_KEYSET, "kty": "rsa", "use": "sig"})
 
 
 def tenant_keyset_tasks(keysets_per_tenant):
