@@ -59,7 +59,7 @@ build: venv
 	rm -rf $(DIST) $(INSTALL_ROOT)
 	$(BIN)/ansible-galaxy collection build --output-path $(DIST) .
 	$(BIN)/ansible-galaxy collection install --offline --force -p $(INSTALL_ROOT) $(DIST)/b2c-trustframework-*.tar.gz
-	@if tar -tzf $(DIST)/b2c-trustframework-*.tar.gz | grep -E '^(tests/emulator|\.venv|build)/'; then \
+	@if tar -tzf $(DIST)/b2c-trustframework-*.tar.gz | grep -E '^(tests/emulator|tests/support|\.venv|build)/'; then \
 		echo "the collection tarball contains development files"; exit 1; fi
 	# ansible-doc exits 0 even when it finds nothing: require a rendered doc.
 	for module in $(MODULES); do \

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+from tools.playbook_env import emulator_playbook_environment
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TARGETS_DIR = os.path.join(REPO_ROOT, "tests", "integration", "targets")
 COLLECTIONS_PATH = os.path.join(REPO_ROOT, "build", "collections")
@@ -13,22 +15,13 @@ ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbo
 
 def playbook_environment(emulator, tmp_path, **overrides):
     """Environment of a playbook run: the emulator's credentials and nothing inherited from the caller's Azure setup."""
-    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("AZURE_", "B2C_", "ANSIBLE_")))
-    env.update(emulator.env())
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS_PATH,
-        "ANSIBLE_ROLES_PATH": TARGETS_DIR,
-        "B2C_TOKEN_CACHE_PATH": str(tmp_path / "token-cache.json"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "REQUESTS_CA_BUNDLE": "/nonexistent/ca.pem",  # must never be consulted: the modules use ca_path
-    })
-    env.update(overrides)
-    return env
+    return emulator_playbook_environment(
+        emulator, COLLECTIONS_PATH, str(tmp_path / "token-cache.json"),
+        ANSIBLE_ROLES_PATH=TARGETS_DIR,
+        ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
+        ANSIBLE_PYTHON_INTERPRETER=sys.executable,
+        REQUESTS_CA_BUNDLE="/nonexistent/ca.pem",  # must never be consulted: the modules use ca_path
+        **overrides)
 
 
 def run_playbook(emulator, tmp_path, playbook, *options, extra_vars=None, env=None, inventory="localhost,"):

@@ -9,15 +9,8 @@ import dataclasses
 
 import pytest
 
-from tests.integration.reliability.support import (
-    certificate_pem,
-    local_play,
-    module_task,
-    pkcs12_b64,
-    request_ended,
-    run_plays,
-    self_signed,
-)
+from tests.integration.reliability.support import local_play, module_task, request_ended, run_plays
+from tests.support.certs import b64, pem, pfx, self_signed
 
 PFX_PASSWORD = "bad-input-pfx-password"
 NO_SECRET = {"AZURE_CLIENT_SECRET": "", "AZURE_SECRET": ""}
@@ -162,12 +155,11 @@ def material(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bad-input-material")
     key, cert = self_signed("bad-input")
     dummy_expired_key, expired = self_signed("bad-input-expired", days_valid=-1, days_before=30)
-    (folder / "certificate-only.pem").write_text(certificate_pem(cert))
+    (folder / "certificate-only.pem").write_text(pem(cert))
     (folder / "notes.txt").write_text("not a certificate\n")
     (folder / "a-directory").mkdir()
-    return {"valid_pem": certificate_pem(cert), "expired_pem": certificate_pem(expired),
-            "pfx": pkcs12_b64(key, cert, PFX_PASSWORD), "certificate_only_path": str(folder / "certificate-only.pem"),
-            "text_path": str(folder / "notes.txt"), "directory": str(folder / "a-directory")}
+    return {"valid_pem": pem(cert), "expired_pem": pem(expired), "pfx": b64(pfx(key, cert, PFX_PASSWORD)),
+            "certificate_only_path": str(folder / "certificate-only.pem"), "text_path": str(folder / "notes.txt"), "directory": str(folder / "a-directory")}
 
 
 @pytest.fixture(scope="module")

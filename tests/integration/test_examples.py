@@ -20,11 +20,10 @@ import time
 
 import pytest
 import yaml
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
-from tests.integration.reliability.support import CALLBACK_DIR, KEYSETS_PATH, graph, self_signed, x5t
+from tests.integration.reliability.support import CALLBACK_DIR, KEYSETS_PATH, graph
+from tests.support.certs import pfx, self_signed, x5t
 
 pytestmark = pytest.mark.integration
 
@@ -203,8 +202,7 @@ def prepare_b2c_keyset_key(emulator, workdir):
     password = "pfx-" + secrets.token_hex(8)
     key, cert = self_signed(common_name="saml-signing.contoso.example")
     (workdir / "files").mkdir()
-    (workdir / "files" / "saml-signing.pfx").write_bytes(pkcs12.serialize_key_and_certificates(
-        b"saml-signing", key, cert, None, serialization.BestAvailableEncryption(password.encode())))
+    (workdir / "files" / "saml-signing.pfx").write_bytes(pfx(key, cert, password))
     facebook_secret = "facebook-" + secrets.token_hex(12)
     extra_vars = {"facebook_app_secret": facebook_secret, "saml_pfx_password": password,
                   "compromised_kid": compromised["kid"], "saml_x5t": x5t(cert)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import os
 import stat
@@ -29,6 +28,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     ValidationError,
     hint_for,
 )
+from tests.support import certs
 
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections"))
 SECRET = "Sup3r-S3cret-Value"
@@ -83,30 +83,14 @@ def test_select_auth_method_errors(params, expected):
 # ----------------------------------------------------------------------------- certificates
 def _make_cert(tmp_path, name="cert.pem", password=None, key_type="rsa", mismatch=False, include_key=True,
                include_cert=True):
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import NameOID
-
-    def new_key():
-        if key_type == "ec":
-            return ec.generate_private_key(ec.SECP256R1())
-        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
+    new_key = certs.ec_key if key_type == "ec" else certs.rsa_key
     key = new_key()
-    cert_key = new_key() if mismatch else key
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "b2c-test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(cert_key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=30)).sign(cert_key, hashes.SHA256()))
-    encryption = (serialization.BestAvailableEncryption(password.encode()) if password
-                  else serialization.NoEncryption())
+    _cert_key, cert = certs.self_signed(days_valid=30, key=new_key() if mismatch else key)
     data = b""
     if include_cert:
-        data += cert.public_bytes(serialization.Encoding.PEM)
+        data += certs.pem(cert).encode()
     if include_key:
-        data += key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+        data += certs.private_key_pem(key, password)
     path = tmp_path / name
     path.write_bytes(data)
     return str(path), cert, data

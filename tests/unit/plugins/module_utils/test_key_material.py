@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_material as km
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError, ValidationError
 
-from tests.unit.plugins.module_utils.cert_factory import b64, der, make_certificate, make_key, make_pfx, pem
+from tests.support.certs import b64, der, pem, pfx, rsa_key, self_signed
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
 DAY = 86400
@@ -83,7 +83,7 @@ def test_resolve_validity_rejects(nbf, exp, valid_days, message):
 
 @pytest.fixture(scope="module")
 def cert():
-    return make_certificate()[1]
+    return self_signed()[1]
 
 
 def independent_x5t(cert):
@@ -123,7 +123,7 @@ def test_load_certificate_rejects_garbage_naming_the_option(data):
 
 
 def test_expired_certificate_is_refused():
-    _key, old = make_certificate(days_valid=-1, days_before=30)
+    _key, old = self_signed(days_valid=-1, days_before=30)
     with pytest.raises(KeyMaterialError, match="certificate in certificate expired"):
         km.check_certificate_dates(old, datetime.datetime.now().timestamp(), "certificate")
 
@@ -139,8 +139,8 @@ def test_current_certificate_passes_and_reports_validity(cert):
 
 @pytest.fixture(scope="module")
 def bundle():
-    key, cert = make_certificate()
-    return key, cert, make_pfx(key, cert, "s3cret-pfx")
+    key, cert = self_signed()
+    return key, cert, pfx(key, cert, "s3cret-pfx")
 
 
 @pytest.mark.parametrize("as_input", [
@@ -167,19 +167,19 @@ def test_load_pkcs12_wrong_or_missing_password(bundle, password, message):
 
 
 def test_load_pkcs12_without_password():
-    key, cert = make_certificate()
-    assert km.load_pkcs12(make_pfx(key, cert, None), None)[1] == cert
+    key, cert = self_signed()
+    assert km.load_pkcs12(pfx(key, cert, None), None)[1] == cert
 
 
 def test_load_pkcs12_without_private_key_is_refused():
-    _key, cert = make_certificate()
+    _key, cert = self_signed()
     with pytest.raises(KeyMaterialError, match="no private key"):
-        km.load_pkcs12(make_pfx(None, cert, "pw"), "pw")
+        km.load_pkcs12(pfx(None, cert, "pw"), "pw")
 
 
 def test_load_pkcs12_without_certificate_is_refused():
     with pytest.raises(KeyMaterialError, match="no certificate"):
-        km.load_pkcs12(make_pfx(make_key(), None, "pw"), "pw")
+        km.load_pkcs12(pfx(rsa_key(), None, "pw"), "pw")
 
 
 def test_load_pkcs12_not_a_pfx():
@@ -207,9 +207,9 @@ def test_read_file(tmp_path):
 
 def test_der_certificate_ending_in_a_whitespace_byte_is_read_whole():
     """DER ends with signature bytes; about 1 certificate in 40 ends in a byte that looks like whitespace."""
-    key = make_key()
+    key = rsa_key()
     for attempt in range(2000):
-        dummy_key, cert = make_certificate(key, common_name="b2c-test-%d" % attempt)
+        dummy_key, cert = self_signed("b2c-test-%d" % attempt, key=key)
         if der(cert)[-1:].isspace():
             break
     else:

@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset_key
 
-from tests.unit.plugins.module_utils.cert_factory import b64, make_certificate, make_pfx, pem
+from tests.support.certs import b64, pem, pfx, self_signed
 from tests.unit.plugins.module_utils.fake_graph import LEAKY_PRIVATE_D
 
 DAY = 86400
@@ -102,11 +102,11 @@ def test_secret_into_rsa_keyset_fails_locally(run, graph):
 
 @pytest.fixture
 def cert_files(tmp_path):
-    key, cert = make_certificate()
+    key, cert = self_signed()
     cert_path = tmp_path / "cert.pem"
     cert_path.write_text(pem(cert))
     pfx_path = tmp_path / "bundle.pfx"
-    pfx_path.write_bytes(make_pfx(key, cert, PFX_PASSWORD))
+    pfx_path.write_bytes(pfx(key, cert, PFX_PASSWORD))
     return cert, str(cert_path), str(pfx_path)
 
 
@@ -144,7 +144,7 @@ def test_missing_certificate_file_names_the_option(run, graph, tmp_path):
 
 
 def test_expired_certificate_fails(run, graph, tmp_path):
-    _key, old = make_certificate(days_valid=-1, days_before=10)
+    _key, old = self_signed(days_valid=-1, days_before=10)
     result = run(keyset="C", source="certificate", certificate=pem(old))
     assert result["failed"] and "expired" in result["msg"]
     assert graph.calls == []
