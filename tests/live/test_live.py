@@ -9,6 +9,7 @@ module is done (passed or not) the sweep playbook deletes every keyset carrying 
 still listed after a bounded wait. No fault injection and no emulator control API: only what a user does.
 """
 
+import collections
 import json
 import os
 import secrets
@@ -34,6 +35,9 @@ CREDENTIALS = {
 }
 STAND_IN_VARIABLES = ("B2C_GRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "B2C_CA_PATH")
 PREFIX = "B2C_1A_"
+
+# One ansible-playbook run of the suite: exit status, stdout + stderr, and the folder holding its files.
+PlaybookRun = collections.namedtuple("PlaybookRun", "returncode output folder")
 
 
 def missing_variables():
@@ -74,21 +78,21 @@ class LiveTenant:
         folder = self.workdir / name
         folder.mkdir()
         variables = dict(live_prefix=self.prefix, live_result_file=str(folder / "result.json"), **(extra_vars or {}))
-        run = run_playbook(self, folder, playbook, "-v", "--diff", extra_vars=variables,
-                           env=playbook_environment(self, folder))
-        output = run.stdout + run.stderr
+        process = run_playbook(self, folder, playbook, "-v", "--diff", extra_vars=variables,
+                               env=playbook_environment(self, folder))
+        output = process.stdout + process.stderr
         leaked = any(secret in output for secret in self.secrets)
         assert not leaked, "a secret showed up in the output of %s (output withheld)" % name
-        return run, output, folder
+        return PlaybookRun(process.returncode, output, folder)
 
     def converge(self, name, playbook, extra_vars=None):
-        run, output, folder = self.run(name, playbook, extra_vars)
-        assert run.returncode == 0, output[-12000:]
-        return folder
+        run = self.run(name, playbook, extra_vars)
+        assert run.returncode == 0, run.output[-12000:]
+        return run.folder
 
     def sweep(self):
-        run, output, _ = self.run("sweep", os.path.join(PLAYBOOKS, "sweep.yml"))
-        assert run.returncode == 0, "keysets with prefix %s may be left behind:\n%s" % (self.prefix, output[-8000:])
+        run = self.run("sweep", os.path.join(PLAYBOOKS, "sweep.yml"))
+        assert run.returncode == 0, "keysets with prefix %s may be left behind:\n%s" % (self.prefix, run.output[-8000:])
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +113,7 @@ def key_material(live):
     """A certificate and a legacy-encrypted PKCS#12 bundle (both RSA), plus their x5t."""
     folder = live.workdir / "material"
     folder.mkdir()
-    _, cert = self_signed(common_name="b2c-live-certificate")
+    cert = self_signed(common_name="b2c-live-certificate")[1]
     (folder / "cert.pem").write_text(certificate_pem(cert))
     pfx_key, pfx_cert = self_signed(common_name="b2c-live-pkcs12")
     (folder / "bundle.pfx").write_bytes(legacy_pkcs12(pfx_key, pfx_cert, live.pfx_password))
@@ -150,14 +154,14 @@ def test_report(live):
     if not live.added_keys:
         pytest.skip("the report is checked after the key scenarios: run the whole module")
     report_file = live.workdir / "report.json"
-    run, output, _ = live.run("report", REPORT_PLAYBOOK, {"report_file": str(report_file)})
-    assert report_file.exists(), output[-12000:]
+    run = live.run("report", REPORT_PLAYBOOK, {"report_file": str(report_file)})
+    assert report_file.exists(), run.output[-12000:]
     reported = {keyset["id"]: keyset for keyset in json.loads(report_file.read_text())}
     for keyset, kid in live.added_keys.items():
         assert keyset in reported, "%s is missing from the report" % keyset
         assert (reported[keyset]["active_key"] or {}).get("kid") == kid, reported[keyset]
     if run.returncode != 0:
-        _assert_report_only_flags_other_keysets(live, output)
+        _assert_report_only_flags_other_keysets(live, run.output)
 
 
 def _assert_report_only_flags_other_keysets(live, output):
