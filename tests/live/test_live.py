@@ -1,8 +1,8 @@
 """Live mode: a safe subset of the integration scenarios against a real B2C tenant (`make test-live`).
 
 Runs only when B2C_LIVE_TENANT_ID, B2C_LIVE_CLIENT_ID and B2C_LIVE_CLIENT_SECRET are set; otherwise every test
-is skipped with the names of the missing variables. B2C_GRAPH_ENDPOINT, AZURE_AUTHORITY_HOST and B2C_CA_PATH,
-when set, point the modules at a stand-in instead of Microsoft's cloud (the collection's own fallbacks).
+is skipped with the names of the missing variables. AZURE_CLOUD selects a national cloud; B2C_GRAPH_ENDPOINT,
+AZURE_AUTHORITY_HOST and B2C_CA_PATH point the modules at a stand-in (the collection's own fallbacks).
 
 Every keyset this run touches is named ``<run prefix>_<scenario>``, the prefix being random per run. When the
 module is done (passed or not) the sweep playbook deletes every keyset carrying the prefix and fails if one is
@@ -33,7 +33,8 @@ CREDENTIALS = {
     "B2C_LIVE_CLIENT_ID": "AZURE_CLIENT_ID",
     "B2C_LIVE_CLIENT_SECRET": "AZURE_CLIENT_SECRET",
 }
-STAND_IN_VARIABLES = ("B2C_GRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "B2C_CA_PATH")
+# Passed through when set: a national cloud, or a stand-in instead of Microsoft's cloud.
+TARGET_VARIABLES = ("AZURE_CLOUD", "B2C_GRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "B2C_CA_PATH")
 PREFIX = "B2C_1A_"
 
 # One ansible-playbook run of the suite: exit status, stdout + stderr, and the folder holding its files.
@@ -70,7 +71,7 @@ class LiveTenant:
     def env(self):
         """What playbook_environment() puts in front of ansible-playbook (it drops the caller's AZURE_/B2C_ ones)."""
         env = {target: os.environ[source] for source, target in CREDENTIALS.items()}
-        env.update({name: os.environ[name] for name in STAND_IN_VARIABLES if os.environ.get(name)})
+        env.update({name: os.environ[name] for name in TARGET_VARIABLES if os.environ.get(name)})
         return env
 
     def run(self, name, playbook, extra_vars=None):
