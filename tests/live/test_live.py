@@ -69,13 +69,13 @@ class LiveTenant:
         return "%s_%s" % (self.prefix, scenario)
 
     def env(self):
-        """What playbook_environment() puts in front of ansible-playbook (it drops the caller's AZURE_/B2C_ ones)."""
+        """Credentials and target for playbook_environment(), which drops the caller's own AZURE_/B2C_ variables."""
         env = {target: os.environ[source] for source, target in CREDENTIALS.items()}
         env.update({name: os.environ[name] for name in TARGET_VARIABLES if os.environ.get(name)})
         return env
 
     def run(self, name, playbook, extra_vars=None):
-        """Run a playbook with -v; fail on a leaked secret (without printing the output), then on a failed run."""
+        """Run a playbook with -v and --diff; fail, without printing the output, when a secret shows up in it."""
         folder = self.workdir / name
         folder.mkdir()
         variables = dict(live_prefix=self.prefix, live_result_file=str(folder / "result.json"), **(extra_vars or {}))
@@ -87,6 +87,7 @@ class LiveTenant:
         return PlaybookRun(process.returncode, output, folder)
 
     def converge(self, name, playbook, extra_vars=None):
+        """Run a playbook that must succeed; return the folder holding its result file."""
         run = self.run(name, playbook, extra_vars)
         assert run.returncode == 0, run.output[-12000:]
         return run.folder
