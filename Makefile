@@ -3,6 +3,8 @@
 #   make test   every check CI runs
 #   make lint   the quick subset while developing (ansible-lint + sanity)
 #   make bench  the benchmark (not part of CI)
+#   make test-live  a safe subset of the integration scenarios against a real tenant, for maintainers
+#               before a release (B2C_LIVE_* variables, see tests/live/README.md); skips without them, not in CI
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -18,7 +20,7 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv link test unit integration sanity ansible-lint lint build changelog-lint docs-lint ee demo bench clean
+.PHONY: venv link test test-live unit integration sanity ansible-lint lint build changelog-lint docs-lint ee demo bench clean
 
 venv: $(STAMP)
 
@@ -35,10 +37,13 @@ link:
 test: venv link unit integration sanity ansible-lint changelog-lint docs-lint ee
 
 unit: venv link
-	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration --ignore=tests/live
 
 integration: venv link
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+
+test-live: venv link
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m live -rs tests/live
 
 # ansible-test fetches a pip bootstrap script from a host that offline and
 # air-gapped machines cannot reach; the offline stand-in uses ensurepip.
