@@ -13,8 +13,6 @@ ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbo
 # Where Debian/Ubuntu (multiarch), Fedora and a source build put libfaketime.
 LIBFAKETIME_PATTERNS = ("/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib64/faketime/libfaketime.so.1",
                         "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1")
-
-
 MISSING_LIBFAKETIME = ("Running playbooks in shifted time needs libfaketime: run `make system-deps` "
                        "(or install it: apt-get install libfaketime, dnf install libfaketime).")
 
