@@ -20,7 +20,7 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv link test test-live unit integration sanity ansible-lint lint build changelog-lint docs-lint ee demo bench clean
+.PHONY: venv link system-deps test test-live unit integration sanity ansible-lint lint build changelog-lint docs-lint ee demo bench clean
 
 venv: $(STAMP)
 
@@ -34,16 +34,29 @@ $(STAMP): requirements.txt requirements-dev.txt
 link:
 	$(BIN)/python tools/link_collection.py $(CURDIR) > /dev/null
 
-test: venv link unit integration sanity ansible-lint changelog-lint docs-lint ee
+test: venv link system-deps unit integration sanity ansible-lint changelog-lint docs-lint ee
 
 unit: venv link
 	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration --ignore=tests/live
 
-integration: venv link
+integration: venv link system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
 
 test-live: venv link
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m live -rs tests/live
+
+# libfaketime runs playbooks in the emulator's shifted time (tests/emulator/README.md, "Moving the clock").
+# Installed with apt-get when missing (as root, or with password-less sudo); elsewhere, a clear message.
+HAVE_LIBFAKETIME = $(BIN)/python -c "from tests.integration.playbook_runner import libfaketime_path; raise SystemExit(libfaketime_path() is None)"
+LIBFAKETIME_ADVICE = make system-deps: libfaketime is missing; install it as root (apt-get install libfaketime, dnf install libfaketime)
+AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo -n)
+
+system-deps: venv
+	@$(HAVE_LIBFAKETIME) || { \
+		command -v apt-get > /dev/null || { echo "$(LIBFAKETIME_ADVICE)" >&2; exit 1; }; \
+		echo "make system-deps: installing libfaketime with apt-get"; \
+		$(AS_ROOT) apt-get update -qq && $(AS_ROOT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfaketime > /dev/null; \
+		$(HAVE_LIBFAKETIME) || { echo "$(LIBFAKETIME_ADVICE)" >&2; exit 1; }; }
 
 # ansible-test fetches a pip bootstrap script from a host that offline and
 # air-gapped machines cannot reach; the offline stand-in uses ensurepip.

@@ -4,8 +4,8 @@ import os
 
 # Dropped from the caller's environment: a stray B2C_ACCESS_TOKEN or AZURE_CLIENT_CERTIFICATE_PATH
 # would switch the modules to another credential, and a user's ANSIBLE_* settings would change the
-# output the callers read.
-DROPPED_PREFIXES = ("AZURE_", "B2C_", "ANSIBLE_")
+# output the callers read; a FAKETIME setting would shift the modules' clock.
+DROPPED_PREFIXES = ("AZURE_", "B2C_", "ANSIBLE_", "FAKETIME")
 
 
 def emulator_playbook_environment(emulator, collections_path, token_cache_path, **overrides):

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from . import control, graph, login
+from .clock import Clock
 from .errors import GraphError, graph_error_response
 from .faults import FaultBook, ReplicationLag
 from .frontdoor import FrontDoor, RequestLog, classify
@@ -25,6 +26,7 @@ SIGNING_KEY_FILE = "token-signing-key.pem"
 @dataclasses.dataclass
 class Services:
     settings: EmulatorSettings
+    clock: Clock
     store: KeysetStore
     tokens: TokenService
     faults: FaultBook
@@ -47,13 +49,15 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def build_services(settings: EmulatorSettings, state_dir: str) -> Services:
+    clock = Clock()
     return Services(
         settings=settings,
-        store=KeysetStore(os.path.join(state_dir, STATE_FILE)),
-        tokens=TokenService(os.path.join(state_dir, SIGNING_KEY_FILE), settings.tenant_guid),
+        clock=clock,
+        store=KeysetStore(os.path.join(state_dir, STATE_FILE), clock),  # loads the saved clock offset
+        tokens=TokenService(os.path.join(state_dir, SIGNING_KEY_FILE), settings.tenant_guid, clock),
         faults=FaultBook(),
         lag=ReplicationLag(),
-        log=RequestLog(),
+        log=RequestLog(clock),
     )
 
 
@@ -63,5 +67,5 @@ def build_app(services: Services) -> FrontDoor:
         exception_handlers={GraphError: _graph_error, HTTPException: _http_error},  # KeyMaterialError is a GraphError
     )
     app.state.services = services
-    return FrontDoor(app, faults=services.faults, lag=services.lag, log=services.log,
+    return FrontDoor(app, faults=services.faults, lag=services.lag, log=services.log, clock=services.clock,
                      latency_ms=services.settings.latency_ms)

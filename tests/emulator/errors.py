@@ -84,8 +84,13 @@ class GraphError(Exception):
         return cls(400, code, b2c_message(code, **fields))
 
 
-def utc_now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+CLOCK_SCOPE_KEY = "emulator.clock"
+
+
+def request_time(scope: dict) -> datetime.datetime:
+    """Now in the emulator's (possibly shifted) time; the front door puts its clock in every request's scope."""
+    clock = scope.get(CLOCK_SCOPE_KEY)
+    return clock.now_datetime() if clock is not None else datetime.datetime.now(datetime.timezone.utc)
 
 
 def request_ids(scope: dict) -> tuple[str, str]:
@@ -99,7 +104,7 @@ def request_ids(scope: dict) -> tuple[str, str]:
 
 def graph_error_body(scope: dict, code: str, message: str) -> dict:
     request_id, client_request_id = request_ids(scope)
-    inner = {"request-id": request_id, "client-request-id": client_request_id, "date": utc_now_iso()}
+    inner = {"request-id": request_id, "client-request-id": client_request_id, "date": request_time(scope).strftime("%Y-%m-%dT%H:%M:%S")}
     if is_b2c_code(code):
         # Real service: B2C errors carry B2C's own correlationId inside innerError, next to Graph's
         # request-id (reference 5.1 and 7.2, community); support tickets ask for it.
@@ -115,7 +120,7 @@ def graph_error_response(scope: dict, status: int, code: str | None, message: st
 def oauth_error_body(scope: dict, error: str, aadsts: int, description: str) -> dict:
     """An Entra ID token-endpoint error: the AADSTS code leads the description, ids trail it."""
     trace_id, correlation_id = request_ids(scope)
-    timestamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    timestamp = request_time(scope).strftime("%Y-%m-%d %H:%M:%SZ")
     return {
         "error": error,
         "error_description": (

@@ -7,7 +7,6 @@ import binascii
 import datetime
 import json
 import re
-import time
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -250,8 +249,9 @@ async def upload_pkcs12(request: Request) -> JSONResponse:
 
 
 def _window_of_new_key(request: Request, keyset: dict, body: dict) -> tuple[int, int]:
-    nbf, exp = validity_window(body)
-    if exp <= int(time.time()):
+    now = services(request).clock.now()
+    nbf, exp = validity_window(body, now)
+    if exp <= now:
         # Real service: 90214 "The expiry date ... is in the past" ("You can't generate expired keys";
         # B2C error-code reference, reference 7.2). Expired keys can still arrive through create/PUT payloads.
         passed = datetime.datetime.fromtimestamp(exp, datetime.timezone.utc).strftime("%m/%d/%Y %H:%M:%S")
@@ -279,7 +279,7 @@ def _add_key(request: Request, keyset: dict, material: dict) -> JSONResponse:
 async def get_active_key(request: Request) -> JSONResponse:
     authorize(request, write=False)
     keyset = find_keyset(request, request.path_params["keyset_id"])
-    key = active_key(keyset["keys"])
+    key = active_key(keyset["keys"], now=services(request).clock.now())
     if key is None:
         # The real answer for "nothing active" is not documented (reference 3.5 and 6: expect some 4xx). The
         # emulator answers like a B2C refusal, 400 + AADB2C90220 ("exists but does not contain a valid

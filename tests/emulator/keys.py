@@ -13,7 +13,6 @@ import binascii
 import hashlib
 import re
 import secrets
-import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -92,12 +91,11 @@ def epoch_seconds(value, field: str) -> int:
     raise KeyMaterialError(f"'{field}' must be an integer number of seconds since the epoch, got {value!r}.")
 
 
-def validity_window(body: dict, now: int | None = None) -> tuple[int, int]:
+def validity_window(body: dict, now: int) -> tuple[int, int]:
     """nbf/exp from a request body; defaults nbf=now, exp=nbf+2 years; exp must follow nbf.
 
     The defaults and the exp > nbf rule are not documented (reference 6); the emulator picks the strict side.
     """
-    now = int(time.time()) if now is None else now
     nbf = epoch_seconds(body["nbf"], "nbf") if body.get("nbf") is not None else now
     exp = epoch_seconds(body["exp"], "exp") if body.get("exp") is not None else nbf + TWO_YEARS
     if exp <= nbf:
@@ -265,7 +263,7 @@ def _is_usable(key: dict, now: int) -> bool:
     return key.get("status", "enabled") == "enabled" and (key.get("exp") is None or key["exp"] > now)
 
 
-def active_key(keys: list[dict], now: int | None = None) -> dict | None:
+def active_key(keys: list[dict], now: int) -> dict | None:
     """The key getActiveKey returns, by the rule of reference 7.4 (policy-keys-overview).
 
     Among enabled keys whose exp (if any) is still ahead: the one with the latest nbf that is <= now
@@ -275,7 +273,6 @@ def active_key(keys: list[dict], now: int | None = None) -> dict | None:
     without nbf go last": counting them as nbf = -infinity or as "after every dated key" gives the
     same answer, since either way they are active only when no dated key is.
     """
-    now = int(time.time()) if now is None else now
     usable = [(position, key) for position, key in enumerate(keys) if _is_usable(key, now)]
     dated = [(key["nbf"], position, key) for position, key in usable if key.get("nbf") is not None and key["nbf"] <= now]
     if dated:

@@ -32,6 +32,13 @@ def make_certificate(key=None, days: int = 365, common_name: str = "test"):
     return key, cert
 
 
+def client_certificate(emu):
+    """(PEM of key + certificate, certificate) of the credential the emulator registered for its client."""
+    with open(emu.client_cert_path, "rb") as handle:
+        pem = handle.read()
+    return pem, x509.load_pem_x509_certificate(pem[pem.index(b"-----BEGIN CERTIFICATE-----"):])
+
+
 def certificate_b64(cert, encoding=serialization.Encoding.DER) -> str:
     return base64.b64encode(cert.public_bytes(encoding)).decode()
 
