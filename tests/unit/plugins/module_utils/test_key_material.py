@@ -227,45 +227,46 @@ def test_missing_file_error_names_the_option_and_where_it_looked(tmp_path, monke
 
 # --------------------------------------------------------------------------- PKCS#12 encryption the service accepts (reference section 7.3)
 
-def legacy_pfx(key, cert, password, mac=hashes.SHA1()):
+def triple_des_with_sha256_mac(key, cert, password):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
 
     encryption = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(2048)
-                  .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(mac).build(password.encode()))
+                  .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(hashes.SHA256())
+                  .build(password.encode()))
     return pkcs12.serialize_key_and_certificates(b"b2c-test", key, cert, None, encryption)
 
 
 def test_pkcs12_legacy_detection():
-    key, cert = make_certificate()
-    assert km.pkcs12_is_legacy(legacy_pfx(key, cert, "pw")) is True
-    assert km.pkcs12_is_legacy(make_pfx(key, cert, "pw")) is False  # AES / PBES2
-    assert km.pkcs12_is_legacy(legacy_pfx(key, cert, "pw", mac=hashes.SHA256())) is False
+    key, cert = self_signed()
+    assert km.pkcs12_is_legacy(pfx(key, cert, "pw", legacy=True)) is True
+    assert km.pkcs12_is_legacy(pfx(key, cert, "pw")) is False  # AES / PBES2
+    assert km.pkcs12_is_legacy(triple_des_with_sha256_mac(key, cert, "pw")) is False
     assert km.pkcs12_is_legacy(b"\x30\x03\x02\x01\x03") is False  # no MAC
 
 
 def test_aes_pkcs12_is_reencoded_with_the_same_certificate_and_password():
-    key, cert = make_certificate()
-    loaded, body, reencoded = km.pkcs12_upload(make_pfx(key, cert, "s3cret-pfx"), "s3cret-pfx", "pkcs12", NOW)
+    key, cert = self_signed()
+    loaded, body, reencoded = km.pkcs12_upload(pfx(key, cert, "s3cret-pfx"), "s3cret-pfx", "pkcs12", NOW)
     sent = base64.b64decode(body)
     assert reencoded is True and km.pkcs12_is_legacy(sent)
     assert km.x5t(km.load_pkcs12(sent, "s3cret-pfx")[1]) == km.x5t(cert) == km.x5t(loaded)
 
 
 def test_legacy_pkcs12_is_sent_as_given():
-    key, cert = make_certificate()
-    raw = legacy_pfx(key, cert, "pw")
+    key, cert = self_signed()
+    raw = pfx(key, cert, "pw", legacy=True)
     _cert, body, reencoded = km.pkcs12_upload(raw, "pw", "pkcs12", NOW)
     assert (base64.b64decode(body), reencoded) == (raw, False)
 
 
 def test_aes_pkcs12_is_refused_locally_when_reencoding_is_off():
-    key, cert = make_certificate()
+    key, cert = self_signed()
     with pytest.raises(KeyMaterialError, match=r"pkcs12_path is encrypted with AES.*AADB2C90213.*PBE-SHA1-3DES"):
-        km.pkcs12_upload(make_pfx(key, cert, "pw"), "pw", "pkcs12_path", NOW, reencode=False)
+        km.pkcs12_upload(pfx(key, cert, "pw"), "pw", "pkcs12_path", NOW, reencode=False)
 
 
 def test_pkcs12_without_password_is_refused_locally():
-    key, cert = make_certificate()
+    key, cert = self_signed()
     with pytest.raises(KeyMaterialError, match="pkcs12 has no password; B2C accepts only a password-protected"):
-        km.pkcs12_upload(make_pfx(key, cert, None), None, "pkcs12", NOW)
+        km.pkcs12_upload(pfx(key, cert, None), None, "pkcs12", NOW)
