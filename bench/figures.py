@@ -53,8 +53,7 @@ def summarize_case(case, outcome):
         wall_s=summarize([sample.wall_s for sample in main]),
         wall_per_task_s=summarize([sample.wall_s / sample.module_runs for sample in main]),
         cpu_per_task_s=summarize([sample.cpu_s / sample.module_runs for sample in main]),
-        graph_requests_per_task=summarize([sample.requests.get("graph", 0) / sample.module_runs
-                                                 for sample in main]),
+        graph_requests_per_task=summarize([sample.requests.get("graph", 0) / sample.module_runs for sample in main]),
         token_requests_per_run=summarize(_per_run(main, "token")),
         discovery_requests_per_run=summarize(_per_run(main, "discovery")),
         slope_per_task_s=None,

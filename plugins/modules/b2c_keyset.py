@@ -100,7 +100,7 @@ options:
       - When V(true) and the keyset exists, replace its keys with O(keys) (HTTP PUT) unless each entry of O(keys)
         matches one key of the keyset and the keyset holds no other key.
       - An entry matches a key with the same C(kty) and C(use) and the same value of each of C(nbf exp n e x5t) the
-        entry sets. A secret (C(k)) cannot be read back, so a changed C(k) alone is not seen: change C(nbf) or
+        entry sets. A secret (C(k)) cannot be read back, so a changed C(k) alone is not seen; change C(nbf) or
         C(exp) with it.
       - A replace drops keys that are not in O(keys). Prefer M(b2c.trustframework.b2c_keyset_key) to add keys.
     type: bool

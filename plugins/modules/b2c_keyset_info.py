@@ -30,7 +30,7 @@ options:
     description:
       - Include the key the service currently uses (C(getActiveKey)) as RV(keysets[].active_key); null when
         no key is active (empty keyset, or every key expired or disabled). Costs one request per keyset.
-      - The service's rule: the enabled key whose C(nbf) passed last and whose C(exp) has not; failing that,
+      - The service's rule is the enabled key whose C(nbf) passed last and whose C(exp) has not; failing that,
         a key without dates.
     type: bool
     default: true

@@ -60,7 +60,7 @@ options:
       - Activation time (not before) of a generated key or secret, as epoch seconds or ISO 8601
         (V(2026-01-01T00:00:00Z); without offset means UTC).
       - The service signs with the enabled key whose O(nbf) passed last and whose O(exp) has not (failing that, a key
-        without dates), so a future O(nbf) stages a key: it is published in the keyset before it is used.
+        without dates), so a future O(nbf) stages a key, which is published in the keyset before it is used.
       - Not for certificates, whose validity comes from the certificate.
     type: raw
   exp:

@@ -51,8 +51,9 @@ class FaultCase:
     source: str = "generate"
     options: tuple = ()            # extra module options as (name, value) pairs
     retry_wait: tuple = None       # (min, max) seconds from the reference point until the retry starts
-    wait_from: str = "answer"      # reference point: "answer" (faulted request ended), "sent" (it started), or
-                                   # "http-date" (the later of the Retry-After date and the answer)
+    # Reference point: "answer" (faulted request ended), "sent" (it started), or
+    # "http-date" (the later of the Retry-After date and the answer).
+    wait_from: str = "answer"
     fails_with: tuple = ()         # message fragments of a case that cannot converge
 
     @property

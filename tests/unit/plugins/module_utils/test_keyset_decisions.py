@@ -154,7 +154,7 @@ PLAN_CASES = [
     ("renew: a dateless key does not hide the due key", keyset(key("a", exp=NOW + 5 * DAY), key("n", nbf=None, exp=None)),
      {"renew_before_days": 30}, "generated", False),
     ("renew: staged successor covers -> nothing", keyset(key("a", exp=NOW + 5 * DAY),
-                                                          key("b", nbf=NOW + 3 * DAY, exp=NOW + 400 * DAY)),
+                                                         key("b", nbf=NOW + 3 * DAY, exp=NOW + 400 * DAY)),
      {"renew_before_days": 30}, "none", False),
     ("oct generate in oct keyset", keyset(key("s", kty="OCT")), {"kty": "oct"}, "none", False),
     ("secret on_create, usable secret -> nothing", keyset(key("s", kty="OCT")), {"source": "secret"}, "none", False),
@@ -384,5 +384,3 @@ def test_keyset_after_keyset_plan_redacts_keys():
 ])
 def test_keyset_needs_renewal(keys, within, needs):
     assert ks.keyset_needs_renewal(keyset(*keys), within, NOW) is needs
-
-

@@ -161,7 +161,7 @@ def generate_once(graph, keyset_id="B2C_1A_Sig", attempts=3):
     wanted = desired()
     before = svc.read_keyset(graph, keyset_id)
     return svc.add_key_once(graph, keyset_id, lambda: svc.send_key(graph, keyset_id, wanted),
-                           ks.added_key_finder(before, wanted), attempts=attempts, sleep=no_sleep)
+                            ks.added_key_finder(before, wanted), attempts=attempts, sleep=no_sleep)
 
 
 @pytest.mark.parametrize("applied, posts", [(True, 1), (False, 2)])
@@ -205,7 +205,7 @@ def test_add_key_once_tolerates_replication_lag_on_the_reread():
     wanted = desired()
     before = keyset(name="B2C_1A_Sig")
     added = svc.add_key_once(graph, "B2C_1A_Sig", lambda: svc.send_key(graph, "B2C_1A_Sig", wanted),
-                            ks.added_key_finder(before, wanted), sleep=no_sleep)
+                             ks.added_key_finder(before, wanted), sleep=no_sleep)
     assert added is not None
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
@@ -223,7 +223,7 @@ def test_add_key_once_waits_for_a_key_the_service_applies_late():
         slept.append(seconds)
 
     added = svc.add_key_once(graph, "B2C_1A_Sig", lambda: svc.send_key(graph, "B2C_1A_Sig", wanted),
-                            ks.added_key_finder(keyset(name="B2C_1A_Sig"), wanted), sleep=service_applies_it_while_we_wait)
+                             ks.added_key_finder(keyset(name="B2C_1A_Sig"), wanted), sleep=service_applies_it_while_we_wait)
     assert added is not None and slept == [1]
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
@@ -234,7 +234,7 @@ def test_add_key_once_retries_a_404_send_after_a_wait():
     slept = []
     wanted = desired()
     svc.add_key_once(graph, "B2C_1A_Sig", lambda: svc.send_key(graph, "B2C_1A_Sig", wanted),
-                    ks.added_key_finder(None, wanted), sleep=slept.append)
+                     ks.added_key_finder(None, wanted), sleep=slept.append)
     assert slept == [1, 2]
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
@@ -244,7 +244,7 @@ def test_add_key_once_404_that_persists_is_raised():
     graph.fail("POST", "generateKey", GraphError(status=404), times=10)
     with pytest.raises(GraphError):
         svc.add_key_once(graph, "B2C_1A_Sig", lambda: svc.send_key(graph, "B2C_1A_Sig", desired()),
-                        lambda _keyset: None, sleep=no_sleep)
+                         lambda _keyset: None, sleep=no_sleep)
     assert len(graph.posts_to("generateKey")) == len(svc.SETTLE_WAITS) + 1
 
 
