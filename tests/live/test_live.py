@@ -16,11 +16,9 @@ import secrets
 import warnings
 
 import pytest
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
-from tests.integration.reliability.support import certificate_pem, self_signed, x5t
+from tests.support.certs import pem, pfx, self_signed, x5t
 
 pytestmark = pytest.mark.live
 
@@ -43,14 +41,6 @@ PlaybookRun = collections.namedtuple("PlaybookRun", "returncode output folder")
 
 def missing_variables():
     return [name for name in CREDENTIALS if not os.environ.get(name)]
-
-
-def legacy_pkcs12(key, cert, password):
-    """A .pfx with PBE-SHA1-3DES and a SHA-1 MAC: the only encryption uploadPkcs12 accepts (reference 7.3)."""
-    encryption = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(2048)
-                  .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(hashes.SHA1())
-                  .build(password.encode()))
-    return pkcs12.serialize_key_and_certificates(b"b2c-live", key, cert, None, encryption)
 
 
 class LiveTenant:
@@ -116,9 +106,10 @@ def key_material(live):
     folder = live.workdir / "material"
     folder.mkdir()
     cert = self_signed(common_name="b2c-live-certificate")[1]
-    (folder / "cert.pem").write_text(certificate_pem(cert))
+    (folder / "cert.pem").write_text(pem(cert))
     pfx_key, pfx_cert = self_signed(common_name="b2c-live-pkcs12")
-    (folder / "bundle.pfx").write_bytes(legacy_pkcs12(pfx_key, pfx_cert, live.pfx_password))
+    # Legacy PBE-SHA1-3DES with a SHA-1 MAC: the only encryption uploadPkcs12 accepts (reference 7.3).
+    (folder / "bundle.pfx").write_bytes(pfx(pfx_key, pfx_cert, live.pfx_password, legacy=True))
     return {
         "certificate": {"live_certificate_path": str(folder / "cert.pem"), "live_x5t": x5t(cert)},
         "pkcs12": {"live_pkcs12_path": str(folder / "bundle.pfx"), "live_pkcs12_password": live.pfx_password,
