@@ -20,6 +20,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.credentials imp
     AccessTokenCredential,
     ClientCertificateCredential,
     ManagedIdentityCredential,
+    MissingLibraryError,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     AuthError,
@@ -170,7 +171,7 @@ class MsalTokenProvider:
         try:
             import msal  # pylint: disable=import-outside-toplevel
         except ImportError:
-            raise AuthError("auth_method %s needs the Python library msal." % self.kind) from None
+            raise MissingLibraryError("msal", self.kind) from None
         token_cache = msal.SerializableTokenCache()
         http_cache = {}
         before = None
