@@ -44,4 +44,3 @@ def graph_argument_spec(**module_options):
     spec = copy.deepcopy(CONNECTION_OPTIONS)
     spec.update(module_options)
     return spec
-

@@ -175,7 +175,7 @@ def load_credential(params):
     if method == CLIENT_SECRET:
         return ClientSecretCredential(tenant_id=tenant_id, client_id=client_id, secret=str(params["client_secret"]))
     private_key_pem, thumbprint = load_certificate_pem(params["client_certificate_path"],
-                                                      params.get("client_certificate_password"))
+                                                       params.get("client_certificate_password"))
     return ClientCertificateCredential(tenant_id=tenant_id, client_id=client_id, private_key_pem=private_key_pem,
                                        thumbprint=thumbprint)
 
