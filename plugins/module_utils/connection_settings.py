@@ -9,6 +9,7 @@ the settings object, never the raw options again.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Optional, Union
@@ -47,7 +48,7 @@ class ConnectionSettings:
         timeout = params.get("timeout")
         if timeout is None:
             timeout = DEFAULT_TIMEOUT
-        if not timeout > 0:
+        if math.isnan(timeout) or timeout <= 0:
             raise ValidationError("timeout must be greater than 0 seconds, got %r." % timeout)
         max_retries = params.get("max_retries")
         if max_retries is None:

@@ -49,6 +49,7 @@ def test_settings_ca_path(tmp_path):
 @pytest.mark.parametrize("extra, expected", [
     (dict(timeout=0), "timeout"),
     (dict(timeout=-1.5), "timeout"),
+    (dict(timeout=float("nan")), "timeout"),
     (dict(max_retries=-1), "max_retries"),
     (dict(graph_endpoint="http://x"), "graph_endpoint"),
     (dict(authority_host="https://login/x"), "authority_host"),
