@@ -3,6 +3,8 @@
 #   make test   every check CI runs
 #   make lint   the quick subset while developing (ansible-lint + sanity)
 #   make bench  the benchmark (not part of CI)
+#   make test-live  a safe subset of the integration scenarios against a real tenant, for maintainers
+#               before a release (B2C_LIVE_* variables, see tests/live/README.md); skips without them, not in CI
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -18,7 +20,7 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv link test unit integration sanity ansible-lint lint build changelog-lint docs-lint ee demo bench clean
+.PHONY: venv link system-deps test test-live unit integration sanity ansible-lint lint build changelog-lint docs-lint ee demo bench clean
 
 venv: $(STAMP)
 
@@ -32,13 +34,29 @@ $(STAMP): requirements.txt requirements-dev.txt
 link:
 	$(BIN)/python tools/link_collection.py $(CURDIR) > /dev/null
 
-test: venv link unit integration sanity ansible-lint changelog-lint docs-lint ee
+test: venv link system-deps unit integration sanity ansible-lint changelog-lint docs-lint ee
 
 unit: venv link
-	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration --ignore=tests/live
 
-integration: venv link
+integration: venv link system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+
+test-live: venv link
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m live -rs tests/live
+
+# libfaketime runs playbooks in the emulator's shifted time (tests/emulator/README.md, "Moving the clock").
+# Installed with apt-get when missing (as root, or with password-less sudo); elsewhere, a clear message.
+HAVE_LIBFAKETIME = $(BIN)/python -c "from tests.integration.playbook_runner import libfaketime_path; raise SystemExit(libfaketime_path() is None)"
+LIBFAKETIME_ADVICE = make system-deps: libfaketime is missing; install it as root (apt-get install libfaketime, dnf install libfaketime)
+AS_ROOT = $(if $(filter 0,$(shell id -u)),,sudo -n)
+
+system-deps: venv
+	@$(HAVE_LIBFAKETIME) || { \
+		command -v apt-get > /dev/null || { echo "$(LIBFAKETIME_ADVICE)" >&2; exit 1; }; \
+		echo "make system-deps: installing libfaketime with apt-get"; \
+		$(AS_ROOT) apt-get update -qq && $(AS_ROOT) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libfaketime > /dev/null; \
+		$(HAVE_LIBFAKETIME) || { echo "$(LIBFAKETIME_ADVICE)" >&2; exit 1; }; }
 
 # ansible-test fetches a pip bootstrap script from a host that offline and
 # air-gapped machines cannot reach; the offline stand-in uses ensurepip.
@@ -59,7 +77,7 @@ build: venv
 	rm -rf $(DIST) $(INSTALL_ROOT)
 	$(BIN)/ansible-galaxy collection build --output-path $(DIST) .
 	$(BIN)/ansible-galaxy collection install --offline --force -p $(INSTALL_ROOT) $(DIST)/b2c-trustframework-*.tar.gz
-	@if tar -tzf $(DIST)/b2c-trustframework-*.tar.gz | grep -E '^(tests/emulator|\.venv|build)/'; then \
+	@if tar -tzf $(DIST)/b2c-trustframework-*.tar.gz | grep -E '^(tests/emulator|tests/support|\.venv|build)/'; then \
 		echo "the collection tarball contains development files"; exit 1; fi
 	# ansible-doc exits 0 even when it finds nothing: require a rendered doc.
 	for module in $(MODULES); do \

@@ -1,4 +1,4 @@
-"""python -m bench [--latency-ms 50] [--repeat 5] [--tasks 20] [--tenants 10] [--keysets 3]"""
+"""python -m bench [--latency-ms 50] [--repeat 5] [--tasks 20] [--tenants 10] [--keysets 3] [--out DIR]"""
 
 import argparse
 import datetime
@@ -9,13 +9,11 @@ import shutil
 import sys
 import time
 
-from bench import imports, report, results
-from bench.ansible_run import PlaybookFailed
-from bench.cases import all_cases
-from bench.emulator import running_emulator
-from bench.measure import CaseRunner, measure
-from bench.paths import COLLECTIONS_PATH, OUT_DIR, WORK_DIR
-from bench.runtime import runtime_python
+from bench import COLLECTIONS_PATH, REPO_ROOT, figures, imports, report
+from bench.runner import CaseRunner, PlaybookFailed, running_emulator, runtime_python
+from bench.scenarios import all_cases
+
+DEFAULT_OUT_DIR = os.path.join(REPO_ROOT, "bench", "out")
 
 
 def parse_args(argv):
@@ -28,9 +26,10 @@ def parse_args(argv):
     parser.add_argument("--import-runs", type=int, default=10, help="fresh interpreters for the import time")
     parser.add_argument("--module-python", help="interpreter for the modules (default: a venv with only requirements.txt)")
     parser.add_argument("--cases", help="comma-separated subset of case keys, e.g. ping,uri (default: all)")
+    parser.add_argument("--out", default=DEFAULT_OUT_DIR, help="where the results and the work/ folder go (default bench/out)")
     args = parser.parse_args(argv)
-    if args.tenants < 2 or args.tasks < 1 or args.repeat < 1 or args.keysets < 1:
-        parser.error("need --tenants >= 2 and --tasks, --repeat, --keysets >= 1")
+    if args.tenants < 2 or args.tasks < 1 or args.repeat < 1 or args.keysets < 1 or args.import_runs < 1:
+        parser.error("need --tenants >= 2 and --tasks, --repeat, --keysets, --import-runs >= 1")
     return args
 
 
@@ -58,29 +57,23 @@ def setup_facts(args, argv, total_s, load_before):
     }
 
 
-def run_cases(args, cases):
+def log(line):
+    print(line, flush=True)
+
+
+def run_cases(args, cases, work_dir):
     """Everything that needs the emulator; it is stopped whatever happens in here."""
-    shutil.rmtree(WORK_DIR, ignore_errors=True)
-    os.makedirs(WORK_DIR)
-    with running_emulator(os.path.join(WORK_DIR, "emulator"), args.latency_ms) as emulator:
-        print(f"emulator at {emulator.url}, {args.latency_ms} ms latency per request", flush=True)
-        runner = CaseRunner(emulator, WORK_DIR, args.keysets, args.module_python or runtime_python(),
-                            log=lambda line: print(line, flush=True))
+    shutil.rmtree(work_dir, ignore_errors=True)
+    os.makedirs(work_dir)
+    with running_emulator(os.path.join(work_dir, "emulator"), args.latency_ms) as emulator:
+        log(f"emulator at {emulator.url}, {args.latency_ms} ms latency per request")
+        runner = CaseRunner(emulator, work_dir, args.keysets, args.module_python or runtime_python(), log=log)
         runner.prepare(cases)
-        return measure(runner, cases, args.tasks, args.repeat, log=lambda line: print(line, flush=True))
-
-
-def measure_imports(runs):
-    module = imports.module_to_measure()
-    if module is None:
-        return None
-    print(f"import time of {module} ({runs} fresh interpreters)", flush=True)
-    figures = imports.cold_import_seconds(module, runs)
-    figures.update(imports.import_breakdown(module))
-    return figures
+        return runner.measure(cases, args.tasks, args.repeat)
 
 
 def main(argv=None):
+    """Run the benchmark and write its results; returns the results document."""
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     if not os.path.isdir(os.path.join(COLLECTIONS_PATH, "ansible_collections", "b2c", "trustframework")):
@@ -89,25 +82,22 @@ def main(argv=None):
     load_before = os.getloadavg()[0]
     cases = select_cases(all_cases(args.tenants), args.cases)
     try:
-        outcomes = run_cases(args, cases)
+        outcomes = run_cases(args, cases, os.path.join(args.out, "work"))
     except PlaybookFailed as exc:
         sys.exit(f"benchmark preparation failed: {exc}")
-    import_figures = measure_imports(args.import_runs)
-
-    figures_by_key = {case.key: results.summarize_case(case, outcomes[case.key]) for case in cases}
-    results.add_ratios(figures_by_key)
-    startup_s = results.estimate_startup(figures_by_key)
-    results.add_net_of_startup(figures_by_key, startup_s)
+    import_figures = imports.measure_imports(args.import_runs, log=log)
+    case_figures, targets, startup_s = figures.summarize_run(cases, outcomes, f"scale_{args.tenants}", import_figures)
     document = {
         "setup": dict(setup_facts(args, argv, time.perf_counter() - started, load_before), ansible_startup_s=startup_s),
-        "cases": list(figures_by_key.values()),
-        "targets": results.evaluate_targets(figures_by_key, f"scale_{args.tenants}", import_figures),
+        "cases": case_figures,
+        "targets": targets,
         "imports": import_figures,
     }
-    report.write_all(OUT_DIR, document)
-    with open(os.path.join(OUT_DIR, "results.md"), encoding="utf-8") as handle:
-        print("\n" + handle.read())
-    print(f"written: {OUT_DIR}/results.json, results.md, chart.png")
+    report.write_all(args.out, document)
+    with open(os.path.join(args.out, "results.md"), encoding="utf-8") as handle:
+        log("\n" + handle.read())
+    log(f"written: {args.out}/results.json, results.md, chart.png")
+    return document
 
 
 if __name__ == "__main__":

@@ -9,20 +9,22 @@ import re
 import resource
 import statistics
 import subprocess
+import sys
 import time
 
-from bench.paths import COLLECTIONS_PATH, PYTHON, REPO_ROOT
+from bench import COLLECTIONS_PATH, REPO_ROOT
 
+PYTHON = sys.executable
 MODULE_UTILS_PACKAGE = "ansible_collections.b2c.trustframework.plugins.module_utils"
-# module.py builds the client every module uses; graph_client.py stands in until it exists.
-CANDIDATE_MODULES = ("module", "graph_client")
+# module.py builds the client every module uses: every task imports it.
+MODULE_TO_MEASURE = "module"
 IMPORTTIME_LINE = re.compile(r"^import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)$")
 
 
 def module_to_measure():
-    for name in CANDIDATE_MODULES:
-        if os.path.exists(os.path.join(REPO_ROOT, "plugins", "module_utils", name + ".py")):
-            return f"{MODULE_UTILS_PACKAGE}.{name}"
+    """The dotted name of the module to import, or None when the collection no longer has it."""
+    if os.path.exists(os.path.join(REPO_ROOT, "plugins", "module_utils", MODULE_TO_MEASURE + ".py")):
+        return f"{MODULE_UTILS_PACKAGE}.{MODULE_TO_MEASURE}"
     return None
 
 
@@ -117,6 +119,13 @@ def heavy_import_chain(tree, min_ms=5.0, max_depth=4):
     ]
 
 
-def import_breakdown(module):
+def measure_imports(runs, log=print):
+    """Cold import time and where it goes, or None when there is nothing to measure."""
+    module = module_to_measure()
+    if module is None:
+        return None
+    log(f"import time of {module} ({runs} fresh interpreters)")
+    figures = cold_import_seconds(module, runs)
     tree = _importtime_tree(module)
-    return {"by_package": import_costs_by_package(tree), "heavy_chain": heavy_import_chain(tree)}
+    figures.update(by_package=import_costs_by_package(tree), heavy_chain=heavy_import_chain(tree))
+    return figures

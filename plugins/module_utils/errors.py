@@ -17,6 +17,14 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
 _BEARER = re.compile(r"(?i)bearer\s+[A-Za-z0-9._~+/=-]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")
 
+# B2C error codes the client acts on (reference section 7.2).
+KEYSET_MISSING_CODES = ("AADB2C90073", "AADB2C95052")
+CREATE_CONFLICT_CODES = ("AADB2C95028", "AADB2C95038")
+# Throttling that may come without a 429: retried like one.
+THROTTLING_CODES = ("AADB2C95043", "AADB2C90244", "AADB2C90229")
+# Several writes to the same object at once: nothing written, but an add is re-read before it is resent.
+CONCURRENT_WRITE_CODES = ("AADB2C95053",)
+
 
 def exception_chain(exc):
     """``exc`` and the exceptions that caused it (``__cause__`` / ``__context__``), outermost first."""
@@ -120,8 +128,9 @@ class GraphError(B2CError):
     # pylint: disable-next=too-many-arguments
     def __init__(self, status=None, code=None, inner_codes=None, graph_message=None, request_id=None,
                  client_request_id=None, date=None, method=None, path=None, may_have_been_applied=False,
-                 retries=0, transport=None, reason=None, hint=None):
+                 retries=0, transport=None, reason=None, hint=None, correlation_id=None):
         self.status = status
+        self.correlation_id = correlation_id
         self.code = code
         self.inner_codes = list(inner_codes or [])
         self.graph_message = sanitize_text(graph_message)
@@ -141,6 +150,19 @@ class GraphError(B2CError):
         """The error code and the nested inner codes, outermost first."""
         return [c for c in [self.code] + self.inner_codes if c]
 
+    def mark_may_have_been_applied(self):
+        """The request may have reached the service (an ambiguous failure of a POST)."""
+        self.may_have_been_applied = True
+        self.message = self._format()
+        self.args = (self.message,)
+
+    def has_code(self, *codes):
+        """True when the error code, an inner code or the message carries one of ``codes`` (any case)."""
+        wanted = [code.lower() for code in codes]
+        carried = [code.lower() for code in self.codes]
+        message = (self.graph_message or "").lower()
+        return any(code in carried or code in message for code in wanted)
+
     def _format(self):
         if self.status is None:
             head = "request failed: %s" % (self.reason or "transport error")
@@ -158,6 +180,8 @@ class GraphError(B2CError):
             where.append("%s %s" % (self.method, self.path))
         if self.request_id:
             where.append("request-id %s" % self.request_id)
+        if self.correlation_id:
+            where.append("correlationId %s" % self.correlation_id)
         if self.client_request_id:
             where.append("client-request-id %s" % self.client_request_id)
         if self.date:
@@ -172,6 +196,18 @@ class GraphError(B2CError):
         return msg
 
 
+def keyset_missing(error):
+    """True when a Graph error says the keyset does not exist.
+
+    The real service answers a missing keyset with HTTP 400 + AADB2C90073, not
+    404 (reference section 7.1); 404 is still taken to mean the same. Any other
+    400 is a real error.
+    """
+    if not isinstance(error, GraphError) or error.status is None:
+        return False
+    return error.status == 404 or (400 <= error.status < 500 and error.has_code(*KEYSET_MISSING_CODES))
+
+
 _PERMISSION_HINT = (
     "The app needs the TrustFrameworkKeySet.ReadWrite.All application permission with admin consent "
     "(delegated callers also need the B2C IEF Keyset Administrator role)."
@@ -184,6 +220,18 @@ _CODE_HINTS = {
     "aadb2c95028": "A keyset with this name already exists: read it instead of creating it.",
     "aadb2c95032": ("A keyset holds only RSA keys or only oct (secret) keys: "
                     "put keys of the other family into a separate keyset."),
+    "aadb2c95042": "A keyset holds only sig keys or only enc keys: put keys of the other use into a separate keyset.",
+    "aadb2c90073": ("The keyset does not exist: check the name (the service stores it with the B2C_1A_ prefix, "
+                    "which the modules add when missing) and that a keyset created a moment ago has had time to replicate."),
+    "aadb2c95052": "The keyset does not exist yet: create it first (b2c.trustframework.b2c_keyset or create_keyset: true).",
+    "aadb2c90213": ("The service refused the PKCS#12 password. It also says so for a bundle encrypted with AES (PBES2), "
+                    "even with the right password: check pkcs12_password, and keep pkcs12_reencode: true (the default) "
+                    "or re-export with 'openssl pkcs12 -export -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg SHA1'."),
+    "aadb2c90180": "The certificate is already in the keyset: without force, the module finds it by its x5t and adds nothing.",
+    "aadb2c90214": "The key's exp is in the past: give a later exp or valid_days.",
+    "aadb2c95053": "Another write to this keyset was in progress: run again; the module re-reads the keyset first.",
+    "aadb2c90063": ("B2C reported an internal error; it is often transient: run again (the module re-reads the keyset "
+                    "before adding, so no key is added twice)."),
 }
 
 # AADSTS codes (login errors) -> hint.
@@ -263,7 +311,7 @@ def _graph_hint(error):
         elif status == 404:
             hints.append("Check the keyset name: the service stores keysets with the B2C_1A_ prefix "
                          "(the modules add it when missing), and that the key id (kid) exists.")
-        elif status == 429:
+        elif status == 429 or error.has_code(*THROTTLING_CODES):
             hints.append("Microsoft Graph kept throttling the request after %d retries: lower the parallelism "
                          "(forks, throttle) or raise max_retries." % error.retries)
         elif status >= 500 and error.retries:

@@ -29,6 +29,8 @@ else:
     HTTPX_IMPORT_ERROR = None
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
+    CONCURRENT_WRITE_CODES,
+    THROTTLING_CODES,
     GraphError,
     exception_chain,
     sanitize_text,
@@ -188,7 +190,7 @@ def graph_error_from_response(response, method, path, retries=0, may_have_been_a
     """Build a GraphError from a non-2xx httpx response (JSON error body or not)."""
     status = response.status_code
     headers = response.headers
-    code = graph_message = request_id = client_request_id = date = None
+    code = graph_message = request_id = client_request_id = date = correlation_id = None
     inner_codes = []
     body = None
     try:
@@ -209,6 +211,7 @@ def graph_error_from_response(response, method, path, retries=0, may_have_been_a
             request_id = request_id or inner.get("request-id") or inner.get("requestId")
             client_request_id = client_request_id or inner.get("client-request-id")
             date = date or inner.get("date")
+            correlation_id = correlation_id or inner.get("correlationId")
     elif isinstance(error_obj, str):  # OAuth-style {"error": "...", "error_description": "..."}
         code = error_obj
         description = body.get("error_description") if isinstance(body, dict) else None
@@ -232,7 +235,25 @@ def graph_error_from_response(response, method, path, retries=0, may_have_been_a
         status=status, code=code, inner_codes=inner_codes, graph_message=graph_message,
         request_id=request_id, client_request_id=client_request_id, date=date, method=method,
         path=path, may_have_been_applied=may_have_been_applied, retries=retries, reason=reason,
+        correlation_id=correlation_id,
     )
+
+
+def _failure_verdict(method, status, error):
+    """``(retryable, may_have_been_applied)`` for a non-2xx answer.
+
+    Throttling (429, or B2C's throttling codes that may come with a 400) was not
+    applied and is retried for every method. Gateway errors and concurrent-write
+    refusals are retried for idempotent methods; for a POST (which adds a key or
+    a keyset) they are ambiguous, so the caller re-reads before any resend, as
+    it does after a 5xx (B2C's intermittent AADB2C90063 comes as a 500).
+    """
+    if status == 429 or error.has_code(*THROTTLING_CODES):
+        return True, False
+    transient = status in RETRY_STATUSES or error.has_code(*CONCURRENT_WRITE_CODES)
+    if method == "POST":
+        return False, transient or status >= 500
+    return transient, False
 
 
 def _origin(url):
@@ -377,16 +398,15 @@ class GraphClient:
                     response.close()
                     self.token_provider.invalidate()
                     continue
-                retryable = status in RETRY_STATUSES and (method != "POST" or status == 429)
+                error = graph_error_from_response(response, method, path, retries=retries)
+                retryable, applied = _failure_verdict(method, status, error)
+                if applied:
+                    error.mark_may_have_been_applied()
                 if not retryable or retries >= self.max_retries:
-                    raise graph_error_from_response(
-                        response, method, path, retries=retries,
-                        may_have_been_applied=(method == "POST" and status >= 500),
-                    )
+                    raise error
                 wait = _retry_wait(response, retries)
                 if waited + wait > self.max_total_wait:
-                    raise graph_error_from_response(response, method, path, retries=retries,
-                                                    may_have_been_applied=False)
+                    raise error
                 response.close()
             self._sleep(wait)
             waited += wait

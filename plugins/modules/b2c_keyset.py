@@ -16,6 +16,10 @@ description:
     C(trustFramework/keySets)) exists or is absent.
   - The usual pattern is to create an empty keyset with this module and add keys with
     M(b2c.trustframework.b2c_keyset_key). O(keys) creates a keyset with given JWKs instead.
+  - A keyset that does not exist is found missing whether the service answers 404 or, as real tenants do,
+    HTTP 400 with C(AADB2C90073). Creating a keyset that another run has just created (C(AADB2C95028)) is not an error.
+  - The keyset C(B2C_1A_AdminClientEncryptionKeyContainer) belongs to B2C itself; the module refuses to delete it
+    or replace its keys.
 author: b2c.trustframework maintainers (@b2c-trustframework)
 options:
   name:
@@ -41,7 +45,9 @@ options:
     elements: dict
     suboptions:
       kid:
-        description: Key id.
+        description:
+          - Do not set. The service assigns key ids itself and refuses a C(kid) in a create or replace request
+            (C(AADB2C95059)), so a C(kid) here fails before any request.
         type: str
       kty:
         description: V(rsa) or V(oct) (any case). All keys of a keyset have the same type.
@@ -91,9 +97,11 @@ options:
         type: str
   update_keys:
     description:
-      - When V(true) and the keyset exists, replace its keys with O(keys) (HTTP PUT) if the set of C(kid)s differs.
-        Every entry of O(keys) then needs a C(kid).
-      - Keys are compared by C(kid) only, because private members cannot be read back.
+      - When V(true) and the keyset exists, replace its keys with O(keys) (HTTP PUT) unless each entry of O(keys)
+        matches one key of the keyset and the keyset holds no other key.
+      - An entry matches a key with the same C(kty) and C(use) and the same value of each of C(nbf exp n e x5t) the
+        entry sets. A secret (C(k)) cannot be read back, so a changed C(k) alone is not seen; change C(nbf) or
+        C(exp) with it.
       - A replace drops keys that are not in O(keys). Prefer M(b2c.trustframework.b2c_keyset_key) to add keys.
     type: bool
     default: false
@@ -121,8 +129,7 @@ EXAMPLES = r"""
   b2c.trustframework.b2c_keyset:
     name: B2C_1A_LegacySessionKey
     keys:
-      - kid: legacy-1
-        kty: oct
+      - kty: oct
         use: sig
         k: "{{ legacy_session_key_b64url }}"
 
@@ -161,7 +168,8 @@ diff:
 
 import time
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import keysets
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 
@@ -182,41 +190,43 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def desired_keyset(params):
+def desired_keyset(params, now):
     keys = params["keys"]
-    return keysets.DesiredKeyset(
-        name=keysets.normalize_name(params["name"], "name"),
+    desired = decisions.DesiredKeyset(
+        name=decisions.normalize_name(params["name"], "name"),
         state=params["state"],
-        keys=keysets.clean_jwks(keys) if keys is not None else None,
+        keys=decisions.clean_jwks(keys, now) if keys is not None else None,
         update_keys=params["update_keys"],
     )
+    decisions.validate_desired_keyset(desired)
+    return desired
 
 
 def main():
     module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     now = time.time()
     try:
-        desired = desired_keyset(module.params)
+        desired = desired_keyset(module.params, now)
     except B2CError as error:
         module.fail_b2c(error, "Invalid options")
     context = "Could not ensure keyset %s is %s" % (desired.name, desired.state)
 
     try:
-        current = keysets.read_keyset(module.graph, desired.name)
-        plan = keysets.plan_keyset(current, desired)
+        current = service.read_keyset(module.graph, desired.name)
+        plan = decisions.plan_keyset(current, desired)
     except B2CError as error:
         module.fail_b2c(error, context)
-    after, changed = keysets.keyset_after_keyset_plan(current, plan, desired), plan.changed
+    after, changed = decisions.keyset_after_keyset_plan(current, plan, desired), plan.changed
 
     if plan.changed and not module.check_mode:
         try:
-            after, changed = keysets.apply_keyset_plan(module.graph, current, desired, plan)
+            after, changed = service.apply_keyset_plan(module.graph, current, desired, plan)
         except B2CError as error:
             module.fail_b2c(error, context)
 
-    result = dict(changed=changed, keyset=keysets.summarize_keyset(after, now))
+    result = dict(changed=changed, keyset=decisions.summarize_keyset(after, now))
     if module._diff:
-        result["diff"] = keysets.keyset_diff(current, after, now)
+        result["diff"] = decisions.keyset_diff(current, after, now)
     module.exit_json(**result)
 
 

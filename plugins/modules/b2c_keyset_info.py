@@ -15,6 +15,9 @@ description:
   - Reads one B2C policy keyset or all of them (Microsoft Graph beta C(trustFramework/keySets), following
     C(@odata.nextLink)), with the public members of each key, days to expiry and, optionally, the active key.
   - Never changes anything.
+  - Marks the keysets that are not the user's to manage, so that reports can list them apart. RV(keysets[].service_managed)
+    is true for C(B2C_1A_AdminClientEncryptionKeyContainer), which B2C creates and uses itself.
+    RV(keysets[].backup) is true for C(<id>.bak) keysets, the copies the portal keeps when a keyset is deleted.
 author: b2c.trustframework maintainers (@b2c-trustframework)
 options:
   name:
@@ -27,6 +30,8 @@ options:
     description:
       - Include the key the service currently uses (C(getActiveKey)) as RV(keysets[].active_key); null when
         no key is active (empty keyset, or every key expired or disabled). Costs one request per keyset.
+      - The service's rule is the enabled key whose C(nbf) passed last and whose C(exp) has not; failing that,
+        a key without dates.
     type: bool
     default: true
   expiring_within_days:
@@ -34,7 +39,9 @@ options:
       - Only return keysets that need a new key within this many days. A keyset needs one when, for some key
         type and use, the enabled key that stays valid longest expires within this many days or has expired.
       - Older keys that a newer key has superseded do not count (keys cannot be removed from a keyset, so
-        expired predecessors stay there forever); disabled keys do not count.
+        expired predecessors stay there forever); disabled keys do not count. A key without expiry (the
+        service's safety net) does not hide that the dated keys are due.
+      - Service-managed and backup keysets are never returned by this filter: they are not renewed by their users.
     type: int
 seealso:
   - module: b2c.trustframework.b2c_keyset
@@ -103,11 +110,22 @@ keysets:
       description: The active key (same fields as RV(keysets[].keys)), or null when none is active.
       type: dict
       returned: when O(active_key=true)
+    service_managed:
+      description: True for a keyset that B2C creates and uses itself (C(B2C_1A_AdminClientEncryptionKeyContainer)).
+      type: bool
+      returned: always
+      sample: false
+    backup:
+      description: True for a C(<id>.bak) keyset, the copy the portal keeps when a keyset is deleted.
+      type: bool
+      returned: always
+      sample: false
 """
 
 import time
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import keysets
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 
@@ -120,23 +138,31 @@ ARGUMENT_SPEC = dict(
 
 def read_keysets(graph, name):
     if name is None:
-        return keysets.list_keysets(graph)
-    keyset = keysets.read_keyset(graph, name)
+        return service.list_keysets(graph)
+    keyset = service.read_keyset(graph, name)
     return [keyset] if keyset is not None else []
 
 
 def describe(graph, keyset, with_active_key, now):
-    entry = keysets.summarize_keyset(keyset, now)
+    entry = decisions.summarize_keyset(keyset, now)
+    entry["service_managed"] = decisions.is_service_managed(keyset["id"])
+    entry["backup"] = decisions.is_backup(keyset["id"])
     if with_active_key:
-        entry["active_key"] = keysets.summarize_key(keysets.get_active_key(graph, keyset["id"]), now)
+        entry["active_key"] = decisions.summarize_key(service.get_active_key(graph, keyset["id"]), now)
     return entry
+
+
+def needs_renewal(keyset, within_days, now):
+    """Due for a new key, and the user's to renew (not service-managed, not a backup)."""
+    user_owned = not (decisions.is_service_managed(keyset["id"]) or decisions.is_backup(keyset["id"]))
+    return user_owned and decisions.keyset_needs_renewal(keyset, within_days, now)
 
 
 def main():
     module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params, now = module.params, time.time()
     try:
-        name = keysets.normalize_name(params["name"]) if params["name"] is not None else None
+        name = decisions.normalize_name(params["name"]) if params["name"] is not None else None
         if params["expiring_within_days"] is not None and params["expiring_within_days"] < 0:
             raise ValidationError("expiring_within_days must be 0 or more")
     except B2CError as error:
@@ -145,7 +171,7 @@ def main():
     try:
         found = read_keysets(module.graph, name)
         if params["expiring_within_days"] is not None:
-            found = [k for k in found if keysets.keyset_needs_renewal(k, params["expiring_within_days"], now)]
+            found = [k for k in found if needs_renewal(k, params["expiring_within_days"], now)]
         result = [describe(module.graph, keyset, params["active_key"], now) for keyset in found]
     except B2CError as error:
         module.fail_b2c(error, "Could not read keyset %s" % name if name else "Could not list keysets")

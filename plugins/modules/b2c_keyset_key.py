@@ -20,7 +20,11 @@ description:
   - With O(kid) and O(status) it enables or disables one existing key instead (Graph C(keys_v2)).
   - A keyset holds either RSA keys or oct (secret) keys; adding the other family fails locally with a clear
     message instead of the service error C(AADB2C95032).
+  - A keyset holds either sig or enc keys; mixing them fails locally instead of with the service error C(AADB2C95042).
   - All inputs (dates, PEM, PKCS#12 and its password) are checked locally before any request is sent.
+  - A keyset that does not exist is found missing whether the service answers 404 or, as real tenants do,
+    HTTP 400 with C(AADB2C90073).
+  - The keyset C(B2C_1A_AdminClientEncryptionKeyContainer) belongs to B2C itself; the module refuses to change it.
 author: b2c.trustframework maintainers (@b2c-trustframework)
 options:
   keyset:
@@ -33,7 +37,8 @@ options:
       - Where the key comes from.
       - V(generate) - the service generates the key. Added when the keyset has no usable key of that O(kty) and
         O(use) (usable means enabled or without status, and O(exp) absent or in the future), or when
-        O(renew_before_days) says the usable key that stays valid longest is due.
+        O(renew_before_days) says the usable key that stays valid longest is due. Keys without O(exp) do not hide
+        that the dated keys are due.
       - V(secret) - upload O(secret) as an oct key. A secret cannot be read back, so see O(update_secret).
       - V(certificate) - upload a certificate. Added when no key of the keyset has its C(x5t) thumbprint.
       - V(pkcs12) - upload a .pfx with private key. Added when no key of the keyset has its C(x5t) thumbprint.
@@ -54,7 +59,8 @@ options:
     description:
       - Activation time (not before) of a generated key or secret, as epoch seconds or ISO 8601
         (V(2026-01-01T00:00:00Z); without offset means UTC).
-      - The service uses the newest key whose activation time has passed, so a future O(nbf) stages a key.
+      - The service signs with the enabled key whose O(nbf) passed last and whose O(exp) has not (failing that, a key
+        without dates), so a future O(nbf) stages a key, which is published in the keyset before it is used.
       - Not for certificates, whose validity comes from the certificate.
     type: raw
   exp:
@@ -97,6 +103,17 @@ options:
     description:
       - Password of the .pfx. It is checked locally before the upload.
     type: str
+  pkcs12_reencode:
+    description:
+      - B2C accepts only .pfx files encrypted with PBE-SHA1-3DES and a SHA-1 MAC. It refuses a bundle encrypted with
+        AES (the default of OpenSSL 3 and of Windows' AES256-SHA256 export) as "password incorrect" (C(AADB2C90213)),
+        even with the right password.
+      - When V(true), such a bundle is re-encrypted locally, in memory, with PBE-SHA1-3DES and a SHA-1 MAC and the same
+        password before the upload, and the result carries a warning. The certificate and its C(x5t) do not change,
+        and the private key never leaves the machine unencrypted.
+      - When V(false), such a bundle is refused before any request (for policies that forbid 3DES).
+    type: bool
+    default: true
   renew_before_days:
     description:
       - For O(source=generate) and O(source=secret), add a new key when the usable key that stays valid longest
@@ -235,7 +252,9 @@ key:
       returned: always
       sample: null
     status:
-      description: V(enabled) or V(disabled).
+      description:
+        - V(enabled) or V(disabled). After an add it is read back from the service (C(keys_v2)); a key the service
+          reports V(disabled) comes with a warning that says how to enable it.
       type: str
       returned: always
       sample: enabled
@@ -267,7 +286,9 @@ diff:
 
 import time
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_material, keysets
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_material
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 
@@ -286,6 +307,7 @@ ARGUMENT_SPEC = dict(
     pkcs12=dict(type="str", no_log=True),
     pkcs12_path=dict(type="path"),
     pkcs12_password=dict(type="str", no_log=True),
+    pkcs12_reencode=dict(type="bool", default=True),
     renew_before_days=dict(type="int"),
     force=dict(type="bool", default=False),
     create_keyset=dict(type="bool", default=True),
@@ -322,45 +344,63 @@ def lower_choice(params, option, choices, default):
 
 
 def load_certificate_material(params, desired, now):
-    """Validate the certificate or PKCS#12 input locally; fills the upload body, x5t and predicted validity."""
+    """Validate the certificate or PKCS#12 input locally; fills the upload body, x5t and predicted validity.
+
+    Returns the warnings to show (a re-encrypted PKCS#12 bundle).
+    """
     source = desired.source
     option = source if params[source] is not None else source + "_path"
     data = params[option] if option == source else key_material.read_file(params[option], option)
+    warnings = []
     if source == "certificate":
         cert, desired.certificate_b64 = key_material.certificate_upload(data, option, now)
     else:
-        cert, desired.pkcs12_b64 = key_material.pkcs12_upload(data, params["pkcs12_password"], option, now)
+        cert, desired.pkcs12_b64, reencoded = key_material.pkcs12_upload(
+            data, params["pkcs12_password"], option, now, reencode=params["pkcs12_reencode"])
         desired.pkcs12_password = params["pkcs12_password"]
+        if reencoded:
+            warnings.append("%s is encrypted with AES (or has a MAC other than SHA-1), which B2C refuses as 'password "
+                            "incorrect' (AADB2C90213); it was re-encrypted locally with PBE-SHA1-3DES and a SHA-1 MAC "
+                            "for the upload (same certificate and x5t). Set pkcs12_reencode: false to refuse such "
+                            "bundles instead." % option)
     desired.x5t = key_material.x5t(cert)
     desired.nbf, desired.exp = key_material.certificate_validity(cert)  # predicts the key in check mode
+    return warnings
 
 
 def desired_key(params, now):
-    """DesiredKey from the module options; every local check happens here, before any request."""
-    name = keysets.normalize_name(params["keyset"], "keyset")
+    """``(DesiredKey, warnings)`` from the module options; every local check happens here, before any request."""
+    name = decisions.normalize_name(params["keyset"], "keyset")
     if params["status"]:
-        return keysets.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
-                                  create_keyset=params["create_keyset"])
+        desired = decisions.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
+                                       create_keyset=params["create_keyset"])
+        decisions.validate_desired_key(desired, now)
+        return desired, []
     check_source_options(params)
     source = params["source"]
     nbf, exp = key_material.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
-    desired = keysets.DesiredKey(
+    desired = decisions.DesiredKey(
         keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
         use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,
         update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
         force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"])
-    if source in ("certificate", "pkcs12"):
-        load_certificate_material(params, desired, now)
-    keysets.validate_desired_key(desired, now)
-    return desired
+    warnings = load_certificate_material(params, desired, now) if source in ("certificate", "pkcs12") else []
+    decisions.validate_desired_key(desired, now)
+    return desired, warnings
 
 
 def read_state(graph, desired, now):
-    current = keysets.read_keyset(graph, desired.keyset)
+    current = service.read_keyset(graph, desired.keyset)
     key_v2 = None
     if desired.status and current is not None:
-        key_v2 = keysets.get_key_v2(graph, current["id"], desired.kid)
-    return current, keysets.plan_key(current, desired, now, key_v2=key_v2)
+        key_v2 = service.get_key_v2(graph, current["id"], desired.kid)
+    return current, decisions.plan_key(current, desired, now, key_v2=key_v2)
+
+
+def disabled_key_warning(key, keyset_id):
+    return ("the service reports the new key %s of keyset %s as disabled, so it is not used; enable it with "
+            "b2c.trustframework.b2c_keyset_key (keyset: %s, kid: %s, status: enabled)"
+            % (key.get("kid"), keyset_id, keyset_id, key.get("kid")))
 
 
 def main():
@@ -375,9 +415,11 @@ def main():
     )
     now = time.time()
     try:
-        desired = desired_key(module.params, now)
+        desired, warnings = desired_key(module.params, now)
     except B2CError as error:
         module.fail_b2c(error, "Invalid options")
+    for warning in warnings:
+        module.warn(warning)
     context = "Could not ensure the key in keyset %s" % desired.keyset
     if desired.status:
         context = "Could not set the status of key %s in keyset %s" % (desired.kid, desired.keyset)
@@ -387,22 +429,24 @@ def main():
     except B2CError as error:
         module.fail_b2c(error, context)
     keyset_id = current["id"] if current else desired.keyset
-    key, after, keyset_created = plan.key, keysets.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
+    key, after, keyset_created = plan.key, decisions.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
 
     if plan.changed and not module.check_mode:
         try:
-            applied = keysets.apply_key_plan(module.graph, current, desired, plan, now)
+            applied = service.apply_key_plan(module.graph, current, desired, plan, now)
         except B2CError as error:
             module.fail_b2c(error, context)
         plan, key, after, keyset_created = applied.plan, applied.key, applied.keyset, applied.keyset_created
+        if plan.action in ("generated", "uploaded") and not decisions.is_enabled(key or {}):
+            module.warn(disabled_key_warning(key, after.get("id")))
 
     action = plan.action
     if keyset_created and action == "none":
         action = "created_keyset"  # the keyset was created, yet it already held a matching key
     result = dict(changed=keyset_created or plan.changed, action=action, keyset_created=keyset_created,
-                  key=keysets.summarize_key(key, now), keyset=keysets.summarize_keyset(after, now))
+                  key=decisions.summarize_key(key, now), keyset=decisions.summarize_keyset(after, now))
     if module._diff:
-        result["diff"] = keysets.keyset_diff(current, after, now)
+        result["diff"] = decisions.keyset_diff(current, after, now)
     module.exit_json(**result)
 
 

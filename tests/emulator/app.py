@@ -11,10 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from . import control, graph, login
+from .clock import Clock
 from .errors import GraphError, graph_error_response
 from .faults import FaultBook, ReplicationLag
 from .frontdoor import FrontDoor, RequestLog, classify
-from .keys import KeyMaterialError
 from .settings import EmulatorSettings
 from .store import KeysetStore
 from .tokens import TokenService
@@ -26,6 +26,7 @@ SIGNING_KEY_FILE = "token-signing-key.pem"
 @dataclasses.dataclass
 class Services:
     settings: EmulatorSettings
+    clock: Clock
     store: KeysetStore
     tokens: TokenService
     faults: FaultBook
@@ -35,10 +36,6 @@ class Services:
 
 async def _graph_error(request: Request, exc: GraphError) -> JSONResponse:
     return graph_error_response(request.scope, exc.status, exc.code, exc.message, headers=exc.headers)
-
-
-async def _key_material_error(request: Request, exc: KeyMaterialError) -> JSONResponse:
-    return graph_error_response(request.scope, 400, exc.code, exc.message)
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -52,21 +49,23 @@ async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
 
 
 def build_services(settings: EmulatorSettings, state_dir: str) -> Services:
+    clock = Clock()
     return Services(
         settings=settings,
-        store=KeysetStore(os.path.join(state_dir, STATE_FILE)),
-        tokens=TokenService(os.path.join(state_dir, SIGNING_KEY_FILE), settings.tenant_guid),
+        clock=clock,
+        store=KeysetStore(os.path.join(state_dir, STATE_FILE), clock),  # loads the saved clock offset
+        tokens=TokenService(os.path.join(state_dir, SIGNING_KEY_FILE), settings.tenant_guid, clock),
         faults=FaultBook(),
         lag=ReplicationLag(),
-        log=RequestLog(),
+        log=RequestLog(clock),
     )
 
 
 def build_app(services: Services) -> FrontDoor:
     app = Starlette(
         routes=control.ROUTES + graph.ROUTES + login.ROUTES,
-        exception_handlers={GraphError: _graph_error, KeyMaterialError: _key_material_error, HTTPException: _http_error},
+        exception_handlers={GraphError: _graph_error, HTTPException: _http_error},  # KeyMaterialError is a GraphError
     )
     app.state.services = services
-    return FrontDoor(app, faults=services.faults, lag=services.lag, log=services.log,
+    return FrontDoor(app, faults=services.faults, lag=services.lag, log=services.log, clock=services.clock,
                      latency_ms=services.settings.latency_ms)

@@ -101,8 +101,32 @@ async def clear_faults(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def get_clock(request: Request) -> JSONResponse:
+    return JSONResponse(services(request).clock.to_json())
+
+
+async def move_clock(request: Request) -> JSONResponse:
+    """Body: {"offset_seconds": N} sets the offset from real time; {"advance_seconds": N} adds to it.
+
+    N may be negative. The offset is saved in state.json, so it survives a restart.
+    """
+    try:
+        body = await _json_or_none(request)
+    except ValueError:
+        return bad_request("body must be JSON")
+    if not isinstance(body, dict) or len(body) != 1 or next(iter(body)) not in ("offset_seconds", "advance_seconds"):
+        return bad_request('body must be {"offset_seconds": N} or {"advance_seconds": N}')
+    (name, seconds), = body.items()
+    if isinstance(seconds, bool) or not isinstance(seconds, int):
+        return bad_request(f"'{name}' must be an integer number of seconds")
+    svc = services(request)
+    svc.store.set_clock_offset(seconds if name == "offset_seconds" else svc.clock.offset_seconds + seconds)
+    return JSONResponse(svc.clock.to_json())
+
+
 async def reset(request: Request) -> Response:
-    """Back to an empty tenant: keysets, faults, replication lag and log go; credentials and CA stay."""
+    """Back to an empty tenant at real time: keysets, clock offset, faults, replication lag and log go;
+    credentials and CA stay."""
     svc = services(request)
     svc.store.clear()
     svc.faults.clear()
@@ -119,5 +143,7 @@ ROUTES = [
     Route("/_emulator/faults", add_faults, methods=["POST"]),
     Route("/_emulator/faults", list_faults, methods=["GET"]),
     Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
+    Route("/_emulator/clock", get_clock, methods=["GET"]),
+    Route("/_emulator/clock", move_clock, methods=["POST"]),
     Route("/_emulator/reset", reset, methods=["POST"]),
 ]

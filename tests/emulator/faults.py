@@ -108,6 +108,8 @@ def _check_consistency(fault: Fault) -> None:
         raise ValueError("fault field 'status' must be an HTTP status code")
     if not (fault.status or fault.drop or fault.apply_then_fail or fault.delay_ms or fault.replication_lag_ms):
         raise ValueError("a fault needs at least one effect: status, drop, apply_then_fail, delay_ms or replication_lag_ms")
+    if fault.code and not (fault.status or fault.apply_then_fail):
+        raise ValueError("fault field 'code' sets the error code of a failure: give 'status' (or 'apply_then_fail') too")
     if fault.drop and (fault.status or fault.apply_then_fail):
         raise ValueError("'drop' sends no response, so it cannot be combined with 'status' or 'apply_then_fail'")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import datetime
 import itertools
 import json
 import re
@@ -19,7 +18,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.responses import JSONResponse
 
-from .errors import graph_error_response, oauth_error_body
+from .clock import Clock
+from .errors import B2C_MESSAGES, CLOCK_SCOPE_KEY, graph_error_response, oauth_error_body
 from .faults import Fault, FaultBook, ReplicationLag
 
 TRANSPORT_EXTENSION = "emulator.transport"
@@ -51,12 +51,13 @@ def redact_query(query_string: bytes) -> str:
 class RequestLog:
     """What the emulator was asked, without headers or bodies (so no token, secret or password can leak)."""
 
-    def __init__(self):
+    def __init__(self, clock: Clock):
+        self._clock = clock
         self._entries: collections.deque = collections.deque(maxlen=LOG_LIMIT)
         self._seq = itertools.count(1)
 
     def record(self, **fields) -> None:
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = self._clock.now_datetime()  # the clients' time when theirs is shifted the same way
         self._entries.append({"seq": next(self._seq), "time": now.isoformat(timespec="milliseconds"), **fields})
 
     def entries(self, kind: str | None = None) -> list[dict]:
@@ -67,11 +68,12 @@ class RequestLog:
 
 
 class FrontDoor:
-    def __init__(self, app, *, faults: FaultBook, lag: ReplicationLag, log: RequestLog, latency_ms: int = 0):
+    def __init__(self, app, *, faults: FaultBook, lag: ReplicationLag, log: RequestLog, clock: Clock, latency_ms: int = 0):
         self.app = app
         self.faults = faults
         self.lag = lag
         self.log = log
+        self.clock = clock
         self.latency_ms = latency_ms
 
     async def __call__(self, scope, receive, send):
@@ -83,6 +85,7 @@ class FrontDoor:
         original_path = scope["path"]
         scope = dict(scope, path=ODATA_KEY_SEGMENT.sub(r"/keySets/\1", original_path))
         scope["emulator.ids"] = (request_id, client_request_id)
+        scope[CLOCK_SCOPE_KEY] = self.clock
         send = _with_id_headers(send, request_id, client_request_id)
         kind = classify(original_path)
         if kind == "control":
@@ -142,13 +145,21 @@ class FrontDoor:
 def fault_response(scope, kind: str, fault: Fault):
     status = fault.failure_status
     headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-    message = f"Injected fault: HTTP {status} for {scope['method']} {scope['path']}."
+    message = _fault_message(scope, fault, status)
     if kind in ("token", "discovery"):
         body = oauth_error_body(scope, fault.code or "temporarily_unavailable", 50000 + status, message)
         return JSONResponse(body, status_code=status, headers=headers)
     if kind == "msi":
         return JSONResponse({"statusCode": status, "message": message}, status_code=status, headers=headers)
     return graph_error_response(scope, status, fault.code, message, headers=headers)
+
+
+def _fault_message(scope, fault: Fault, status: int) -> str:
+    """An injected B2C code (throttling, concurrent writes, internal error) comes with the service's own words."""
+    template = B2C_MESSAGES.get(fault.code or "")
+    if template and "{" not in template:
+        return template
+    return f"Injected fault: HTTP {status} for {scope['method']} {scope['path']}."
 
 
 async def drop_connection(scope, receive) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import json
 import re
 
@@ -13,9 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .errors import GraphError
-from .keys import (KEY_STATUSES, KeyMaterialError, active_key, ensure_single_family, generate_oct_jwk,
-                   generate_rsa_jwk, jwk_from_certificate_upload, jwk_from_client, jwk_from_pkcs12_upload, key_family,
-                   new_kid, normalize_kty, normalize_use, public_view, validity_window)
+from .keys import (KEY_STATUSES, active_key, generate_oct_jwk, generate_rsa_jwk, jwk_from_certificate_upload,
+                   jwk_from_client, jwk_from_pkcs12_upload, new_kid, normalize_kty, normalize_use, public_view,
+                   refuse_mixing, validity_window)
 from .settings import READ_ROLE, READ_WRITE_ROLE
 from .tokens import TokenRejected
 
@@ -71,12 +72,22 @@ async def read_json_object(request: Request, allowed: set[str] | None = None) ->
     return body
 
 
+def tenant(request: Request) -> str:
+    return services(request).settings.tenant
+
+
 def find_keyset(request: Request, keyset_id: str) -> dict:
-    """The keyset, or 404. Under a replication-lag fault a fresh keyset is invisible to GETs."""
+    """The keyset, or the service's "missing" answer. Under a replication-lag fault a fresh keyset is invisible to GETs.
+
+    Real service: a missing keyset is HTTP 400 + AADB2C90073, not 404 (reference 7.1: mrochon/IEFPolicies
+    IefPolicies.psm1 treats 400 as missing; ahauter/terraform-provider-azure-b2c-ief resource_policy_key.go
+    matches AADB2C90073; MicrosoftDocs/azure-docs #98013). Every keyset endpoint answers the same (an inference
+    in 7.1), and so does a keyset another replica does not know yet (7.1, the IEFPolicies 30 s wait).
+    """
     keyset = services(request).store.find(keyset_id)
     hidden = request.method == "GET" and services(request).lag.is_hidden(keyset_id)
     if keyset is None or hidden:
-        raise GraphError(404, "itemNotFound", f"Key set with id '{keyset_id}' was not found.")
+        raise GraphError.b2c("AADB2C90073", keyset=keyset_id, tenant=tenant(request))
     return keyset
 
 
@@ -100,7 +111,7 @@ def validated_keys(raw_keys) -> list[dict]:
     if not isinstance(raw_keys, list):
         raise GraphError(400, "invalidRequest", "'keys' must be a list of JWK objects.")
     keys = [jwk_from_client(raw) for raw in raw_keys]
-    ensure_single_family(keys)
+    refuse_mixing([], keys)
     return keys
 
 
@@ -155,7 +166,9 @@ async def create_keyset(request: Request) -> JSONResponse:
     keyset_id = with_prefix(name)
     svc = services(request)
     if svc.store.find(keyset_id) is not None:
-        raise GraphError(409, "AADB2C95028", f"A key set with the name '{keyset_id}' already exists.")
+        # Real service: 95028 "already exists" (IEFPolicies IefPolicies.psm1 branches on it; B2C error-code
+        # reference). The status is not published; B2C refusals are 400 (reference 7.2), never 409 here.
+        raise GraphError.b2c("AADB2C95028", keyset=keyset_id)
     keyset = svc.store.create(keyset_id, keys)
     return JSONResponse(keyset_body(request, keyset), status_code=201,
                         headers={"Location": f"/trustFramework/keySets('{keyset['id']}')"})
@@ -192,9 +205,9 @@ async def generate_key(request: Request) -> JSONResponse:
     authorize(request, write=True)
     keyset = find_keyset(request, request.path_params["keyset_id"])
     body = await read_json_object(request, allowed={"use", "kty", "nbf", "exp"})
-    use, kty = _required(body, "use", normalize_use), _required(body, "kty", normalize_kty)
-    nbf, exp = validity_window(body)
-    _refuse_mixing(keyset, kty)
+    use, kty = normalize_use(body.get("use")), normalize_kty(body.get("kty"))
+    nbf, exp = _window_of_new_key(request, keyset, body)
+    _refuse_addition(keyset, {"kty": kty, "use": use})
     material = await run_in_threadpool(generate_rsa_jwk) if kty == "RSA" else generate_oct_jwk()
     keyset = find_keyset(request, keyset["id"])  # it may have gone while the key was being generated
     return _add_key(request, keyset, {**material, "use": use, "nbf": nbf, "exp": exp})
@@ -204,21 +217,24 @@ async def upload_secret(request: Request) -> JSONResponse:
     authorize(request, write=True)
     keyset = find_keyset(request, request.path_params["keyset_id"])
     body = await read_json_object(request, allowed={"use", "k", "nbf", "exp"})
-    use = _required(body, "use", normalize_use)
+    use = normalize_use(body.get("use"))
     if not isinstance(body.get("k"), str) or not body["k"]:
-        raise GraphError(400, "invalidRequest", "'k' (the secret) is required and must be a non-empty string.")
-    nbf, exp = validity_window(body)
-    _refuse_mixing(keyset, "OCT")
+        # Real service: 90253 "The trustframework keyset parameter '{0}' is missing" (B2C error-code reference).
+        # k is the plain secret here (an app's client secret may hold '~' and '.'), so it is not base64url-checked.
+        raise GraphError.b2c("AADB2C90253", name="k")
+    nbf, exp = _window_of_new_key(request, keyset, body)
+    key = {"kty": "OCT", "use": use, "nbf": nbf, "exp": exp}
+    _refuse_addition(keyset, key)
     # The secret itself is not kept: it can never be read back, and the emulator never uses it.
-    return _add_key(request, keyset, {"kty": "OCT", "use": use, "nbf": nbf, "exp": exp})
+    return _add_key(request, keyset, key)
 
 
 async def upload_certificate(request: Request) -> JSONResponse:
     authorize(request, write=True)
     keyset = find_keyset(request, request.path_params["keyset_id"])
     body = await read_json_object(request, allowed={"key"})
-    jwk = jwk_from_certificate_upload(body.get("key"))
-    _refuse_mixing(keyset, jwk["kty"])
+    jwk = jwk_from_certificate_upload(body.get("key"), keyset["id"], tenant(request))
+    _refuse_addition(keyset, jwk)
     return _add_key(request, keyset, jwk)
 
 
@@ -227,20 +243,29 @@ async def upload_pkcs12(request: Request) -> JSONResponse:
     keyset = find_keyset(request, request.path_params["keyset_id"])
     body = await read_json_object(request, allowed={"key", "password"})
     jwk = await run_in_threadpool(jwk_from_pkcs12_upload, body.get("key"), body.get("password"))
-    _refuse_mixing(keyset, jwk["kty"])
     keyset = find_keyset(request, keyset["id"])
+    _refuse_addition(keyset, jwk)
     return _add_key(request, keyset, jwk)
 
 
-def _required(body: dict, field: str, normalize):
-    if body.get(field) is None:
-        raise GraphError(400, "invalidRequest", f"'{field}' is required.")
-    return normalize(body[field])
+def _window_of_new_key(request: Request, keyset: dict, body: dict) -> tuple[int, int]:
+    now = services(request).clock.now()
+    nbf, exp = validity_window(body, now)
+    if exp <= now:
+        # Real service: 90214 "The expiry date ... is in the past" ("You can't generate expired keys";
+        # B2C error-code reference, reference 7.2). Expired keys can still arrive through create/PUT payloads.
+        passed = datetime.datetime.fromtimestamp(exp, datetime.timezone.utc).strftime("%m/%d/%Y %H:%M:%S")
+        raise GraphError.b2c("AADB2C90214", tenant=tenant(request), keyset=keyset["id"], date=passed)
+    return nbf, exp
 
 
-def _refuse_mixing(keyset: dict, kty: str) -> None:
-    if any(key_family(key["kty"]) != key_family(kty) for key in keyset["keys"]):
-        raise KeyMaterialError("Can't mix RSA and Oct types in one key set.", code="AADB2C95032")
+def _refuse_addition(keyset: dict, key: dict) -> None:
+    """What the service refuses about adding this key to this keyset: mixing, or the same certificate again."""
+    refuse_mixing(keyset["keys"], [key])
+    if key.get("x5t") and any(existing.get("x5t") == key["x5t"] for existing in keyset["keys"]):
+        # Real service: 90180 "The presented key ... already exists" for the same certificate twice
+        # (B2C error-code reference, reference 7.2).
+        raise GraphError.b2c("AADB2C90180", kid=key["x5t"], kty=key["kty"])
 
 
 def _add_key(request: Request, keyset: dict, material: dict) -> JSONResponse:
@@ -254,10 +279,12 @@ def _add_key(request: Request, keyset: dict, material: dict) -> JSONResponse:
 async def get_active_key(request: Request) -> JSONResponse:
     authorize(request, write=False)
     keyset = find_keyset(request, request.path_params["keyset_id"])
-    key = active_key(keyset["keys"])
+    key = active_key(keyset["keys"], now=services(request).clock.now())
     if key is None:
-        raise GraphError(404, "itemNotFound",
-                         f"Key set '{keyset['id']}' has no active key (none is enabled and inside its nbf..exp window).")
+        # The real answer for "nothing active" is not documented (reference 3.5 and 6: expect some 4xx). The
+        # emulator answers like a B2C refusal, 400 + AADB2C90220 ("exists but does not contain a valid
+        # certificate ... expired or ... active in the future"), so a client that only knows 404 fails here too.
+        raise GraphError.b2c("AADB2C90220", tenant=tenant(request), keyset=keyset["id"])
     return JSONResponse(public_view(key))
 
 
@@ -265,6 +292,7 @@ def _find_key(request: Request) -> tuple[dict, dict]:
     keyset = find_keyset(request, request.path_params["keyset_id"])
     key = services(request).store.find_key(keyset, request.path_params["kid"])
     if key is None:
+        # A missing kid in an existing keyset: nothing public shows the real answer; Graph's generic 404 is kept.
         raise GraphError(404, "itemNotFound", f"Key '{request.path_params['kid']}' was not found in key set '{keyset['id']}'.")
     return keyset, key
 

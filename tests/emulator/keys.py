@@ -13,12 +13,14 @@ import binascii
 import hashlib
 import re
 import secrets
-import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
+
+from .errors import GraphError, b2c_message
+from .pkcs12_der import MalformedPkcs12, pkcs12_protection
 
 # The only members any response or the state file may carry.
 PUBLIC_KEY_MEMBERS = ("kid", "kty", "use", "nbf", "exp", "e", "n", "x5c", "x5t", "status")
@@ -27,13 +29,15 @@ KEY_STATUSES = ("enabled", "disabled")
 TWO_YEARS = 2 * 365 * 24 * 3600
 
 
-class KeyMaterialError(ValueError):
-    """Input that the service would refuse with a 400; carries the Graph error code."""
+class KeyMaterialError(GraphError):
+    """Input that the service refuses with a 400, with the code it uses."""
 
     def __init__(self, message: str, code: str = "invalidRequest"):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(400, code, message)
+
+    @classmethod
+    def b2c(cls, code: str, **fields) -> "KeyMaterialError":
+        return cls(b2c_message(code, **fields), code=code)
 
 
 def b64url(data: bytes) -> str:
@@ -57,15 +61,20 @@ def key_family(kty: str) -> str:
     return "RSA" if kty.upper() == "RSA" else "OCT"
 
 
-def normalize_kty(value) -> str:
+def normalize_kty(value, missing_code: str = "AADB2C95030") -> str:
+    # Real service: a missing kty is 95030 on generateKey ("Missing kty parameter") and 95037 for a key in a
+    # create/PUT payload ("entity is missing kty"); a bad one 95031 (B2C error-code reference, reference 7.2).
+    if value is None or value == "":
+        raise KeyMaterialError.b2c(missing_code)
     if not isinstance(value, str) or value.upper() not in ("RSA", "OCT"):
-        raise KeyMaterialError(f"Invalid value for 'kty': {value!r}. Supported values are 'RSA' and 'OCT'.")
+        raise KeyMaterialError.b2c("AADB2C95031", kty=value)
     return value.upper()
 
 
 def normalize_use(value) -> str:
+    # Real service: a missing or bad use is 95033 "Bad use parameter" (B2C error-code reference, reference 7.2).
     if not isinstance(value, str) or value.lower() not in ("sig", "enc"):
-        raise KeyMaterialError(f"Invalid value for 'use': {value!r}. Supported values are 'sig' and 'enc'.")
+        raise KeyMaterialError.b2c("AADB2C95033", use="" if value is None else value)
     return value.lower()
 
 
@@ -82,9 +91,11 @@ def epoch_seconds(value, field: str) -> int:
     raise KeyMaterialError(f"'{field}' must be an integer number of seconds since the epoch, got {value!r}.")
 
 
-def validity_window(body: dict, now: int | None = None) -> tuple[int, int]:
-    """nbf/exp from a request body; defaults nbf=now, exp=nbf+2 years; exp must follow nbf."""
-    now = int(time.time()) if now is None else now
+def validity_window(body: dict, now: int) -> tuple[int, int]:
+    """nbf/exp from a request body; defaults nbf=now, exp=nbf+2 years; exp must follow nbf.
+
+    The defaults and the exp > nbf rule are not documented (reference 6); the emulator picks the strict side.
+    """
     nbf = epoch_seconds(body["nbf"], "nbf") if body.get("nbf") is not None else now
     exp = epoch_seconds(body["exp"], "exp") if body.get("exp") is not None else nbf + TWO_YEARS
     if exp <= nbf:
@@ -104,12 +115,14 @@ def generate_oct_jwk() -> dict:
 
 
 def decode_base64_payload(value, field: str) -> bytes:
+    # Real service: 90253 for a missing parameter, 90215 "The uploaded key is badly formatted" (B2C error-code
+    # reference, reference 7.2; which code answers bad base64 is an inference).
     if not isinstance(value, str) or not value.strip():
-        raise KeyMaterialError(f"'{field}' is required and must be a non-empty base64 string.")
+        raise KeyMaterialError.b2c("AADB2C90253", name=field)
     try:
         return base64.b64decode("".join(value.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise KeyMaterialError(f"'{field}' is not valid base64: {exc}.", code="AADB2C") from exc
+        raise KeyMaterialError.b2c("AADB2C90215", reason=f"'{field}' is not valid base64") from exc
 
 
 def _load_certificate(data: bytes) -> x509.Certificate:
@@ -122,7 +135,8 @@ def certificate_jwk(cert: x509.Certificate) -> dict:
     """Public JWK of an RSA certificate: n/e, x5c, x5t (SHA-1 of DER) and nbf/exp from its validity."""
     public_key = cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
-        raise KeyMaterialError("Only RSA certificates are supported for policy keys.", code="AADB2C")
+        # Policy keys are RSA or oct only (reference 2.2); the code for other certificates is an inference.
+        raise KeyMaterialError.b2c("AADB2C90215", reason="only RSA certificates can be policy keys")
     der = cert.public_bytes(serialization.Encoding.DER)
     numbers = public_key.public_numbers()
     return {
@@ -137,15 +151,14 @@ def certificate_jwk(cert: x509.Certificate) -> dict:
     }
 
 
-def jwk_from_certificate_upload(encoded) -> dict:
+def jwk_from_certificate_upload(encoded, keyset_id: str, tenant: str) -> dict:
     data = decode_base64_payload(encoded, "key")
     try:
         cert = _load_certificate(data)
     except ValueError as exc:
-        raise KeyMaterialError(
-            "The 'key' value is not a valid X.509 certificate (expected base64 of a PEM or DER certificate).",
-            code="AADB2C",
-        ) from exc
+        # Real service: 90179 "is not a valid X.509 certificate" (B2C error-code reference, reference 7.2).
+        raise KeyMaterialError.b2c("AADB2C90179", name=keyset_id, tenant=tenant,
+                                   reason="expected base64 of a PEM or DER certificate") from exc
     return certificate_jwk(cert)
 
 
@@ -153,28 +166,33 @@ def jwk_from_pkcs12_upload(encoded, password) -> dict:
     if password is not None and not isinstance(password, str):
         raise KeyMaterialError("'password' must be a string.")
     data = decode_base64_payload(encoded, "key")
+    try:
+        protection = pkcs12_protection(data)
+    except MalformedPkcs12 as exc:
+        raise KeyMaterialError.b2c("AADB2C90215", reason=f"not a PKCS#12 (.pfx) file: {exc}") from exc
     private_key, cert = _open_pkcs12(data, password)
-    if cert is None:
-        raise KeyMaterialError("The PKCS#12 file contains no certificate.", code="AADB2C")
-    if private_key is None:
-        raise KeyMaterialError("The PKCS#12 file must contain the certificate's private key.", code="AADB2C")
+    if not protection.is_legacy_3des_sha1:
+        # Real service: a PBES2/AES bundle (OpenSSL 3's and Windows' default), or any other protection than
+        # PBE-SHA1-3DES with a SHA-1 MAC, is refused as "password incorrect" even with the right password
+        # (reference 7.3: microsoft-graph-docs-contrib #8993/#8994, MicrosoftDocs/azure-docs #36773).
+        raise KeyMaterialError.b2c("AADB2C90213")
+    if cert is None or private_key is None:
+        # B2C policy-keys article: uploaded certificates must include the private key (reference 3.9).
+        raise KeyMaterialError.b2c("AADB2C90215", reason="the PKCS#12 file must hold a certificate and its private key")
     return certificate_jwk(cert)
 
 
 def _open_pkcs12(data: bytes, password: str | None):
     # An empty password and no password are different things in PKCS#12; try both for "".
-    candidates = [password.encode("utf-8")] if password else []
-    candidates += [None, b""] if not password else []
+    candidates = [password.encode("utf-8")] if password else [None, b""]
     for candidate in candidates:
         try:
             private_key, cert, _extra = pkcs12.load_key_and_certificates(data, candidate)
             return private_key, cert
         except ValueError:
             continue
-    raise KeyMaterialError(
-        "Could not open the PKCS#12 data: the password is wrong or the data is not a PKCS#12 (.pfx) file.",
-        code="AADB2C",
-    )
+    # Real service: 90213 "The certificate password provided in request is incorrect" (B2C error-code reference).
+    raise KeyMaterialError.b2c("AADB2C90213")
 
 
 def jwk_from_client(raw) -> dict:
@@ -183,10 +201,11 @@ def jwk_from_client(raw) -> dict:
         raise KeyMaterialError("Every item of 'keys' must be a JSON object (a JWK).")
     if "@odata.type" in raw:
         raise KeyMaterialError("The 'keySet' field is invalid in request: '@odata.type' is not allowed.", code="AADB2C")
-    kty = normalize_kty(raw.get("kty"))
-    key = {"kid": raw.get("kid") or new_kid(), "kty": kty}
-    if raw.get("use") is not None:
-        key["use"] = normalize_use(raw["use"])
+    if raw.get("kid"):
+        # Real service: the service names keys itself; a payload key with a kid is 95059 (B2C error-code reference).
+        raise KeyMaterialError.b2c("AADB2C95059")
+    kty = normalize_kty(raw.get("kty"), missing_code="AADB2C95037")
+    key = {"kid": new_kid(), "kty": kty, "use": normalize_use(raw.get("use"))}
     for field in ("nbf", "exp"):
         if raw.get(field) is not None:
             key[field] = epoch_seconds(raw[field], field)
@@ -197,20 +216,29 @@ def jwk_from_client(raw) -> dict:
     return key
 
 
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _copy_type_specific_members(raw: dict, key: dict) -> None:
     if key["kty"] == "RSA":
-        for member in ("n", "e"):
-            if not isinstance(raw.get(member), str) or not raw[member]:
-                raise KeyMaterialError(f"An RSA key needs the public member '{member}'.")
-            key[member] = raw[member]
-    elif not isinstance(raw.get("k"), str) or not raw["k"]:
-        raise KeyMaterialError("An OCT key needs the member 'k' (the secret).")
+        if not all(isinstance(raw.get(member), str) and raw[member] for member in ("n", "e")):
+            # Real service: 95039 "RSA entity is missing ... the modulus or exponent" (B2C error-code reference).
+            raise KeyMaterialError.b2c("AADB2C95039")
+        key.update(n=raw["n"], e=raw["e"])
+    elif not _is_base64url(raw.get("k")):
+        # Real service: 95029 "parameter K is not base64 URL encoded" (B2C error-code reference). JWK base64url
+        # has no padding (RFC 7515 section 2), so '=' is refused too: stricter rather than more forgiving.
+        raise KeyMaterialError.b2c("AADB2C95029")
     if raw.get("x5c") is not None:
         if not isinstance(raw["x5c"], list) or not all(isinstance(item, str) for item in raw["x5c"]):
             raise KeyMaterialError("'x5c' must be a list of base64 certificate strings.")
         key["x5c"] = list(raw["x5c"])
     if raw.get("x5t") is not None:
         key["x5t"] = str(raw["x5t"])
+
+
+def _is_base64url(value) -> bool:
+    return isinstance(value, str) and BASE64URL.fullmatch(value) is not None and len(value) % 4 != 1
 
 
 def _status_of(raw: dict) -> str:
@@ -220,26 +248,34 @@ def _status_of(raw: dict) -> str:
     return status
 
 
-def ensure_single_family(keys: list[dict]) -> None:
-    families = {key_family(key["kty"]) for key in keys}
-    if len(families) > 1:
-        raise KeyMaterialError("Can't mix RSA and Oct types in one key set.", code="AADB2C95032")
+def refuse_mixing(existing: list[dict], added: list[dict]) -> None:
+    """One keyset holds one key family and one use."""
+    keys = existing + added
+    if len({key_family(key["kty"]) for key in keys}) > 1:
+        # Real service: 95032 (IEFPolicies issue #58; B2C error-code reference).
+        raise KeyMaterialError.b2c("AADB2C95032")
+    if len({key["use"].lower() for key in keys if key.get("use")}) > 1:
+        # Real service: 95042 "can't mix signature and encryption usage in one key set" (B2C error-code reference).
+        raise KeyMaterialError.b2c("AADB2C95042")
 
 
-def active_key(keys: list[dict], now: int | None = None) -> dict | None:
-    """The service's rule: of the enabled keys inside their nbf..exp window, the newest nbf wins.
+def _is_usable(key: dict, now: int) -> bool:
+    return key.get("status", "enabled") == "enabled" and (key.get("exp") is None or key["exp"] > now)
 
-    Keys without nbf count as oldest (a fallback key), and on equal nbf the later-added key wins.
+
+def active_key(keys: list[dict], now: int) -> dict | None:
+    """The key getActiveKey returns, by the rule of reference 7.4 (policy-keys-overview).
+
+    Among enabled keys whose exp (if any) is still ahead: the one with the latest nbf that is <= now
+    (a tie goes to the key added last); a key whose nbf is in the future is not active yet. Failing
+    that, the safety net: a key without nbf (the documented one has no exp either; one with an exp
+    still ahead stands in the same way), the one added last if there are several. Reading of "keys
+    without nbf go last": counting them as nbf = -infinity or as "after every dated key" gives the
+    same answer, since either way they are active only when no dated key is.
     """
-    now = int(time.time()) if now is None else now
-    candidates = [
-        (position, key)
-        for position, key in enumerate(keys)
-        if key.get("status", "enabled") == "enabled"
-        and (key.get("nbf") is None or key["nbf"] <= now)
-        and (key.get("exp") is None or key["exp"] > now)
-    ]
-    if not candidates:
-        return None
-    _position, winner = max(candidates, key=lambda item: (item[1].get("nbf") is not None, item[1].get("nbf") or 0, item[0]))
-    return winner
+    usable = [(position, key) for position, key in enumerate(keys) if _is_usable(key, now)]
+    dated = [(key["nbf"], position, key) for position, key in usable if key.get("nbf") is not None and key["nbf"] <= now]
+    if dated:
+        return max(dated, key=lambda item: item[:2])[2]
+    undated = [key for _position, key in usable if key.get("nbf") is None]
+    return undated[-1] if undated else None

@@ -139,7 +139,8 @@ def _check_client_credential(request: Request, form: dict, client, basic_secret:
             return oauth_error_response(request, 400, "invalid_request", 50027,
                                         f"client_assertion_type must be '{JWT_BEARER}'.")
         try:
-            verify_client_assertion(form["client_assertion"], client, _token_endpoint_urls(request))
+            verify_client_assertion(form["client_assertion"], client, _token_endpoint_urls(request),
+                                    now=services(request).clock.now())
         except AssertionRejected as exc:
             return oauth_error_response(request, 401, "invalid_client", 700027, str(exc))
         return None

@@ -26,6 +26,7 @@ from cryptography.x509.oid import NameOID
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 READY_TIMEOUT = 20.0
 CLIENT_CERT_FILE = "client-cert.pem"
+DAY = 24 * 3600
 
 
 def write_client_certificate(path: str, common_name: str = "emulator-client") -> None:
@@ -196,6 +197,18 @@ class EmulatorProcess:
     def reset(self) -> None:
         self._control("POST", "/_emulator/reset")
 
+    def clock(self) -> dict:
+        """The emulator's time: {"now": epoch seconds, "now_iso", "offset_seconds"}."""
+        return self._control("GET", "/_emulator/clock").json()
+
+    def shift_clock(self, days: int = 0, seconds: int = 0) -> dict:
+        """Set the emulator's time to real time + days + seconds (0 = real time again); returns clock()."""
+        return self._control("POST", "/_emulator/clock", json={"offset_seconds": days * DAY + seconds}).json()
+
+    def advance_clock(self, days: int = 0, seconds: int = 0) -> dict:
+        """Move the emulator's time on from where it is (negative = back); returns clock()."""
+        return self._control("POST", "/_emulator/clock", json={"advance_seconds": days * DAY + seconds}).json()
+
     def mint_token(self, lifetime: int = 3600, read_only: bool = False, **extra) -> str:
         body = {"lifetime": lifetime, "read_only": read_only, "client_id": self.client_id, **extra}
         return self._control("POST", "/_emulator/token", json=body).json()["access_token"]
@@ -210,4 +223,6 @@ def emulator():
 @pytest.fixture
 def emulator_clean(emulator):
     emulator.reset()
-    return emulator
+    yield emulator
+    if emulator.process is not None:
+        emulator.shift_clock(0)  # a moved clock must not leak into tests that use the shared emulator as it is

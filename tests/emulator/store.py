@@ -1,4 +1,4 @@
-"""Keysets in memory, persisted to DIR/state.json after every change."""
+"""Keysets and the clock offset in memory, persisted to DIR/state.json after every change."""
 
 from __future__ import annotations
 
@@ -6,16 +6,22 @@ import json
 import os
 import tempfile
 
+from .clock import Clock
 from .keys import public_view
 
 STATE_VERSION = 1
 
 
 class KeysetStore:
-    """Ordered keysets (creation order is the list order); ids are matched case-insensitively."""
+    """Ordered keysets (creation order is the list order); ids are matched case-insensitively.
 
-    def __init__(self, path: str):
+    The clock's offset is saved with them: keys dated in shifted time must not jump into the
+    past or the future when the emulator restarts.
+    """
+
+    def __init__(self, path: str, clock: Clock):
         self.path = path
+        self.clock = clock
         self._keysets: list[dict] = []
         self._load()
 
@@ -56,8 +62,14 @@ class KeysetStore:
         self._keysets.remove(keyset)
         self._save()
 
+    def set_clock_offset(self, seconds: int) -> None:
+        self.clock.offset_seconds = seconds
+        self._save()
+
     def clear(self) -> None:
+        """An empty tenant at real time."""
         self._keysets = []
+        self.clock.offset_seconds = 0
         self._save()
 
     # -- persistence -------------------------------------------------------------------------
@@ -65,7 +77,9 @@ class KeysetStore:
         if not os.path.exists(self.path):
             return
         with open(self.path, encoding="utf-8") as handle:
-            self._keysets = json.load(handle).get("keysets", [])
+            state = json.load(handle)
+        self._keysets = state.get("keysets", [])
+        self.clock.offset_seconds = state.get("clock_offset_seconds", 0)
 
     def _save(self) -> None:
         """Write a temp file (0600) next to the state file, then rename it over: readers never see half a file.
@@ -76,7 +90,8 @@ class KeysetStore:
         fd, tmp_path = tempfile.mkstemp(prefix=".state-", suffix=".json", dir=directory)  # mkstemp creates 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": STATE_VERSION, "keysets": self._keysets}, handle, indent=1)
+                json.dump({"version": STATE_VERSION, "clock_offset_seconds": self.clock.offset_seconds,
+                           "keysets": self._keysets}, handle, indent=1)
             os.replace(tmp_path, self.path)
         except BaseException:
             if os.path.exists(tmp_path):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 import uuid
 
 import jwt
@@ -12,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .clock import Clock
 from .keys import b64url, b64url_uint
 from .settings import ClientCredential
 
@@ -22,6 +22,24 @@ class TokenRejected(Exception):
 
 class AssertionRejected(Exception):
     """A client assertion the token endpoint must refuse (AADSTS700027)."""
+
+
+# PyJWT checks lifetimes against the real clock; the emulator checks them against its own.
+LIFETIME_CHECKS_OFF = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
+
+
+def check_lifetime(claims: dict, now: int) -> None:
+    """PyJWT's iat, nbf and exp checks (no leeway, same errors), at the emulator's now."""
+    try:
+        not_before = {name: int(claims[name]) for name in ("iat", "nbf") if name in claims}
+        exp = int(claims["exp"])
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise jwt.DecodeError("The iat, nbf and exp claims must be integers.") from exc
+    for name, value in not_before.items():
+        if value > now:
+            raise jwt.ImmatureSignatureError(f"The token is not yet valid ({name})")
+    if exp <= now:
+        raise jwt.ExpiredSignatureError("Signature has expired")
 
 
 def _load_or_create_signing_key(path: str) -> rsa.RSAPrivateKey:
@@ -38,8 +56,9 @@ def _load_or_create_signing_key(path: str) -> rsa.RSAPrivateKey:
 
 
 class TokenService:
-    def __init__(self, key_path: str, tenant_guid: str):
+    def __init__(self, key_path: str, tenant_guid: str, clock: Clock):
         self._key = _load_or_create_signing_key(key_path)
+        self._clock = clock
         self._public_key = self._key.public_key()
         self.tenant_guid = tenant_guid
         der = self._public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -48,7 +67,7 @@ class TokenService:
     def mint(self, *, issuer: str, app_id: str, roles: list[str], audience: str, lifetime: int,
              tenant_guid: str | None = None) -> tuple[str, int]:
         """A token Graph accepts; lifetime may be negative to mint an already expired one."""
-        now = int(time.time())
+        now = self._clock.now()
         exp = now + lifetime
         claims = {
             "aud": audience,
@@ -73,7 +92,8 @@ class TokenService:
         may ask for the Graph root or the emulator's own URL, and both must work."""
         try:
             claims = jwt.decode(token, self._public_key, algorithms=["RS256"],
-                                options={"verify_aud": False, "require": ["exp", "tid", "roles"]})
+                                options={"verify_aud": False, "require": ["exp", "tid", "roles"], **LIFETIME_CHECKS_OFF})
+            check_lifetime(claims, self._clock.now())
         except jwt.ExpiredSignatureError as exc:
             raise TokenRejected("Lifetime validation failed, the token is expired.") from exc
         except jwt.InvalidSignatureError as exc:
@@ -103,7 +123,7 @@ def register_certificate(client: ClientCredential, cert: x509.Certificate) -> No
         client.certificates[(header_name, thumbprint)] = cert.public_key()
 
 
-def verify_client_assertion(assertion: str, client: ClientCredential, audiences: list[str]) -> None:
+def verify_client_assertion(assertion: str, client: ClientCredential, audiences: list[str], now: int) -> None:
     """RS256 with x5t (msal's thumbprint form) or PS256 with x5t#S256 (public_certificate form)."""
     try:
         header = jwt.get_unverified_header(assertion)
@@ -115,7 +135,8 @@ def verify_client_assertion(assertion: str, client: ClientCredential, audiences:
     public_key = _registered_key_for(header, client)
     try:
         claims = jwt.decode(assertion, public_key, algorithms=[algorithm], audience=audiences,
-                            options={"require": ["exp", "iss", "sub", "aud"]})
+                            options={"require": ["exp", "iss", "sub", "aud"], **LIFETIME_CHECKS_OFF})
+        check_lifetime(claims, now)
     except jwt.ExpiredSignatureError as exc:
         raise AssertionRejected("Client assertion is expired.") from exc
     except jwt.InvalidAudienceError as exc:

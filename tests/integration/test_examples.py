@@ -20,11 +20,10 @@ import time
 
 import pytest
 import yaml
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
-from tests.integration.reliability.support import CALLBACK_DIR, KEYSETS_PATH, graph, self_signed, x5t
+from tests.integration.reliability.support import CALLBACK_DIR, KEYSETS_PATH, graph
+from tests.support.certs import pfx, self_signed, x5t
 
 pytestmark = pytest.mark.integration
 
@@ -184,7 +183,8 @@ def prepare_b2c_keyset(_emulator, _workdir):
 def check_b2c_keyset(emulator, _first_results, _extra_vars):
     stored = stored_keysets(emulator)
     assert stored["B2C_1A_TokenSigningKeyContainer"] == []
-    assert [(key["kid"], key["kty"].lower()) for key in stored["B2C_1A_LegacySessionKey"]] == [("legacy-1", "oct")]
+    assert [(key["kty"].lower(), key["use"]) for key in stored["B2C_1A_LegacySessionKey"]] == [("oct", "sig")]
+    assert stored["B2C_1A_LegacySessionKey"][0]["kid"]  # assigned by the service
     assert "B2C_1A_OldFacebookSecret" not in stored
 
 
@@ -202,8 +202,7 @@ def prepare_b2c_keyset_key(emulator, workdir):
     password = "pfx-" + secrets.token_hex(8)
     key, cert = self_signed(common_name="saml-signing.contoso.example")
     (workdir / "files").mkdir()
-    (workdir / "files" / "saml-signing.pfx").write_bytes(pkcs12.serialize_key_and_certificates(
-        b"saml-signing", key, cert, None, serialization.BestAvailableEncryption(password.encode())))
+    (workdir / "files" / "saml-signing.pfx").write_bytes(pfx(key, cert, password))
     facebook_secret = "facebook-" + secrets.token_hex(12)
     extra_vars = {"facebook_app_secret": facebook_secret, "saml_pfx_password": password,
                   "compromised_kid": compromised["kid"], "saml_x5t": x5t(cert)}

@@ -49,11 +49,12 @@ def provision(emulator, tmp_path, *options):
 
 def test_provision_previews_applies_and_converges(emulator_clean, tmp_path):
     preview = provision(emulator_clean, tmp_path, "--check", "--diff")
-    assert recap_total(preview, "changed") == 2  # both role tasks, for both containers
-    assert "B2C_1A_TokenSigningKeyContainer" in preview or "TokenSigningKeyContainer" in preview
+    assert recap_total(preview, "changed") == 1  # the key task, which creates the containers too
+    for name in STARTER_PACK:  # the key task's diff shows each container about to be created
+        assert '+    "id": "%s"' % name in preview
     assert writes(emulator_clean) == [] and keysets(emulator_clean) == {}
 
-    assert recap_total(provision(emulator_clean, tmp_path), "changed") == 2
+    assert recap_total(provision(emulator_clean, tmp_path), "changed") == 1
     stored = keysets(emulator_clean)
     assert sorted(stored) == sorted(STARTER_PACK)
     assert [(key["kty"].upper(), key["use"]) for key in stored["B2C_1A_TokenEncryptionKeyContainer"]] == [("RSA", "enc")]
@@ -73,6 +74,16 @@ def test_optional_secret_container_only_when_its_variable_is_set(emulator_clean,
     assert "facebook-app-secret-5e1d" not in run.stdout + run.stderr
     stored = keysets(emulator_clean)
     assert [key["kty"].lower() for key in stored["B2C_1A_FacebookSecret"]] == ["oct"]
+
+
+def test_item_failing_local_checks_creates_nothing(emulator_clean, tmp_path):
+    items = [{"name": "GoodSigning", "kty": "rsa", "use": "sig"},
+             {"name": "BadDates", "nbf": "2031-01-02T00:00:00Z", "exp": "2031-01-01T00:00:00Z"}]
+    run = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "provision.yml"),
+                       extra_vars={"b2c_policy_keys": items})
+    assert run.returncode != 0
+    assert "must be after nbf" in run.stdout
+    assert sorted(keysets(emulator_clean)) == ["B2C_1A_GoodSigning"]
 
 
 def test_report_fails_on_a_key_near_expiry_and_rotate_renews_it(emulator_clean, tmp_path):
@@ -115,7 +126,7 @@ def test_role_included_for_two_tenants_with_their_own_credentials(emulator_clean
 
     first = run_playbook(emulator_clean, tmp_path, playbook, "-v", "--forks", "2", inventory=str(inventory), env=env, extra_vars=extra_vars)
     assert first.returncode == 0, first.stdout[-8000:] + first.stderr[-4000:]
-    assert {host: counts["changed"] for host, counts in recap_counts(first.stdout).items()} == {"alpha": 2, "beta": 2}
+    assert {host: counts["changed"] for host, counts in recap_counts(first.stdout).items()} == {"alpha": 1, "beta": 1}
     for secret in ("alpha-app-secret-91c2", "beta-app-secret-0d7e", emulator_clean.client_secret):
         assert secret not in first.stdout + first.stderr
     assert sorted(keysets(emulator_clean)) == ["B2C_1A_alphaSecret", "B2C_1A_alphaSigning", "B2C_1A_betaSecret", "B2C_1A_betaSigning"]

@@ -20,11 +20,10 @@ from tests.integration.reliability.support import (
     create_keyset,
     local_play,
     module_task,
-    pkcs12_b64,
     read_keyset,
     run_plays,
-    self_signed,
 )
+from tests.support.certs import b64, pfx, private_key_pem, self_signed
 
 SENTINELS = {
     "client_secret": "sentinel-client-secret-5c1b7e",
@@ -55,8 +54,7 @@ def _encrypted_copy(pem_path, password, target):
         data = handle.read()
     key = serialization.load_pem_private_key(data, password=None)
     certificate = data[data.index(b"-----BEGIN CERTIFICATE-----"):]
-    target.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                         serialization.BestAvailableEncryption(password.encode())) + certificate)
+    target.write_bytes(private_key_pem(key, password) + certificate)
     os.chmod(target, 0o600)
     return str(target)
 
@@ -109,7 +107,7 @@ def scanned(leak_emulator, tmp_path_factory):
     key, cert = self_signed("leak-pkcs12")
     sentinels = dict(SENTINELS, client_certificate_private_key_line=_private_key_line(leak_emulator.client_cert_path),
                      access_token=leak_emulator.mint_token(), expired_access_token=leak_emulator.mint_token(lifetime=-600))
-    material = {"pfx": pkcs12_b64(key, cert, sentinels["pkcs12_password"]),
+    material = {"pfx": b64(pfx(key, cert, sentinels["pkcs12_password"])),
                 "encrypted_pem": _encrypted_copy(leak_emulator.client_cert_path, sentinels["client_certificate_password"],
                                                  tmp_path / "encrypted-client.pem")}
     create_keyset(leak_emulator, "LeakReadOnly")

@@ -5,17 +5,10 @@ freshly reset emulator. Key material is made here with cryptography and handed
 over as extra vars; the secrets are then searched for in the verbose output.
 """
 
-import base64
-import datetime
-
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 
 from tests.integration.playbook_runner import run_playbook
+from tests.support.certs import b64, der, pem, pfx, self_signed, x5t
 
 
 IT_SECRET = "it-facebook-secret-3f9a1c"
@@ -51,49 +44,33 @@ PLAYBOOK = """\
 """
 
 
-def _certificate(key, days_valid, days_before=1):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "b2c-integration")])
-    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=days_before))
-            .not_valid_after(now + datetime.timedelta(days=days_valid)).sign(key, hashes.SHA256()))
-
-
-def _x5t(cert):
-    return base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA1())).decode().rstrip("=")
-
-
 @pytest.fixture(scope="session")
 def key_material_vars(tmp_path_factory):
     """Certificate, expired certificate and PKCS#12 files, plus what the targets compare against."""
     folder = tmp_path_factory.mktemp("key-material")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = _certificate(key, days_valid=365)
-    expired = _certificate(key, days_valid=-1, days_before=30)
-    pfx_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pfx_cert = _certificate(pfx_key, days_valid=365)
-    pfx = pkcs12.serialize_key_and_certificates(
-        b"it", pfx_key, pfx_cert, None, serialization.BestAvailableEncryption(IT_PFX_PASSWORD.encode()))
+    key, cert = self_signed("b2c-integration")
+    _key, expired = self_signed("b2c-integration", days_valid=-1, days_before=30, key=key)
+    pfx_key, pfx_cert = self_signed("b2c-integration")
+    bundle = pfx(pfx_key, pfx_cert, IT_PFX_PASSWORD)
     files = {
-        "cert.pem": cert.public_bytes(serialization.Encoding.PEM),
-        "expired.pem": expired.public_bytes(serialization.Encoding.PEM),
-        "bundle.pfx": pfx,
-        "bundle.pfx.b64": base64.b64encode(pfx),
+        "cert.pem": pem(cert).encode(),
+        "expired.pem": pem(expired).encode(),
+        "bundle.pfx": bundle,
+        "bundle.pfx.b64": b64(bundle).encode(),
         "not-a-certificate.txt": b"just some text\n",
     }
     for name, data in files.items():
         (folder / name).write_bytes(data)
     return {
         "it_cert_path": str(folder / "cert.pem"),
-        "it_cert_b64": base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode(),
-        "it_cert_x5t": _x5t(cert),
+        "it_cert_b64": b64(der(cert)),
+        "it_cert_x5t": x5t(cert),
         "it_expired_cert_path": str(folder / "expired.pem"),
         "it_pfx_path": str(folder / "bundle.pfx"),
         "it_pfx_b64_path": str(folder / "bundle.pfx.b64"),
         "it_pfx_password": IT_PFX_PASSWORD,
         "it_pfx_password_file": str(folder / "not-a-certificate.txt"),
-        "it_pfx_x5t": _x5t(pfx_cert),
+        "it_pfx_x5t": x5t(pfx_cert),
         "it_secret": IT_SECRET,
         "it_oct_key": IT_OCT_KEY,
     }
@@ -122,5 +99,5 @@ def _assert_faults_were_hit(log):
     applied = [e for e in log if e.get("fault") == "apply_then_fail"]
     assert [(e["method"], e["path"].rsplit("/", 1)[-1], e["status"]) for e in applied] == [("POST", "generateKey", 500)]
     assert any(e.get("fault") == "replication_lag" for e in log)
-    lagged_reads = [e for e in log if e["method"] == "GET" and "ItLagged" in e["path"] and e["status"] == 404]
+    lagged_reads = [e for e in log if e["method"] == "GET" and "ItLagged" in e["path"] and e["status"] == 400]
     assert lagged_reads, "the module never met the replication lag"

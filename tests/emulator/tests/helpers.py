@@ -32,12 +32,32 @@ def make_certificate(key=None, days: int = 365, common_name: str = "test"):
     return key, cert
 
 
+def client_certificate(emu):
+    """(PEM of key + certificate, certificate) of the credential the emulator registered for its client."""
+    with open(emu.client_cert_path, "rb") as handle:
+        pem = handle.read()
+    return pem, x509.load_pem_x509_certificate(pem[pem.index(b"-----BEGIN CERTIFICATE-----"):])
+
+
 def certificate_b64(cert, encoding=serialization.Encoding.DER) -> str:
     return base64.b64encode(cert.public_bytes(encoding)).decode()
 
 
-def pkcs12_b64(key, cert, password: bytes | None) -> str:
-    encryption = serialization.BestAvailableEncryption(password) if password else serialization.NoEncryption()
+def _legacy_encryption(password: bytes, mac=hashes.SHA1()):
+    return (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(2048)
+            .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(mac).build(password))
+
+
+PKCS12_PROTECTIONS = {
+    "3des": _legacy_encryption,  # PBE-SHA1-3DES + SHA-1 MAC: the only kind the service accepts
+    "3des-sha256-mac": lambda password: _legacy_encryption(password, hashes.SHA256()),
+    "aes": serialization.BestAvailableEncryption,  # PBES2/AES-256, OpenSSL 3's default
+    "none": lambda password: serialization.NoEncryption(),
+}
+
+
+def pkcs12_b64(key, cert, password: bytes, protection: str = "3des") -> str:
+    encryption = PKCS12_PROTECTIONS[protection](password)
     return base64.b64encode(pkcs12.serialize_key_and_certificates(b"test", key, cert, None, encryption)).decode()
 
 
@@ -57,10 +77,19 @@ def assert_no_private_members(value) -> None:
 
 
 def graph_error_code(response: httpx.Response) -> str:
+    """error.code, after checking the body shape: B2C codes also carry innerError.correlationId."""
     body = response.json()
     inner = body["error"]["innerError"]
     assert set(inner) >= {"request-id", "client-request-id", "date"}
-    return body["error"]["code"]
+    code = body["error"]["code"]
+    assert ("correlationId" in inner) == code.upper().startswith("AADB2C"), inner
+    return code
+
+
+def b2c_refusal(response: httpx.Response, status: int = 400) -> str:
+    """The B2C code of a refusal with the given status (400 unless noted, reference 7.2)."""
+    assert response.status_code == status, (response.status_code, response.text)
+    return graph_error_code(response)
 
 
 class MsalHttpClient:

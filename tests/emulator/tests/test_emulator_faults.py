@@ -7,7 +7,8 @@ import time
 import httpx
 import pytest
 
-from tests.emulator.tests.helpers import graph_error_code
+from tests.emulator.errors import B2C_MESSAGES
+from tests.emulator.tests.helpers import b2c_refusal, graph_error_code
 
 
 def test_status_fault_affects_count_requests_then_stops(graph, emulator_clean):
@@ -67,10 +68,36 @@ def test_apply_then_fail_with_status(graph, emulator_clean):
 def test_replication_lag_hides_new_keyset_from_reads(graph, emulator_clean):
     emulator_clean.add_fault(method="POST", path="keySets$", replication_lag_ms=400)
     assert graph.post("/keySets", json={"id": "Lagging"}).status_code == 201
-    assert graph.get("/keySets/B2C_1A_Lagging").status_code == 404
+    assert b2c_refusal(graph.get("/keySets/B2C_1A_Lagging")) == "AADB2C90073"  # what the real service says (7.1)
     assert graph.get("/keySets").json()["value"] == []
     time.sleep(0.45)
     assert graph.get("/keySets/B2C_1A_Lagging").status_code == 200
+
+
+@pytest.mark.parametrize("code, status", [
+    ("AADB2C95043", 400), ("AADB2C95043", 429),  # throttled, with or without 429 (reference 7.2)
+    ("AADB2C90244", 400), ("AADB2C90244", 429),
+    ("AADB2C90229", 400), ("AADB2C90229", 429),
+    ("AADB2C95053", 400),                        # concurrent writes to the same object
+])
+def test_fault_injects_b2c_codes_in_the_b2c_body(graph, keyset, emulator_clean, code, status):
+    emulator_clean.add_fault(method="POST", path="generateKey$", status=status, code=code, retry_after="3")
+    response = graph.post(f"/keySets/{keyset}/generateKey", json={"use": "sig", "kty": "RSA"})
+    assert b2c_refusal(response, status) == code  # also checks innerError.correlationId
+    assert response.json()["error"]["message"] == B2C_MESSAGES[code] and response.headers["Retry-After"] == "3"
+    assert graph.get(f"/keySets/{keyset}").json()["keys"] == []
+
+
+@pytest.mark.parametrize("apply_then_fail, keys_after", [(False, 0), (True, 1)])
+def test_fault_injects_internal_error_500_on_upload_secret(graph, keyset, emulator_clean, apply_then_fail, keys_after):
+    # Real service: AADB2C90063 as HTTP 500, intermittently on uploadSecret (microsoft-graph-docs-contrib #2254,
+    # Azure/azure-cli #17741); with apply_then_fail the key was added all the same (an ambiguous failure).
+    emulator_clean.add_fault(method="POST", path="uploadSecret$", status=500, code="AADB2C90063",
+                             apply_then_fail=apply_then_fail)
+    response = graph.post(f"/keySets/{keyset}/uploadSecret", json={"use": "sig", "k": "s3cret"})
+    assert b2c_refusal(response, 500) == "AADB2C90063"
+    assert response.json()["error"]["message"] == "The B2C service has an internal error."
+    assert len(graph.get(f"/keySets/{keyset}").json()["keys"]) == keys_after
 
 
 def test_fault_on_token_endpoint_has_oauth_shape(anonymous, emulator_clean):
@@ -86,6 +113,7 @@ def test_fault_on_token_endpoint_has_oauth_shape(anonymous, emulator_clean):
     {"path": "x", "status": 500, "colour": 1},  # unknown field
     {"path": "x", "drop": True, "status": 500},  # contradictory
     {"path": "x", "status": 500, "count": 0},
+    {"path": "x", "code": "AADB2C95043", "delay_ms": 5},  # a code without a failure to carry it
 ])
 def test_invalid_faults_are_refused(anonymous, fault):
     response = anonymous.post("/_emulator/faults", json=fault)

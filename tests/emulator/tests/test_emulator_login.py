@@ -8,10 +8,9 @@ import time
 import jwt
 import msal
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from tests.emulator.tests.helpers import MsalHttpClient, graph_error_code, make_certificate, rsa_key
+from tests.emulator.tests.helpers import MsalHttpClient, client_certificate, graph_error_code, make_certificate, rsa_key
 
 GRAPH_SCOPE = ["https://graph.microsoft.com/.default"]
 
@@ -97,12 +96,6 @@ def _msal_app(emu, credential):
         instance_discovery=False, http_client=MsalHttpClient(emu.ssl_context()), token_cache=msal.TokenCache())
 
 
-def _client_cert(emu):
-    with open(emu.client_cert_path, "rb") as handle:
-        pem = handle.read()
-    return pem, x509.load_pem_x509_certificate(pem[pem.index(b"-----BEGIN CERTIFICATE-----"):])
-
-
 def test_msal_with_client_secret(emulator_clean):
     result = _msal_app(emulator_clean, emulator_clean.client_secret).acquire_token_for_client(GRAPH_SCOPE)
     assert "access_token" in result, result
@@ -111,14 +104,14 @@ def test_msal_with_client_secret(emulator_clean):
 
 
 def test_msal_with_certificate_thumbprint_rs256(emulator_clean):
-    pem, cert = _client_cert(emulator_clean)
+    pem, cert = client_certificate(emulator_clean)
     thumbprint = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
     result = _msal_app(emulator_clean, {"private_key": pem.decode(), "thumbprint": thumbprint}).acquire_token_for_client(GRAPH_SCOPE)
     assert "access_token" in result, result
 
 
 def test_msal_with_certificate_public_certificate_ps256(emulator_clean):
-    pem, _cert = _client_cert(emulator_clean)
+    pem, _cert = client_certificate(emulator_clean)
     credential = {"private_key": pem.decode(), "public_certificate": pem.decode()}
     result = _msal_app(emulator_clean, credential).acquire_token_for_client(GRAPH_SCOPE)
     assert "access_token" in result, result

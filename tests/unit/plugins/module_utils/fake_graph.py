@@ -16,9 +16,11 @@ ROOT = "/trustFramework/keySets"
 LEAKY_PRIVATE_D = "PRIVATE-D-MUST-NOT-LEAK"
 
 
-def _not_found(method, path):
-    return GraphError(status=404, code="itemNotFound", graph_message="not found", method=method, path=path,
-                      request_id="req-404")
+def _not_found(method, path, keyset_id):
+    # What real tenants answer for a missing keyset (reference section 7.1): 400 + AADB2C90073, not 404.
+    return GraphError(status=400, code="AADB2C90073", method=method, path=path, request_id="req-400",
+                      graph_message="KeyContainer with 'id': '%s' cannot be found in the directory "
+                                    "'fake.onmicrosoft.com'" % keyset_id)
 
 
 class FakeGraph:
@@ -29,6 +31,7 @@ class FakeGraph:
         self.calls = []
         self.faults = []
         self.now = now
+        self.disable_new_keys = False  # some tenants report an uploaded key as disabled (reference section 7.4)
         self._kids = itertools.count(1)
 
     # ------------------------------------------------------------------ test helpers
@@ -77,7 +80,7 @@ class FakeGraph:
     def _keyset(self, method, path, keyset_id):
         keyset = self.keysets.get(keyset_id.lower())
         if keyset is None:
-            raise _not_found(method, path)
+            raise _not_found(method, path, keyset_id)
         return keyset
 
     def _route(self, method, path, body):
@@ -97,7 +100,7 @@ class FakeGraph:
         assert "@odata.type" not in body
         keyset_id = body["id"] if body["id"].upper().startswith("B2C_1A_") else "B2C_1A_" + body["id"]
         if keyset_id.lower() in self.keysets:
-            raise GraphError(status=409, code="AADB2C95028", graph_message="already exists", method="POST", path=ROOT)
+            raise GraphError(status=400, code="AADB2C95028", graph_message="already exists", method="POST", path=ROOT)
         keys = [self._stored(dict(k)) for k in body.get("keys") or []]
         self.keysets[keyset_id.lower()] = {"id": keyset_id, "keys": keys}
         return self._public(self.keysets[keyset_id.lower()])
@@ -119,6 +122,8 @@ class FakeGraph:
 
     def _add(self, keyset, key):
         self._check_mix(keyset, key["kty"])
+        if self.disable_new_keys:
+            key["status"] = "disabled"
         keyset["keys"].append(self._stored(key))
         return dict(key)
 
@@ -175,7 +180,7 @@ class FakeGraph:
         usable = [k for k in keyset["keys"] if k.get("status", "enabled") == "enabled"
                   and k.get("nbf", 0) <= self.now < k.get("exp", 10 ** 12)]
         if not usable:
-            raise _not_found("GET", "getActiveKey")
+            raise GraphError(status=404, code="itemNotFound", method="GET", path="getActiveKey")
         return dict(max(usable, key=lambda k: k.get("nbf", 0)))
 
     def _key_v2(self, method, path, keyset, kid, body):
@@ -186,4 +191,4 @@ class FakeGraph:
                 assert method == "PATCH" and set(body) == {"status"}
                 key["status"] = body["status"]
                 return None
-        raise _not_found(method, path)
+        raise GraphError(status=404, code="itemNotFound", method=method, path=path)

@@ -6,7 +6,6 @@ import hashlib
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import credentials
 from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import (
@@ -21,7 +20,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.credentials imp
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError, ValidationError
 
-from tests.unit.plugins.module_utils.cert_factory import make_certificate, make_key
+from tests.support.certs import ec_key, rsa_key, self_signed
 
 SECRET = "Sup3r-S3cret-Value"
 CERT_PASSWORD = "cert-pass-123"
@@ -102,8 +101,8 @@ def test_missing_msal_is_reported_before_anything_else(monkeypatch):
 
 # ----------------------------------------------------------------------------- the certificate PEM
 def _write_pem(tmp_path, password=None, key_type="rsa", mismatch=False, include_key=True, include_cert=True):
-    key = ec.generate_private_key(ec.SECP256R1()) if key_type == "ec" else make_key()
-    cert = make_certificate(key=make_key() if mismatch else key, days_valid=30)[1]
+    key = ec_key() if key_type == "ec" else rsa_key()
+    cert = self_signed(key=rsa_key() if mismatch else key, days_valid=30)[1]
     encryption = (serialization.BestAvailableEncryption(password.encode()) if password
                   else serialization.NoEncryption())
     data = b""

@@ -509,3 +509,62 @@ def test_ssl_context_trusts_the_system_store_and_falls_back_to_certifi(monkeypat
     assert gc.build_ssl_context(True).cert_store_stats()["x509_ca"] > 0
     monkeypatch.setattr(ssl, "create_default_context", lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
     assert gc.build_ssl_context(True).cert_store_stats()["x509_ca"] > 0
+
+
+# ----------------------------------------------------------------------------- B2C error codes (reference section 7.2)
+@pytest.mark.parametrize("status", [400, 429])
+@pytest.mark.parametrize("code", ["AADB2C95043", "AADB2C90244", "AADB2C90229"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_b2c_throttling_codes_are_retried_like_429(method, code, status):
+    script = Script(graph_error(status, code, "Too many requests", headers={"Retry-After": "3"}), ok({"kid": "k1"}))
+    client, sleeps, _tokens = make(script)
+    assert client.request(method, KEYSETS + "/B2C_1A_x/generateKey", json={} if method == "POST" else None) == {"kid": "k1"}
+    assert sleeps == [3.0] and len(script.requests) == 2
+
+
+def test_b2c_throttling_exhausted_says_it_was_throttled():
+    client = make(Script(graph_error(400, "AADB2C95043", "Too many requests")), max_retries=1)[0]
+    with pytest.raises(GraphError) as err:
+        client.request("GET", KEYSETS)
+    assert err.value.may_have_been_applied is False
+    assert "kept throttling" in hint_for(err.value)
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "GET"])
+def test_concurrent_write_refusal_is_retried_for_idempotent_methods(method):
+    script = Script(graph_error(400, "AADB2C95053", "Multiple concurrent writes"), ok({"id": "B2C_1A_x"}))
+    client, sleeps, _tokens = make(script)
+    assert client.request(method, KEYSETS + "/B2C_1A_x", json={"keys": []} if method == "PUT" else None) == {"id": "B2C_1A_x"}
+    assert len(sleeps) == 1
+
+
+@pytest.mark.parametrize("failure", [graph_error(400, "AADB2C95053", "Multiple concurrent writes"),
+                                     graph_error(500, "AADB2C90063", "Internal error")])
+def test_post_refused_for_concurrent_writes_or_internal_error_is_ambiguous(failure):
+    script = Script(failure, ok({"kid": "k1"}))
+    client, sleeps, _tokens = make(script)
+    with pytest.raises(GraphError) as err:
+        client.request("POST", KEYSETS + "/B2C_1A_x/uploadSecret", json={"use": "sig", "k": "x"})
+    assert err.value.may_have_been_applied is True and "re-read" in str(err.value)
+    assert len(script.requests) == 1 and sleeps == []
+    assert "re-reads the keyset" in hint_for(err.value) or "run again" in hint_for(err.value)
+
+
+def test_correlation_id_from_b2c_inner_error_is_in_the_message():
+    inner = {"request-id": "rid-7", "date": "2026-01-01T00:00:00", "correlationId": "corr-42"}
+    client = make(Script(graph_error(400, "AADB2C90073", "KeyContainer with 'id': 'B2C_1A_x' cannot be found",
+                                     inner=inner)))[0]
+    with pytest.raises(GraphError) as err:
+        client.request("GET", KEYSETS + "/B2C_1A_x")
+    assert err.value.correlation_id == "corr-42"
+    assert "request-id rid-7, correlationId corr-42" in str(err.value)
+    assert "B2C_1A_ prefix" in hint_for(err.value)
+
+
+@pytest.mark.parametrize("code, words", [("AADB2C90213", "AES"), ("AADB2C95042", "sig keys or only enc"),
+                                         ("AADB2C95052", "create it first")])
+def test_b2c_codes_have_hints(code, words):
+    client = make(Script(graph_error(400, code)))[0]
+    with pytest.raises(GraphError) as err:
+        client.request("GET", KEYSETS)
+    assert words in hint_for(err.value)

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_material as km
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError, ValidationError
 
-from tests.unit.plugins.module_utils.cert_factory import b64, der, make_certificate, make_key, make_pfx, pem
+from tests.support.certs import b64, der, pem, pfx, rsa_key, self_signed
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
 DAY = 86400
@@ -83,7 +83,7 @@ def test_resolve_validity_rejects(nbf, exp, valid_days, message):
 
 @pytest.fixture(scope="module")
 def cert():
-    return make_certificate()[1]
+    return self_signed()[1]
 
 
 def independent_x5t(cert):
@@ -123,7 +123,7 @@ def test_load_certificate_rejects_garbage_naming_the_option(data):
 
 
 def test_expired_certificate_is_refused():
-    _key, old = make_certificate(days_valid=-1, days_before=30)
+    _key, old = self_signed(days_valid=-1, days_before=30)
     with pytest.raises(KeyMaterialError, match="certificate in certificate expired"):
         km.check_certificate_dates(old, datetime.datetime.now().timestamp(), "certificate")
 
@@ -139,8 +139,8 @@ def test_current_certificate_passes_and_reports_validity(cert):
 
 @pytest.fixture(scope="module")
 def bundle():
-    key, cert = make_certificate()
-    return key, cert, make_pfx(key, cert, "s3cret-pfx")
+    key, cert = self_signed()
+    return key, cert, pfx(key, cert, "s3cret-pfx")
 
 
 @pytest.mark.parametrize("as_input", [
@@ -156,28 +156,30 @@ def test_load_pkcs12_opens_with_the_right_password(bundle, as_input):
     assert base64.b64decode(km.pkcs12_b64(as_input(raw))) == raw
 
 
-@pytest.mark.parametrize("password", ["wrong", None, ""])
-def test_load_pkcs12_wrong_password(bundle, password):
-    with pytest.raises(KeyMaterialError, match="wrong pkcs12_password") as info:
+@pytest.mark.parametrize("password, message", [("wrong", "wrong pkcs12_password"),
+                                               (None, "without a password: set pkcs12_password"),
+                                               ("", "without a password: set pkcs12_password")])
+def test_load_pkcs12_wrong_or_missing_password(bundle, password, message):
+    with pytest.raises(KeyMaterialError, match=message) as info:
         km.load_pkcs12(bundle[2], password, "pkcs12_path")
     assert "pkcs12_path" in str(info.value)
     assert "s3cret-pfx" not in str(info.value)
 
 
 def test_load_pkcs12_without_password():
-    key, cert = make_certificate()
-    assert km.load_pkcs12(make_pfx(key, cert, None), None)[1] == cert
+    key, cert = self_signed()
+    assert km.load_pkcs12(pfx(key, cert, None), None)[1] == cert
 
 
 def test_load_pkcs12_without_private_key_is_refused():
-    _key, cert = make_certificate()
+    _key, cert = self_signed()
     with pytest.raises(KeyMaterialError, match="no private key"):
-        km.load_pkcs12(make_pfx(None, cert, "pw"), "pw")
+        km.load_pkcs12(pfx(None, cert, "pw"), "pw")
 
 
 def test_load_pkcs12_without_certificate_is_refused():
     with pytest.raises(KeyMaterialError, match="no certificate"):
-        km.load_pkcs12(make_pfx(make_key(), None, "pw"), "pw")
+        km.load_pkcs12(pfx(rsa_key(), None, "pw"), "pw")
 
 
 def test_load_pkcs12_not_a_pfx():
@@ -205,9 +207,9 @@ def test_read_file(tmp_path):
 
 def test_der_certificate_ending_in_a_whitespace_byte_is_read_whole():
     """DER ends with signature bytes; about 1 certificate in 40 ends in a byte that looks like whitespace."""
-    key = make_key()
+    key = rsa_key()
     for attempt in range(2000):
-        dummy_key, cert = make_certificate(key, common_name="b2c-test-%d" % attempt)
+        dummy_key, cert = self_signed("b2c-test-%d" % attempt, key=key)
         if der(cert)[-1:].isspace():
             break
     else:
@@ -221,3 +223,50 @@ def test_missing_file_error_names_the_option_and_where_it_looked(tmp_path, monke
         km.read_file("files/saml.pfx", "pkcs12_path")
     assert "pkcs12_path='files/saml.pfx'" in str(error.value)
     assert str(tmp_path / "files" / "saml.pfx") in str(error.value)
+
+
+# --------------------------------------------------------------------------- PKCS#12 encryption the service accepts (reference section 7.3)
+
+def triple_des_with_sha256_mac(key, cert, password):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    encryption = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(2048)
+                  .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(hashes.SHA256())
+                  .build(password.encode()))
+    return pkcs12.serialize_key_and_certificates(b"b2c-test", key, cert, None, encryption)
+
+
+def test_pkcs12_legacy_detection():
+    key, cert = self_signed()
+    assert km.pkcs12_is_legacy(pfx(key, cert, "pw", legacy=True)) is True
+    assert km.pkcs12_is_legacy(pfx(key, cert, "pw")) is False  # AES / PBES2
+    assert km.pkcs12_is_legacy(triple_des_with_sha256_mac(key, cert, "pw")) is False
+    assert km.pkcs12_is_legacy(b"\x30\x03\x02\x01\x03") is False  # no MAC
+
+
+def test_aes_pkcs12_is_reencoded_with_the_same_certificate_and_password():
+    key, cert = self_signed()
+    loaded, body, reencoded = km.pkcs12_upload(pfx(key, cert, "s3cret-pfx"), "s3cret-pfx", "pkcs12", NOW)
+    sent = base64.b64decode(body)
+    assert reencoded is True and km.pkcs12_is_legacy(sent)
+    assert km.x5t(km.load_pkcs12(sent, "s3cret-pfx")[1]) == km.x5t(cert) == km.x5t(loaded)
+
+
+def test_legacy_pkcs12_is_sent_as_given():
+    key, cert = self_signed()
+    raw = pfx(key, cert, "pw", legacy=True)
+    _cert, body, reencoded = km.pkcs12_upload(raw, "pw", "pkcs12", NOW)
+    assert (base64.b64decode(body), reencoded) == (raw, False)
+
+
+def test_aes_pkcs12_is_refused_locally_when_reencoding_is_off():
+    key, cert = self_signed()
+    with pytest.raises(KeyMaterialError, match=r"pkcs12_path is encrypted with AES.*AADB2C90213.*PBE-SHA1-3DES"):
+        km.pkcs12_upload(pfx(key, cert, "pw"), "pw", "pkcs12_path", NOW, reencode=False)
+
+
+def test_pkcs12_without_password_is_refused_locally():
+    key, cert = self_signed()
+    with pytest.raises(KeyMaterialError, match="pkcs12 has no password; B2C accepts only a password-protected"):
+        km.pkcs12_upload(pfx(key, cert, None), None, "pkcs12", NOW)

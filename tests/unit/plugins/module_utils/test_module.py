@@ -17,7 +17,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import module a
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 
-from tests.unit.plugins.module_utils.cert_factory import make_certificate, pem
+from tests.support.certs import pem, self_signed
 
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections"))
 SECRET = "Very-Secret-Client-Secret"
@@ -230,7 +230,7 @@ def _count_calls(monkeypatch, function):
 
 def test_one_task_selects_loads_and_resolves_once(capsys, monkeypatch, tmp_path):
     """The auth method is picked, the PEM parsed and the cache path resolved once per task."""
-    key, cert = make_certificate()
+    key, cert = self_signed()
     pem_path = tmp_path / "client.pem"
     pem_path.write_bytes(pem(cert).encode() + key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import StaticTokenProvider
 
-from tests.unit.plugins.module_utils.cert_factory import make_certificate
+from tests.support.certs import self_signed
 from tests.unit.plugins.module_utils.mock_login import SECRET, SECRET_PARAMS, Login, secret_params, token_provider
 
 CERT_PASSWORD = "cert-pass-123"
@@ -105,7 +105,7 @@ def test_login_transport_error_is_auth_error(tmp_path):
 
 
 def test_certificate_flow(tmp_path):
-    key, cert = make_certificate(days_valid=30)
+    key, cert = self_signed(days_valid=30)
     path = tmp_path / "cert.pem"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,

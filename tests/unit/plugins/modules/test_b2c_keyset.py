@@ -42,44 +42,50 @@ def test_absent(run, graph):
 
 
 def test_create_with_keys_never_returns_private_members(run, graph):
-    keys = [{"kid": "legacy-1", "kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": "2030-01-01T00:00:00Z"}]
+    keys = [{"kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": "2030-01-01T00:00:00Z"}]
     checked = run(name="Legacy", keys=keys, check_mode=True, diff=True)
-    assert checked["keyset"]["keys"][0]["kid"] == "legacy-1"
+    assert checked["keyset"]["keys"][0]["exp"] == 1893456000
     created = run(name="Legacy", keys=keys, diff=True)
     assert created["changed"] is True
     sent = graph.posts_to("/keySets")[0][2]
-    assert sent["keys"][0] == {"kid": "legacy-1", "kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": 1893456000}
+    assert sent["keys"][0] == {"kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": 1893456000}
     for result in (checked, created):
         assert OCT_SECRET not in json.dumps(result)
 
 
 def test_keys_are_ignored_on_an_existing_keyset_without_update_keys(run, graph):
     run(name="K")
-    assert run(name="K", keys=[{"kid": "x", "kty": "oct", "k": OCT_SECRET}])["changed"] is False
+    assert run(name="K", keys=[{"kty": "oct", "use": "sig", "k": OCT_SECRET}])["changed"] is False
 
 
-def test_update_keys_replaces_when_kids_differ(run, graph):
-    run(name="K", keys=[{"kid": "a", "kty": "oct", "k": OCT_SECRET}])
-    keys = [{"kid": "b", "kty": "oct", "k": OCT_SECRET}]
+def test_update_keys_replaces_when_the_keys_differ(run, graph):
+    run(name="K", keys=[{"kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": "2030-01-01T00:00:00Z"}])
+    keys = [{"kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": "2031-01-01T00:00:00Z"}]
     checked = run(name="K", keys=keys, update_keys=True, check_mode=True, diff=True)
-    assert checked["changed"] is True and [k["kid"] for k in checked["diff"]["after"]["keys"]] == ["b"]
+    assert checked["changed"] is True and [k["exp"] for k in checked["diff"]["after"]["keys"]] == [1924992000]
     assert not [w for w in graph.writes() if w[0] == "PUT"]
     updated = run(name="K", keys=keys, update_keys=True)
-    assert updated["changed"] is True and [k["kid"] for k in updated["keyset"]["keys"]] == ["b"]
+    assert updated["changed"] is True and [k["exp"] for k in updated["keyset"]["keys"]] == [1924992000]
     assert OCT_SECRET not in json.dumps(updated)
     assert run(name="K", keys=keys, update_keys=True)["changed"] is False
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"keys": [{"kty": "oct"}], "update_keys": True}, "give every entry of keys a kid"),
-    ({"keys": [{"kid": "a", "kty": "RSA"}, {"kid": "b", "kty": "oct"}]}, "mixes RSA and oct keys"),
-    ({"keys": [{"kid": "a", "kty": "EC"}]}, "keys[0].kty='EC' must be rsa or oct"),
-    ({"keys": [{"kid": "a", "kty": "oct", "exp": "soon"}]}, "keys[0].exp='soon'"),
+    ({"keys": [{"kid": "a", "kty": "oct"}], "update_keys": True}, "keys[0].kid is set"),
+    ({"keys": [{"kty": "RSA", "use": "sig", "n": "N", "e": "AQAB"}, {"kty": "oct", "use": "sig", "k": "YQ"}]},
+     "mixes RSA and oct keys"),
+    ({"keys": [{"kty": "oct", "use": "sig", "k": "YQ"}, {"kty": "oct", "use": "enc", "k": "Yg"}]},
+     "cannot mix them (AADB2C95042)"),
+    ({"keys": [{"kty": "oct", "use": "sig", "k": "a+b/c"}]}, "keys[0].k must be the secret as base64url"),
+    ({"keys": [{"kty": "oct", "use": "sig", "k": "YQ", "exp": "2001-01-01T00:00:00Z"}]}, "AADB2C90214"),
+    ({"keys": [{"kty": "EC"}]}, "keys[0].kty='EC' must be rsa or oct"),
+    ({"keys": [{"kty": "oct", "exp": "soon"}]}, "keys[0].exp='soon'"),
+    ({"name": "AdminClientEncryptionKeyContainer", "state": "absent"}, "B2C creates and uses this keyset itself"),
     ({"name": ""}, "name must not be empty"),
 ])
 def test_invalid_options(run, graph, args, message):
-    if "update_keys" in args:
-        run(name="K")
+    if "update_keys" in args or args.get("state") == "absent":
+        run(name=args.get("name", "K"))
         graph.calls.clear()
     result = run(**dict({"name": "K"}, **args))
     assert result["failed"] and message in result["msg"], result["msg"]

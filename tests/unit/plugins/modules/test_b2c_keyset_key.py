@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset_key
 
-from tests.unit.plugins.module_utils.cert_factory import b64, make_certificate, make_pfx, pem
+from tests.support.certs import b64, pem, pfx, self_signed
 from tests.unit.plugins.module_utils.fake_graph import LEAKY_PRIVATE_D
 
 DAY = 86400
@@ -50,10 +50,12 @@ def test_generate_check_apply_idempotent(run, graph):
     assert len(graph.posts_to("generateKey")) == 1
 
 
-def test_generate_enc_next_to_sig(run, graph):
+def test_enc_next_to_sig_is_refused_before_any_write(run, graph):
     run(keyset="Tokens")
+    graph.calls.clear()
     result = run(keyset="Tokens", use="ENC", kty="RSA")
-    assert (result["action"], result["key"]["use"]) == ("generated", "enc")
+    assert result["failed"] and "cannot mix sig and enc keys (AADB2C95042)" in result["msg"]
+    assert graph.writes() == []
 
 
 def test_generate_sends_validity(run, graph):
@@ -100,11 +102,11 @@ def test_secret_into_rsa_keyset_fails_locally(run, graph):
 
 @pytest.fixture
 def cert_files(tmp_path):
-    key, cert = make_certificate()
+    key, cert = self_signed()
     cert_path = tmp_path / "cert.pem"
     cert_path.write_text(pem(cert))
     pfx_path = tmp_path / "bundle.pfx"
-    pfx_path.write_bytes(make_pfx(key, cert, PFX_PASSWORD))
+    pfx_path.write_bytes(pfx(key, cert, PFX_PASSWORD))
     return cert, str(cert_path), str(pfx_path)
 
 
@@ -142,7 +144,7 @@ def test_missing_certificate_file_names_the_option(run, graph, tmp_path):
 
 
 def test_expired_certificate_fails(run, graph, tmp_path):
-    _key, old = make_certificate(days_valid=-1, days_before=10)
+    _key, old = self_signed(days_valid=-1, days_before=10)
     result = run(keyset="C", source="certificate", certificate=pem(old))
     assert result["failed"] and "expired" in result["msg"]
     assert graph.calls == []

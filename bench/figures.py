@@ -1,12 +1,36 @@
-"""Turn timed samples into per-case figures and the verdict on each target."""
+"""The numbers: timed samples turned into per-case figures (median and spread, nothing fancier),
+ratios between cases, and the verdict on each target."""
 
-from bench import stats
+import statistics
 
 KEY_TO_URI_LIMIT = 1.1
 TOKEN_REQUESTS_PER_RUN_LIMIT = 1
 GRAPH_REQUESTS_PER_KEY_TASK_LIMIT = 2
 SCALE_OUT_LIMIT = 1.5
 IMPORT_LIMIT_S = 0.150
+
+
+def summarize(values):
+    """Median, min, max and interquartile range (IQR needs at least two values)."""
+    values = sorted(values)
+    summary = {"median": statistics.median(values), "min": values[0], "max": values[-1], "n": len(values)}
+    if len(values) >= 2:
+        q1, _q2, q3 = statistics.quantiles(values, n=4, method="inclusive")
+        summary.update(q1=q1, q3=q3)
+    return summary
+
+
+def slope(small_size, small_walls, large_size, large_walls):
+    """Seconds per extra task between two play sizes: the per-task cost without the fixed startup."""
+    if large_size <= small_size:
+        return None
+    return (statistics.median(large_walls) - statistics.median(small_walls)) / (large_size - small_size)
+
+
+def ratio(value, reference):
+    if value is None or not reference:
+        return None
+    return value / reference
 
 
 def _per_run(samples, kind):
@@ -26,19 +50,18 @@ def summarize_case(case, outcome):
         tasks_per_host=main_size,
         task_runs_per_play=main[0].module_runs,
         repetitions=len(main),
-        wall_s=stats.summarize([sample.wall_s for sample in main]),
-        wall_per_task_s=stats.summarize([sample.wall_s / sample.module_runs for sample in main]),
-        cpu_per_task_s=stats.summarize([sample.cpu_s / sample.module_runs for sample in main]),
-        graph_requests_per_task=stats.summarize([sample.requests.get("graph", 0) / sample.module_runs
-                                                 for sample in main]),
-        token_requests_per_run=stats.summarize(_per_run(main, "token")),
-        discovery_requests_per_run=stats.summarize(_per_run(main, "discovery")),
+        wall_s=summarize([sample.wall_s for sample in main]),
+        wall_per_task_s=summarize([sample.wall_s / sample.module_runs for sample in main]),
+        cpu_per_task_s=summarize([sample.cpu_s / sample.module_runs for sample in main]),
+        graph_requests_per_task=summarize([sample.requests.get("graph", 0) / sample.module_runs for sample in main]),
+        token_requests_per_run=summarize(_per_run(main, "token")),
+        discovery_requests_per_run=summarize(_per_run(main, "discovery")),
         slope_per_task_s=None,
     )
     smaller = [size for size in by_size if size < main_size]
     if smaller:
         small_size = max(smaller)
-        figures["slope_per_task_s"] = stats.slope(
+        figures["slope_per_task_s"] = slope(
             small_size, [s.wall_s for s in by_size[small_size]], main_size, [s.wall_s for s in main]
         )
         figures["slope_sizes"] = [small_size, main_size]
@@ -55,9 +78,9 @@ def add_ratios(figures_by_key):
         for figures in figures_by_key.values():
             if "wall_per_task_s" not in figures:
                 continue
-            figures[f"wall_ratio_to_{reference}"] = stats.ratio(figures["wall_per_task_s"]["median"], base_wall)
-            figures[f"slope_ratio_to_{reference}"] = stats.ratio(figures.get("slope_per_task_s"), base_slope)
-            figures[f"cpu_ratio_to_{reference}"] = stats.ratio(figures["cpu_per_task_s"]["median"], base_cpu)
+            figures[f"wall_ratio_to_{reference}"] = ratio(figures["wall_per_task_s"]["median"], base_wall)
+            figures[f"slope_ratio_to_{reference}"] = ratio(figures.get("slope_per_task_s"), base_slope)
+            figures[f"cpu_ratio_to_{reference}"] = ratio(figures["cpu_per_task_s"]["median"], base_cpu)
 
 
 def estimate_startup(figures_by_key):
@@ -101,8 +124,8 @@ def evaluate_targets(figures_by_key, scale_key, import_figures):
                    if f["key"] not in ("ping", "uri") and "token_requests_per_run" in f]
     worst_tokens = max((f["token_requests_per_run"]["max"] for f in token_cases), default=None)
     worst_token_case = max(token_cases, key=lambda f: f["token_requests_per_run"]["max"], default={}).get("key")
-    scale_ratio = stats.ratio(_median(scale_m, "wall_per_task_s"), _median(scale_1, "wall_per_task_s"))
-    scale_net_ratio = stats.ratio(scale_m.get("net_per_task_s"), scale_1.get("net_per_task_s"))
+    scale_ratio = ratio(_median(scale_m, "wall_per_task_s"), _median(scale_1, "wall_per_task_s"))
+    scale_net_ratio = ratio(scale_m.get("net_per_task_s"), scale_1.get("net_per_task_s"))
     slope_ratio = key_warm.get("slope_ratio_to_uri")
     cpu_ratio = key_warm.get("cpu_ratio_to_uri")
     return [
@@ -121,3 +144,12 @@ def evaluate_targets(figures_by_key, scale_key, import_figures):
                 import_figures.get("import_s") if import_figures else None, IMPORT_LIMIT_S,
                 "CPU time %.0f ms" % (import_figures["import_cpu_s"] * 1000) if import_figures else ""),
     ]
+
+
+def summarize_run(cases, outcomes, scale_key, import_figures):
+    """Everything the report shows: (case figures in case order, targets, Ansible's start-up estimate)."""
+    figures_by_key = {case.key: summarize_case(case, outcomes[case.key]) for case in cases}
+    add_ratios(figures_by_key)
+    startup_s = estimate_startup(figures_by_key)
+    add_net_of_startup(figures_by_key, startup_s)
+    return list(figures_by_key.values()), evaluate_targets(figures_by_key, scale_key, import_figures), startup_s

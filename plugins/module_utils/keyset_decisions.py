@@ -1,0 +1,600 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""B2C keyset decisions: names, key views, the active-key rule, local refusals and plans.
+
+Everything here is pure: no request is sent and no clock is read; functions
+that depend on time take ``now`` (epoch seconds), so they are tested with
+tables. The Graph calls that carry out a plan live in ``keyset_service``.
+"""
+
+from __future__ import absolute_import, annotations, division, print_function
+
+__metaclass__ = type
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import (
+    SECONDS_PER_DAY,
+    epoch_to_iso,
+    parse_time,
+    redact_jwk,
+)
+
+PREFIX = "B2C_1A_"
+# The service does not document a limit; the portal refuses long names and ids
+# end up in policy XML, so keep them short and to a safe character set.
+MAX_NAME_LENGTH = 128
+_NAME_CHARS = re.compile(r"^[A-Za-z0-9_.-]+$")
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+
+# Keysets B2C creates and uses itself (reference section 7.5): after a second key
+# was added to this one, creating any policy key failed with AADB2C90063.
+SERVICE_MANAGED_KEYSETS = ("B2C_1A_AdminClientEncryptionKeyContainer",)
+# The portal's Delete keeps a copy named <id>.bak (AADB2C95027): a backup, not a keyset a policy uses.
+BACKUP_SUFFIX = ".bak"
+
+# Allow-list of key members we ever return or diff. Private JWK members
+# (d p q dp dq qi k) are absent by construction, even if a server sent them.
+SUMMARY_FIELDS = ("kid", "kty", "use", "nbf", "exp", "x5t", "status")
+
+FAMILY_LABELS = {"rsa": "RSA", "oct": "oct"}
+# What we send as kty: the documented examples use upper case.
+KTY_WIRE = {"rsa": "RSA", "oct": "OCT"}
+
+
+# ---------------------------------------------------------------------------
+# Names
+# ---------------------------------------------------------------------------
+
+
+def normalize_name(name, option="name"):
+    """``B2C_1A_<name>``: the one id used to create, read and write a keyset.
+
+    An existing prefix (any case) is kept once, spelled canonically. A name that
+    still starts with the prefix once it is removed is refused: the service
+    would store it under another id than the one we read.
+    """
+    text = "" if name is None else str(name).strip()
+    bare = strip_prefix(text)
+    if not bare:
+        raise ValidationError("%s must not be empty (give e.g. TokenSigningKeyContainer)" % option)
+    if strip_prefix(bare) != bare:
+        raise ValidationError(
+            "%s=%r carries the B2C_1A_ prefix twice; give the name once, e.g. %s%s"
+            % (option, text, PREFIX, strip_prefix(bare))
+        )
+    if not _NAME_CHARS.match(bare):
+        raise ValidationError(
+            "%s=%r may only hold letters, digits, '_', '-' and '.'" % (option, text)
+        )
+    full = PREFIX + bare
+    if len(full) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            "%s=%r is too long (%d characters with the B2C_1A_ prefix, at most %d)"
+            % (option, text, len(full), MAX_NAME_LENGTH)
+        )
+    return full
+
+
+def strip_prefix(name):
+    """The name without the ``B2C_1A_`` prefix (compared case-insensitively)."""
+    if name[: len(PREFIX)].upper() == PREFIX:
+        return name[len(PREFIX):]
+    return name
+
+
+def is_service_managed(keyset_id):
+    return str(keyset_id or "").lower() in [name.lower() for name in SERVICE_MANAGED_KEYSETS]
+
+
+def is_backup(keyset_id):
+    return str(keyset_id or "").lower().endswith(BACKUP_SUFFIX)
+
+
+def refuse_service_managed(keyset_id, what):
+    """Refuse locally any write to a keyset B2C owns (reference section 7.5)."""
+    if is_service_managed(keyset_id):
+        raise ValidationError(
+            "refusing to %s %s: B2C creates and uses this keyset itself and it must hold exactly the one key "
+            "B2C put there (a second key breaks the creation of every policy key with AADB2C90063); "
+            "leave it alone and use a keyset of your own" % (what, keyset_id)
+        )
+
+
+def check_kid(kid):
+    """A kid is one URL path segment: ``.``, ``..`` or empty would address another resource."""
+    if kid is not None and str(kid).strip() in ("", ".", ".."):
+        raise ValidationError("kid=%r is not a key id; list the keys and their kid with b2c.trustframework.b2c_keyset_info" % (kid,))
+
+
+# ---------------------------------------------------------------------------
+# Key views
+# ---------------------------------------------------------------------------
+
+
+def to_epoch(value):
+    """Epoch seconds from an int or numeric string (samples show both); None otherwise."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    try:
+        return int(float(str(value).strip()))
+    except ValueError:
+        return None
+
+
+def days_until(epoch, now):
+    """Whole days from ``now`` until ``epoch`` (floor, negative when past), or None."""
+    if epoch is None:
+        return None
+    return int(math.floor((epoch - now) / float(SECONDS_PER_DAY)))
+
+
+def summarize_key(key, now):
+    """The public view of a key: used for return values AND diffs."""
+    if key is None:
+        return None
+    summary = dict((name, key.get(name)) for name in SUMMARY_FIELDS)
+    nbf = to_epoch(key.get("nbf"))
+    exp = to_epoch(key.get("exp"))
+    summary["nbf_iso"] = epoch_to_iso(nbf)
+    summary["exp_iso"] = epoch_to_iso(exp)
+    summary["expires_in_days"] = days_until(exp, now)
+    return summary
+
+
+def summarize_keyset(keyset, now):
+    if keyset is None:
+        return None
+    return {"id": keyset.get("id"), "keys": [summarize_key(key, now) for key in keys_of(keyset)]}
+
+
+def keyset_diff(before, after, now):
+    """Ansible diff of a keyset: the same public summaries as the return values ({} when absent)."""
+    return dict(before=summarize_keyset(before, now) or {}, after=summarize_keyset(after, now) or {})
+
+
+def keys_of(keyset):
+    return list((keyset or {}).get("keys") or [])
+
+
+def find_kid(keyset, kid):
+    for key in keys_of(keyset):
+        if kid is not None and key.get("kid") == kid:
+            return key
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Which key is usable, which is active
+# ---------------------------------------------------------------------------
+
+
+def key_family(kty):
+    """``rsa`` / ``oct`` (case-insensitive), or None for anything else."""
+    family = str(kty or "").strip().lower()
+    return family if family in FAMILY_LABELS else None
+
+
+def key_use(key):
+    return str(key.get("use") or "").strip().lower()
+
+
+def same_use(a, b):
+    return str(a or "").strip().lower() == str(b or "").strip().lower()
+
+
+def is_enabled(key):
+    """Keys without a ``status`` count as enabled (older API revisions omit it)."""
+    return str(key.get("status") or "enabled").strip().lower() == "enabled"
+
+
+def is_usable(key, now):
+    """Enabled (or no status) and not expired; a future ``nbf`` still counts (a staged key)."""
+    exp = to_epoch(key.get("exp"))
+    return is_enabled(key) and (exp is None or exp > now)
+
+
+def active_key(keys, now):
+    """The key the service signs with (reference section 7.4), or None.
+
+    The enabled key with the latest ``nbf`` that has passed and whose ``exp`` has
+    not; failing that, an enabled key without ``nbf`` that has not expired (the
+    documented safety net is a key with neither date; keys without ``nbf`` come
+    last in the service's order).
+    """
+    live = [key for key in keys if is_usable(key, now)]
+    started = [key for key in live if to_epoch(key.get("nbf")) is not None and to_epoch(key.get("nbf")) <= now]
+    if started:
+        return max(started, key=lambda key: to_epoch(key.get("nbf")))
+    undated = [key for key in live if to_epoch(key.get("nbf")) is None]
+    return undated[0] if undated else None
+
+
+def _matches(key, family, use):
+    return (family is None or key_family(key.get("kty")) == family) and (use is None or same_use(key.get("use"), use))
+
+
+def newest_usable(keys, kty, use, now):
+    """The usable key of that family/use whose validity ends last, or None.
+
+    ``kty``/``use`` of None match anything. Dated keys come first: a key
+    without ``exp`` (the safety net) must not hide that the dated keys are due.
+    Picking by validity (not upload order) makes renewal converge.
+    """
+    family = key_family(kty) if kty is not None else None
+    candidates = [key for key in keys if is_usable(key, now) and _matches(key, family, use)]
+    dated = [key for key in candidates if to_epoch(key.get("exp")) is not None]
+    pool = dated or candidates
+    return max(pool, key=lambda key: (to_epoch(key.get("exp")) or 0, to_epoch(key.get("nbf")) or 0)) if pool else None
+
+
+def renewal_due(key, renew_before_days, now):
+    """True when ``key`` expires within ``renew_before_days`` days."""
+    if renew_before_days is None or key is None:
+        return False
+    exp = to_epoch(key.get("exp"))
+    return exp is not None and exp - now <= renew_before_days * SECONDS_PER_DAY
+
+
+def keyset_needs_renewal(keyset, within_days, now):
+    """True when, for some kty/use pair, the dated enabled keys all end within N days.
+
+    Older keys superseded by a newer one do not count (keys cannot be removed
+    one by one, so expired predecessors stay forever); a pair whose every dated
+    key has expired does count, even when a dateless safety-net key remains.
+    """
+    pairs = set((key_family(key.get("kty")), key_use(key)) for key in keys_of(keyset) if is_enabled(key))
+    for family, use in pairs:
+        dated = [key for key in keys_of(keyset)
+                 if is_enabled(key) and _matches(key, family, use) and to_epoch(key.get("exp")) is not None]
+        if dated and renewal_due(max(dated, key=lambda key: to_epoch(key.get("exp"))), within_days, now):
+            return True
+    return False
+
+
+def normalize_thumbprint(value):
+    """x5t as unpadded base64url; tolerates padding and surrounding blanks."""
+    return str(value or "").strip().rstrip("=")
+
+
+def find_by_thumbprint(keys, thumbprint):
+    wanted = normalize_thumbprint(thumbprint)
+    for key in keys:
+        if wanted and normalize_thumbprint(key.get("x5t")) == wanted:
+            return key
+    return None
+
+
+# ---------------------------------------------------------------------------
+# What the service refuses, refused here first (reference section 7.2)
+# ---------------------------------------------------------------------------
+
+
+def _first(keys, describe):
+    for key in keys:
+        value = describe(key)
+        if value:
+            return value
+    return None
+
+
+def check_family(keyset, family):
+    """AADB2C95032: a keyset holds RSA keys or oct keys, never both."""
+    existing = _first(keys_of(keyset), lambda key: key_family(key.get("kty")))
+    if existing and family and existing != family:
+        raise ValidationError(
+            "keyset %s holds %s keys; a keyset cannot mix RSA and oct keys (AADB2C95032); "
+            "use another keyset for the %s key"
+            % (keyset.get("id"), FAMILY_LABELS[existing], FAMILY_LABELS[family])
+        )
+
+
+def check_use(keyset, use):
+    """AADB2C95042: a keyset holds signing keys or encryption keys, never both."""
+    existing = _first(keys_of(keyset), key_use)
+    if existing and use and existing != str(use).lower():
+        raise ValidationError(
+            "keyset %s holds %s keys; a keyset cannot mix sig and enc keys (AADB2C95042); "
+            "use another keyset for the %s key" % (keyset.get("id"), existing, str(use).lower())
+        )
+
+
+# ---------------------------------------------------------------------------
+# b2c_keyset_key
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class DesiredKey:
+    """What b2c_keyset_key should ensure. Secret payloads are kept out of repr()."""
+
+    keyset: str
+    source: str = "generate"
+    kty: str = "rsa"
+    use: str = "sig"
+    nbf: int | None = None
+    exp: int | None = None
+    update_secret: str = "on_create"
+    x5t: str | None = None
+    renew_before_days: int | None = None
+    force: bool = False
+    create_keyset: bool = True
+    kid: str | None = None
+    status: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    certificate_b64: str | None = field(default=None, repr=False)
+    pkcs12_b64: str | None = field(default=None, repr=False)
+    pkcs12_password: str | None = field(default=None, repr=False)
+
+    @property
+    def family(self):
+        if self.source == "generate":
+            return key_family(self.kty)
+        if self.source == "secret":
+            return "oct"
+        return "rsa"  # certificates and PKCS#12 bundles become RSA keys
+
+    @property
+    def add_action(self):
+        return "generated" if self.source == "generate" else "uploaded"
+
+
+@dataclass
+class Plan:
+    """Outcome of a decision: ``action`` plus why, and the key it concerns.
+
+    ``key`` is the matching existing key (no change), the predicted sketch of
+    the key to be added (kid unknown), or the key whose status changes.
+    ``create_keyset`` is reported separately from the key action.
+    """
+
+    action: str
+    reason: str
+    create_keyset: bool = False
+    key: dict | None = None
+
+    @property
+    def changed(self):
+        return self.action != "none" or self.create_keyset
+
+
+def predicted_key(desired):
+    """The key an add would produce, as far as we can know it before the service answers."""
+    return {
+        "kid": None,
+        "kty": KTY_WIRE[desired.family],
+        "use": desired.use,
+        "nbf": desired.nbf,
+        "exp": desired.exp,
+        "x5t": desired.x5t,
+        "status": None,
+    }
+
+
+def validate_desired_key(desired, now):
+    """Local sanity checks that need no keyset state."""
+    refuse_service_managed(desired.keyset, "change the keys of")
+    check_kid(desired.kid)
+    if desired.source == "generate" and key_family(desired.kty) is None:
+        raise ValidationError("kty=%r must be rsa or oct" % (desired.kty,))
+    if desired.source == "secret" and not (desired.secret or "").strip():
+        raise ValidationError("secret is empty; with source=secret, set secret to the value to upload (for example an IdP client secret)")
+    if desired.exp is not None and desired.exp <= now:
+        raise ValidationError("exp (%s) is in the past; the service refuses such a key (AADB2C90214)" % epoch_to_iso(desired.exp))
+    if desired.renew_before_days is not None:
+        if desired.renew_before_days < 0:
+            raise ValidationError("renew_before_days must be 0 or more")
+        # Certificates bring their own validity; renew_before_days does not apply to them.
+        renewable = desired.source in ("generate", "secret")
+        if renewable and desired.exp is not None and desired.exp - now <= desired.renew_before_days * SECONDS_PER_DAY:
+            # Otherwise every run would find the new key due and add another one.
+            raise ValidationError(
+                "the new key would expire within renew_before_days=%d and be renewed on every run; "
+                "make exp / valid_days longer than renew_before_days" % desired.renew_before_days
+            )
+
+
+def plan_key(current, desired, now, key_v2=None):
+    """Decide what b2c_keyset_key does for keyset state ``current`` (None = missing).
+
+    ``key_v2`` is the keys_v2 view of ``desired.kid`` (status mode only).
+    """
+    if desired.status:
+        return _plan_status(current, desired, key_v2)
+    if current is None:
+        if not desired.create_keyset:
+            raise B2CError(
+                "keyset %s does not exist and create_keyset is false" % desired.keyset,
+                hint="Create it first (b2c.trustframework.b2c_keyset) or set create_keyset: true.",
+            )
+        return Plan(desired.add_action, "keyset %s does not exist: create it, then add the key" % desired.keyset,
+                    create_keyset=True, key=predicted_key(desired))
+    check_family(current, desired.family)
+    check_use(current, desired.use)
+    if desired.force:
+        return Plan(desired.add_action, "force is set: always add a key", key=predicted_key(desired))
+    if desired.source in ("certificate", "pkcs12"):
+        return _plan_certificate(current, desired)
+    return _plan_generate_or_secret(current, desired, now)
+
+
+def _plan_certificate(current, desired):
+    match = find_by_thumbprint(keys_of(current), desired.x5t)
+    if match is not None:
+        return Plan("none", "a key with x5t %s is present" % desired.x5t, key=match)
+    return Plan("uploaded", "no key with x5t %s" % desired.x5t, key=predicted_key(desired))
+
+
+def _plan_generate_or_secret(current, desired, now):
+    label = "%s/%s" % (FAMILY_LABELS[desired.family], desired.use)
+    if desired.source == "secret" and desired.update_secret == "always":
+        return Plan("uploaded", "update_secret=always: a secret cannot be read back to compare",
+                    key=predicted_key(desired))
+    best = newest_usable(keys_of(current), desired.family, desired.use, now)
+    if best is None:
+        return Plan(desired.add_action, "no usable %s key in %s" % (label, current.get("id")),
+                    key=predicted_key(desired))
+    if renewal_due(best, desired.renew_before_days, now):
+        return Plan(desired.add_action,
+                    "usable key %s expires in %s days (renew_before_days=%d)"
+                    % (best.get("kid"), days_until(to_epoch(best.get("exp")), now), desired.renew_before_days),
+                    key=predicted_key(desired))
+    return Plan("none", "usable %s key %s present" % (label, best.get("kid")), key=best)
+
+
+def _plan_status(current, desired, key_v2):
+    if current is None:
+        raise B2CError("keyset %s does not exist; cannot set the status of key %s" % (desired.keyset, desired.kid),
+                       hint="Check keyset and kid with b2c.trustframework.b2c_keyset_info.")
+    key = key_v2 or find_kid(current, desired.kid)
+    if key is None:
+        raise B2CError("keyset %s has no key with kid %r" % (current.get("id"), desired.kid),
+                       hint="List the keys and their kid with b2c.trustframework.b2c_keyset_info.")
+    if str(key.get("status") or "").lower() == desired.status:
+        return Plan("none", "key %s is already %s" % (desired.kid, desired.status), key=key)
+    return Plan("status_changed", "key %s: %s -> %s" % (desired.kid, key.get("status"), desired.status),
+                key=dict(key, status=desired.status))
+
+
+def keyset_after_plan(current, plan, keyset_id):
+    """The keyset as it will look once ``plan`` is applied (check-mode prediction and diff)."""
+    if not plan.changed:
+        return current
+    base = current if current is not None else {"id": keyset_id, "keys": []}
+    keys = keys_of(base)
+    if plan.action in ("generated", "uploaded"):
+        keys.append(plan.key)
+    elif plan.action == "status_changed":
+        keys = [dict(key, status=plan.key["status"]) if key.get("kid") == plan.key.get("kid") else key
+                for key in keys]
+    return dict(base, keys=keys)
+
+
+def added_key_finder(before, desired):
+    """``is_present(keyset)``: finds the key our add produced, in a keyset read after it.
+
+    Certificates are recognised by x5t; generated keys and secrets by a kid
+    that was not there before, with the right family and use.
+    """
+    known = set(key.get("kid") for key in keys_of(before))
+
+    def is_present(keyset):
+        if desired.x5t:
+            return find_by_thumbprint(keys_of(keyset), desired.x5t)
+        for key in reversed(keys_of(keyset)):
+            if key.get("kid") not in known and _matches(key, desired.family, desired.use):
+                return key
+        return None
+
+    return is_present
+
+
+# ---------------------------------------------------------------------------
+# b2c_keyset
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class DesiredKeyset:
+    name: str
+    state: str = "present"
+    keys: list | None = field(default=None, repr=False)
+    update_keys: bool = False
+
+
+def validate_desired_keyset(desired):
+    """Local checks that need no keyset state: B2C's own keyset is only ever read."""
+    if desired.state == "absent":
+        refuse_service_managed(desired.name, "delete")
+    elif desired.keys is not None:
+        refuse_service_managed(desired.name, "set the keys of")
+
+
+def plan_keyset(current, desired):
+    """Decide what b2c_keyset does: none / created / updated / deleted."""
+    validate_desired_keyset(desired)
+    if desired.state == "absent":
+        if current is None:
+            return Plan("none", "keyset %s is already absent" % desired.name)
+        return Plan("deleted", "keyset %s exists" % current.get("id"))
+    if current is None:
+        return Plan("created", "keyset %s does not exist" % desired.name)
+    if desired.update_keys and desired.keys is not None and not same_keys(desired.keys, keys_of(current)):
+        return Plan("updated", "the keyset's keys differ from keys (update_keys=true)")
+    return Plan("none", "keyset %s exists" % current.get("id"))
+
+
+# What identifies a key the service holds, as far as it can be read back: oct
+# secrets (k) never come back, and the service assigns every kid itself.
+_IDENTITY_FIELDS = ("nbf", "exp", "n", "e", "x5t")
+
+
+def _same_key(wanted, held):
+    if key_family(wanted.get("kty")) != key_family(held.get("kty")) or not same_use(wanted.get("use"), held.get("use")):
+        return False
+    for name in _IDENTITY_FIELDS:
+        if wanted.get(name) is not None and str(wanted[name]) != str(held.get(name)):
+            return False
+    return True
+
+
+def same_keys(wanted, held):
+    """True when each wanted key matches its own held key and nothing else is held (one to one)."""
+    remaining = list(held)
+    for key in wanted:
+        match = next((candidate for candidate in remaining if _same_key(key, candidate)), None)
+        if match is None:
+            return False
+        remaining.remove(match)
+    return not remaining
+
+
+def keyset_after_keyset_plan(current, plan, desired):
+    if plan.action == "deleted":
+        return None
+    if plan.action == "created":
+        return {"id": desired.name, "keys": [redact_jwk(key) for key in desired.keys or []]}
+    if plan.action == "updated":
+        return dict(current, keys=[redact_jwk(key) for key in desired.keys])
+    return current
+
+
+def clean_jwks(keys, now, option="keys"):
+    """The ``keys`` option as JWKs to send, after the checks the service would make (reference section 7.2)."""
+    cleaned = [_clean_jwk(key, now, "%s[%d]" % (option, index)) for index, key in enumerate(keys)]
+    if len(set(key_family(jwk.get("kty")) for jwk in cleaned) - {None}) > 1:
+        raise ValidationError("%s mixes RSA and oct keys; a keyset cannot mix them (AADB2C95032)" % option)
+    if len(set(key_use(jwk) for jwk in cleaned) - {""}) > 1:
+        raise ValidationError("%s mixes sig and enc keys; a keyset cannot mix them (AADB2C95042)" % option)
+    return cleaned
+
+
+def _clean_jwk(key, now, where):
+    jwk = dict((name, value) for name, value in key.items() if value is not None)
+    if jwk.get("kid"):
+        raise ValidationError("%s.kid is set; the service assigns key ids itself and refuses a kid here (AADB2C95059): "
+                              "remove it" % where)
+    jwk.pop("kid", None)
+    for name in ("nbf", "exp"):
+        if name in jwk:
+            jwk[name] = parse_time(jwk[name], "%s.%s" % (where, name))
+    family = key_family(jwk.get("kty"))
+    if family is None:
+        raise ValidationError("%s.kty=%r must be rsa or oct (AADB2C95031/95037)" % (where, jwk.get("kty")))
+    if key_use(jwk) not in ("sig", "enc"):
+        raise ValidationError("%s.use=%r must be sig or enc (AADB2C95033)" % (where, jwk.get("use")))
+    if family == "rsa" and not (jwk.get("n") and jwk.get("e")):
+        raise ValidationError("%s is an RSA key without n and e; the service refuses it (AADB2C95039)" % where)
+    if family == "oct" and not _BASE64URL.match(str(jwk.get("k") or "")):
+        raise ValidationError("%s.k must be the secret as base64url without padding (letters, digits, '-' and '_'); "
+                              "the service refuses anything else (AADB2C95029)" % where)
+    if "exp" in jwk and jwk["exp"] <= now:
+        raise ValidationError("%s.exp (%s) is in the past; the service refuses such a key (AADB2C90214)"
+                              % (where, epoch_to_iso(jwk["exp"])))
+    return jwk

@@ -1,0 +1,60 @@
+"""`make bench` on a tiny configuration, so the benchmark cannot rot: it must run end to end and write
+every part of its report. Structure only: the numbers themselves depend on the machine."""
+
+import json
+import sys
+
+import pytest
+
+from bench.__main__ import main as run_bench
+
+pytestmark = pytest.mark.integration
+
+# One case of each kind: a reference task given a token, a module task with a cold token cache, a tenant play.
+CASES = ("uri", "key_cold", "scale_1")
+PER_TASK_FIGURES = ("wall_per_task_s", "cpu_per_task_s", "graph_requests_per_task", "token_requests_per_run")
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    document = run_bench(["--latency-ms", "0", "--repeat", "1", "--tasks", "1", "--tenants", "2", "--keysets", "1",
+                          "--import-runs", "1", "--module-python", sys.executable, "--cases", ",".join(CASES),
+                          "--out", str(out)])
+    return document, out
+
+
+def test_every_case_has_its_figures(bench_run):
+    document, _out = bench_run
+    cases = {case["key"]: case for case in document["cases"]}
+    assert list(cases) == list(CASES)
+    for key, case in cases.items():
+        assert case["error"] is None, "%s: %s" % (key, case["error"])
+        for figure in PER_TASK_FIGURES:
+            assert {"median", "min", "max", "n"} <= set(case[figure]), (key, figure)
+    assert cases["key_cold"]["token_requests_per_run"]["median"] >= 1  # a cold cache means a login
+    assert all(cases[key]["graph_requests_per_task"]["median"] >= 1 for key in CASES)
+
+
+def test_setup_targets_and_imports_are_reported(bench_run):
+    document, _out = bench_run
+    assert {"command", "ansible_core", "latency_ms", "repeat", "tasks", "tenants", "total_s"} <= set(document["setup"])
+    assert len(document["targets"]) == 5
+    for target in document["targets"]:
+        assert {"target", "limit", "measured", "met", "detail"} <= set(target)
+    scale_out = next(target for target in document["targets"] if target["target"].startswith("scale-out"))
+    assert scale_out["met"] is None  # its case (scale_2) was not selected
+    assert document["imports"]["module"].endswith(".module_utils.module")
+    assert document["imports"]["by_package"]
+
+
+def test_report_files_are_written(bench_run):
+    document, out = bench_run
+    assert [case["key"] for case in json.loads((out / "results.json").read_text())["cases"]] == list(CASES)
+    markdown = (out / "results.md").read_text()
+    for heading in ("## Cases", "## Targets", "## Import time"):
+        assert heading in markdown
+    for case in document["cases"]:
+        assert "| %s |" % case["label"] in markdown
+    assert (out / "chart.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "work" / "uri-1.yml").exists()  # the plays stay for a rerun by hand
