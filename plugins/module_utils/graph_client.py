@@ -11,12 +11,9 @@ into a :class:`GraphError`.
 from __future__ import annotations
 
 import json as _json
-import math
-import random
 import time
 import traceback
 import uuid
-from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
 try:
@@ -32,61 +29,26 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     CONCURRENT_WRITE_CODES,
     THROTTLING_CODES,
     GraphError,
-    exception_chain,
     sanitize_text,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.retry import (
+    MAX_TOTAL_WAIT,
+    RETRY_STATUSES,
+    backoff,
+    classify_transport_error,
+    retry_wait,
+    transport_reason,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
 
 USER_AGENT = "b2c.trustframework/%s" % COLLECTION_VERSION
 
-RETRY_STATUSES = frozenset((429, 502, 503, 504))
-BACKOFF_BASE = 1.0          # seconds, first backoff
-BACKOFF_CAP = 30.0          # seconds, cap of one computed backoff
-RETRY_AFTER_CAP = 120.0     # seconds, cap of one server-requested wait
-MAX_TOTAL_WAIT = 300.0      # seconds, total waiting per request() call
 MAX_PAGES = 1000
 
 
 def quote_segment(segment):
     """Percent-encode one URL path segment (keyset id, kid): nothing is left unescaped but ``-._~``."""
     return quote(str(segment), safe="")
-
-
-def is_tls_verify_error(exc):
-    """True when ``exc`` (or its cause) is a certificate verification failure."""
-    for item in exception_chain(exc):
-        name = type(item).__name__
-        if name == "SSLCertVerificationError" or "CERTIFICATE_VERIFY_FAILED" in str(item):
-            return True
-    return False
-
-
-def classify_transport_error(exc):
-    """Return (kind, sent) for an httpx transport exception.
-
-    kind: ``tls``, ``connect``, ``timeout``, ``protocol`` or ``other``.
-    sent: False when the request provably did not leave (connect phase),
-    True when it may have reached the server.
-    """
-    if is_tls_verify_error(exc):
-        return "tls", False
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return ("timeout" if isinstance(exc, httpx.TimeoutException) else "connect"), False
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout", True
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.ProtocolError)):
-        return "protocol", True
-    if isinstance(exc, httpx.NetworkError):
-        return "protocol", True
-    return "other", False
-
-
-def _transport_reason(exc, kind):
-    text = sanitize_text(str(exc), 200) or type(exc).__name__
-    # What to do about it is the hint's job (errors.hint_for), so the reason states only what happened.
-    if kind == "tls":
-        return "TLS certificate verification failed (%s)" % text
-    return "%s (%s)" % (type(exc).__name__, text)
 
 
 def build_ssl_context(verify=True):
@@ -135,40 +97,6 @@ def build_http_client(verify=True, timeout=30.0):
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
     )
-
-
-def _parse_retry_after(value, now=None):
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _backoff(attempt):
-    """Capped exponential backoff with jitter for retry number ``attempt`` (0-based)."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
-    return ceiling / 2.0 + random.uniform(0, ceiling / 2.0)
-
-
-def _retry_wait(response, attempt):
-    """Seconds to wait before retrying after ``response``: its Retry-After (capped), else the backoff."""
-    wait = _parse_retry_after(response.headers.get("Retry-After"))
-    return _backoff(attempt) if wait is None else min(wait, RETRY_AFTER_CAP)
 
 
 def _walk_inner(error_obj):
@@ -382,9 +310,9 @@ class GraphClient:
                                                 timeout=self.timeout)
             except httpx.HTTPError as exc:
                 kind, sent = classify_transport_error(exc)
-                reason = _transport_reason(exc, kind)
+                reason = transport_reason(exc, kind)
                 retryable = kind in ("connect", "timeout", "protocol") and (method != "POST" or not sent)
-                wait = _backoff(retries)
+                wait = backoff(retries)
                 if not retryable or retries >= self.max_retries or waited + wait > self.max_total_wait:
                     raise GraphError(method=method, path=path, client_request_id=client_request_id,
                                      may_have_been_applied=(method == "POST" and sent), retries=retries,
@@ -404,7 +332,7 @@ class GraphClient:
                     error.mark_may_have_been_applied()
                 if not retryable or retries >= self.max_retries:
                     raise error
-                wait = _retry_wait(response, retries)
+                wait = retry_wait(response, retries)
                 if waited + wait > self.max_total_wait:
                     raise error
                 response.close()

@@ -6,8 +6,8 @@
 msal's default client is a requests Session, which lets REQUESTS_CA_BUNDLE /
 CURL_CA_BUNDLE override the TLS settings; this adapter sends login calls
 through the same httpx client as Graph calls, so validate_certs and ca_path
-apply to both. Retry waits (Retry-After, backoff) come from graph_client, so
-login and Graph calls back off the same way.
+apply to both. Retry waits (Retry-After, backoff) come from retry.py, so login
+and Graph calls back off the same way.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ except ImportError:  # B2CModule reports the missing library through graph_clien
     httpx = None
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError
-from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import (
+from ansible_collections.b2c.trustframework.plugins.module_utils.retry import (
     MAX_TOTAL_WAIT,
     RETRY_STATUSES,
-    _backoff,
-    _retry_wait,
-    _transport_reason,
+    backoff,
     classify_transport_error,
+    retry_wait,
+    transport_reason,
 )
 
 
@@ -139,10 +139,10 @@ class MsalHttpClient:
             where = urlsplit(url)
             error = _msal_transport_error_class()(
                 "could not reach the login endpoint %s://%s%s: %s" % (
-                    where.scheme, where.netloc, where.path, _transport_reason(exc, kind)),
+                    where.scheme, where.netloc, where.path, transport_reason(exc, kind)),
                 transport=kind if kind != "other" else None,
             )
-            return None, error, (_backoff(attempt) if kind in ("connect", "timeout", "protocol") else None)
+            return None, error, (backoff(attempt) if kind in ("connect", "timeout", "protocol") else None)
         if response.status_code in RETRY_STATUSES:
-            return response, None, _retry_wait(response, attempt)
+            return response, None, retry_wait(response, attempt)
         return response, None, None

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import graph_client as gc
+from ansible_collections.b2c.trustframework.plugins.module_utils import retry
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError, hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import (
     GraphClient,
@@ -158,7 +159,7 @@ def test_retry_after_capped():
     script = Script(ok(status=429, headers={"Retry-After": "100000"}), ok({"value": []}))
     client, sleeps, _tokens = make(script)
     client.request("GET", KEYSETS)
-    assert sleeps == [gc.RETRY_AFTER_CAP]
+    assert sleeps == [retry.RETRY_AFTER_CAP]
 
 
 def test_backoff_exponential_with_jitter_and_cap():
@@ -168,9 +169,9 @@ def test_backoff_exponential_with_jitter_and_cap():
         client.request("GET", KEYSETS)
     assert len(sleeps) == 8
     for attempt, wait in enumerate(sleeps):
-        ceiling = min(gc.BACKOFF_CAP, gc.BACKOFF_BASE * 2 ** attempt)
+        ceiling = min(retry.BACKOFF_CAP, retry.BACKOFF_BASE * 2 ** attempt)
         assert ceiling / 2 <= wait <= ceiling
-    assert max(sleeps) <= gc.BACKOFF_CAP
+    assert max(sleeps) <= retry.BACKOFF_CAP
 
 
 def test_total_wait_is_capped():
