@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Microsoft Graph (beta) HTTP client, the httpx transport it shares with login, and the retry waits.
+"""Microsoft Graph (beta) HTTP client and the httpx transport it shares with login.
 
 Knows nothing about keys, Ansible or check mode: it sends JSON, follows
 ``@odata.nextLink``, retries what is safe to retry and turns every failure
