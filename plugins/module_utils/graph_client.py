@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Microsoft Graph (beta) HTTP client: the only module that imports httpx.
+"""Microsoft Graph (beta) HTTP client and the httpx transport it shares with login.
 
 Knows nothing about keys, Ansible or check mode: it sends JSON, follows
 ``@odata.nextLink``, retries what is safe to retry and turns every failure
@@ -11,12 +11,9 @@ into a :class:`GraphError`.
 from __future__ import annotations
 
 import json as _json
-import math
-import random
 import time
 import traceback
 import uuid
-from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 
 try:
@@ -31,63 +28,27 @@ else:
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     CONCURRENT_WRITE_CODES,
     THROTTLING_CODES,
-    AuthError,
     GraphError,
-    exception_chain,
     sanitize_text,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.retry import (
+    MAX_TOTAL_WAIT,
+    RETRY_STATUSES,
+    backoff,
+    classify_transport_error,
+    retry_wait,
+    transport_reason,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
 
 USER_AGENT = "b2c.trustframework/%s" % COLLECTION_VERSION
 
-RETRY_STATUSES = frozenset((429, 502, 503, 504))
-BACKOFF_BASE = 1.0          # seconds, first backoff
-BACKOFF_CAP = 30.0          # seconds, cap of one computed backoff
-RETRY_AFTER_CAP = 120.0     # seconds, cap of one server-requested wait
-MAX_TOTAL_WAIT = 300.0      # seconds, total waiting per request() call
 MAX_PAGES = 1000
 
 
 def quote_segment(segment):
     """Percent-encode one URL path segment (keyset id, kid): nothing is left unescaped but ``-._~``."""
     return quote(str(segment), safe="")
-
-
-def is_tls_verify_error(exc):
-    """True when ``exc`` (or its cause) is a certificate verification failure."""
-    for item in exception_chain(exc):
-        name = type(item).__name__
-        if name == "SSLCertVerificationError" or "CERTIFICATE_VERIFY_FAILED" in str(item):
-            return True
-    return False
-
-
-def classify_transport_error(exc):
-    """Return (kind, sent) for an httpx transport exception.
-
-    kind: ``tls``, ``connect``, ``timeout``, ``protocol`` or ``other``.
-    sent: False when the request provably did not leave (connect phase),
-    True when it may have reached the server.
-    """
-    if is_tls_verify_error(exc):
-        return "tls", False
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return ("timeout" if isinstance(exc, httpx.TimeoutException) else "connect"), False
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout", True
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.ProtocolError)):
-        return "protocol", True
-    if isinstance(exc, httpx.NetworkError):
-        return "protocol", True
-    return "other", False
-
-
-def _transport_reason(exc, kind):
-    text = sanitize_text(str(exc), 200) or type(exc).__name__
-    # What to do about it is the hint's job (errors.hint_for), so the reason states only what happened.
-    if kind == "tls":
-        return "TLS certificate verification failed (%s)" % text
-    return "%s (%s)" % (type(exc).__name__, text)
 
 
 def build_ssl_context(verify=True):
@@ -136,40 +97,6 @@ def build_http_client(verify=True, timeout=30.0):
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
     )
-
-
-def _parse_retry_after(value, now=None):
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date), or None."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when is None:
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _backoff(attempt):
-    """Capped exponential backoff with jitter for retry number ``attempt`` (0-based)."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
-    return ceiling / 2.0 + random.uniform(0, ceiling / 2.0)
-
-
-def _retry_wait(response, attempt):
-    """Seconds to wait before retrying after ``response``: its Retry-After (capped), else the backoff."""
-    wait = _parse_retry_after(response.headers.get("Retry-After"))
-    return _backoff(attempt) if wait is None else min(wait, RETRY_AFTER_CAP)
 
 
 def _walk_inner(error_obj):
@@ -383,9 +310,9 @@ class GraphClient:
                                                 timeout=self.timeout)
             except httpx.HTTPError as exc:
                 kind, sent = classify_transport_error(exc)
-                reason = _transport_reason(exc, kind)
+                reason = transport_reason(exc, kind)
                 retryable = kind in ("connect", "timeout", "protocol") and (method != "POST" or not sent)
-                wait = _backoff(retries)
+                wait = backoff(retries)
                 if not retryable or retries >= self.max_retries or waited + wait > self.max_total_wait:
                     raise GraphError(method=method, path=path, client_request_id=client_request_id,
                                      may_have_been_applied=(method == "POST" and sent), retries=retries,
@@ -405,7 +332,7 @@ class GraphClient:
                     error.mark_may_have_been_applied()
                 if not retryable or retries >= self.max_retries:
                     raise error
-                wait = _retry_wait(response, retries)
+                wait = retry_wait(response, retries)
                 if waited + wait > self.max_total_wait:
                     raise error
                 response.close()
@@ -423,124 +350,3 @@ class GraphClient:
                              request_id=response.headers.get("request-id"),
                              client_request_id=response.headers.get("client-request-id"),
                              reason="the response is not JSON") from None
-
-
-class MsalResponse:
-    """What msal needs from a response (status_code, text, headers, raise_for_status()); also restores msal's http cache."""
-
-    def __init__(self, status_code, text, headers):
-        self.status_code = status_code
-        self.text = text
-        self.headers = headers
-
-    def raise_for_status(self):
-        if self.status_code >= 400:
-            raise AuthError("the login endpoint answered HTTP %d" % self.status_code, status=self.status_code)
-
-
-_TRANSPORT_ERROR_CLASS = []
-
-
-def _msal_transport_error_class():
-    """AuthError that msal also recognises as a transport error (requests.RequestException).
-
-    Built lazily: requests is imported only when msal (which imports it anyway) is in use.
-    """
-    if not _TRANSPORT_ERROR_CLASS:
-        try:
-            from requests.exceptions import RequestException  # pylint: disable=import-outside-toplevel
-        except ImportError:  # pragma: no cover - msal depends on requests
-            cls = AuthError
-        else:
-            cls = type("LoginTransportError", (AuthError, RequestException), {
-                "__init__": AuthError.__init__,
-                "__str__": AuthError.__str__,
-                "__repr__": AuthError.__repr__,
-                "__module__": __name__,
-            })
-        _TRANSPORT_ERROR_CLASS.append(cls)
-    return _TRANSPORT_ERROR_CLASS[0]
-
-
-def _clean_mapping(mapping):
-    if mapping is None or not isinstance(mapping, dict):
-        return mapping
-    cleaned = {}
-    for key, value in mapping.items():
-        if value is None:
-            continue
-        if isinstance(value, bytes):
-            value = value.decode("utf-8")
-        cleaned[key] = value
-    return cleaned
-
-
-class MsalHttpClient:
-    """Adapter given to msal as ``http_client``: requests-like get/post on top of httpx.
-
-    Decodes bytes values (msal passes the client assertion as bytes), drops
-    None values like requests does, and raises an AuthError (also a
-    requests.RequestException, so msal treats it as a transport error) when
-    the login endpoint cannot be reached. Throttling, 502/503/504 and transport
-    errors are retried like Graph calls (``max_retries``, Retry-After honoured):
-    discovery GETs and client-credentials token POSTs are safe to repeat.
-    """
-
-    # pylint: disable-next=too-many-arguments
-    def __init__(self, client, timeout=None, owns_client=False, max_retries=5, sleep=time.sleep):
-        self._client = client
-        self._timeout = timeout
-        self._owns_client = owns_client
-        self._max_retries = max(0, int(max_retries))
-        self._sleep = sleep
-
-    def get(self, url, params=None, headers=None, **kwargs):
-        return self._send("GET", url, params=params, headers=headers, **kwargs)
-
-    # pylint: disable-next=too-many-arguments
-    def post(self, url, params=None, data=None, json=None, headers=None, **kwargs):
-        return self._send("POST", url, params=params, data=data, json=json, headers=headers, **kwargs)
-
-    # pylint: disable-next=too-many-arguments
-    def _send(self, method, url, params=None, data=None, json=None, headers=None, **kwargs):
-        timeout = kwargs.get("timeout", self._timeout)
-        request_kwargs = {"params": _clean_mapping(params), "headers": _clean_mapping(headers)}
-        if isinstance(data, dict):
-            request_kwargs["data"] = _clean_mapping(data)
-        elif data is not None:
-            request_kwargs["content"] = data
-        if json is not None:
-            request_kwargs["json"] = json
-        if timeout is not None:
-            request_kwargs["timeout"] = timeout
-        waited = 0.0
-        for attempt in range(self._max_retries + 1):
-            response, error, wait = self._attempt(method, url, request_kwargs, attempt)
-            if wait is None or attempt == self._max_retries or waited + wait > MAX_TOTAL_WAIT:
-                break
-            self._sleep(wait)
-            waited += wait
-        if error is not None:
-            raise error
-        return MsalResponse(response.status_code, response.text, response.headers)
-
-    def _attempt(self, method, url, request_kwargs, attempt):
-        """One request: ``(response, error, wait)``; ``wait`` is None when the outcome is final."""
-        try:
-            response = self._client.request(method, url, **request_kwargs)
-        except httpx.HTTPError as exc:
-            kind, dummy = classify_transport_error(exc)
-            where = urlsplit(url)
-            error = _msal_transport_error_class()(
-                "could not reach the login endpoint %s://%s%s: %s" % (
-                    where.scheme, where.netloc, where.path, _transport_reason(exc, kind)),
-                transport=kind if kind != "other" else None,
-            )
-            return None, error, (_backoff(attempt) if kind in ("connect", "timeout", "protocol") else None)
-        if response.status_code in RETRY_STATUSES:
-            return response, None, _retry_wait(response, attempt)
-        return response, None, None
-
-    def close(self):
-        if self._owns_client:
-            self._client.close()

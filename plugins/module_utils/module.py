@@ -5,20 +5,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import graph_argument_spec, validate_connection
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth import (
-    ACCESS_TOKEN,
-    CLIENT_CERTIFICATE,
-    build_token_provider,
-    select_auth_method,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import graph_argument_spec
+from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
+from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import MissingLibraryError
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     AuthError,
-    B2CError,
     GraphError,
     ValidationError,
     hint_for,
@@ -29,15 +22,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client im
     GraphClient,
     build_http_client,
 )
-
-_SECRET_OPTIONS = ("client_secret", "client_certificate_password", "access_token")
-
-
-def _has_module(name):
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
+from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import build_token_provider
 
 
 class B2CModule(AnsibleModule):
@@ -60,12 +45,9 @@ class B2CModule(AnsibleModule):
         if not HAS_HTTPX:
             self.fail_json(msg=missing_required_lib("httpx"), exception=HTTPX_IMPORT_ERROR)
         try:
-            method = select_auth_method(self.params)
-            if method != ACCESS_TOKEN and not _has_module("msal"):
-                self.fail_json(msg=missing_required_lib("msal"))
-            if method == CLIENT_CERTIFICATE and not _has_module("cryptography"):
-                self.fail_json(msg=missing_required_lib("cryptography"))
-            self.connection = validate_connection(self.params)
+            self.connection = ConnectionSettings.from_params(self.params)
+        except MissingLibraryError as exc:
+            self.fail_json(msg=missing_required_lib(exc.library))
         except ValidationError as exc:
             self.fail_json(msg=str(exc))
 
@@ -77,22 +59,12 @@ class B2CModule(AnsibleModule):
             if settings.verify is False:
                 self.warn("validate_certs=false: TLS certificates of Microsoft Graph and the login endpoint are not "
                           "verified. Use this only against a test endpoint; prefer ca_path.")
-            self._http_client = build_http_client(settings.verify, self.params["timeout"])
-            try:
-                self._token_provider = build_token_provider(self.params, settings.endpoints, self._http_client)
-            except B2CError as exc:
-                self.fail_b2c(exc, "Could not set up authentication")
+            self._http_client = build_http_client(settings.verify, settings.timeout)
+            self._token_provider = build_token_provider(settings, self._http_client)
             self._graph = GraphClient(settings.endpoints.graph_root, self._token_provider,
-                                      timeout=self.params["timeout"], max_retries=self.params["max_retries"],
+                                      timeout=settings.timeout, max_retries=settings.max_retries,
                                       http_client=self._http_client)
         return self._graph
-
-    def _redact(self, text):
-        for name in _SECRET_OPTIONS:
-            value = self.params.get(name)
-            if isinstance(value, str) and len(value) >= 4:
-                text = text.replace(value, "********")
-        return text
 
     def fail_b2c(self, error, context):
         """fail_json for a B2CError: '<context>: <error> <hint>' plus graph_error_code/status/request ids or auth_error_code."""
@@ -108,7 +80,7 @@ class B2CModule(AnsibleModule):
             result.update(auth_error_code=error.code)
             if error.status is not None:
                 result["status"] = error.status
-        self.fail_json(msg=self._redact(msg), **result)
+        self.fail_json(msg=msg, **result)
 
     def _close(self):
         if getattr(self, "_closed", True):  # also True while AnsibleModule.__init__ is still running

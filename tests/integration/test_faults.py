@@ -34,7 +34,7 @@ CONNECTION = {"max_retries": 3, "timeout": 5}
 SHORT_TIMEOUT = 1.0
 SLACK = 0.05        # the log keeps milliseconds; clocks are the same machine
 WAIT_CAP = 1.5      # how much longer than asked a retry may wait
-BACKOFF_FIRST = (0.5, 1.0)  # graph_client: first backoff is uniform(ceiling/2, ceiling), ceiling 1 s
+BACKOFF_FIRST = (0.5, 1.0)  # retry.py: first backoff is uniform(ceiling/2, ceiling), ceiling 1 s
 # Whole seconds only: 3 s after the fault is installed. On a quiet machine the task reaches the throttled
 # request before that date and must wait for it; on a busy one the date may have passed, and then the
 # module must retry without waiting. Either way the test compares the wait the module took with the wait

@@ -1,4 +1,4 @@
-"""argspec.py: connection options, env fallbacks, local validation, doc fragment consistency."""
+"""argspec.py: connection options, env fallbacks, doc fragment consistency."""
 
 from __future__ import annotations
 
@@ -11,12 +11,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.b2c.trustframework.plugins.doc_fragments.graph import ModuleDocFragment
-from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import (
-    CONNECTION_OPTIONS,
-    graph_argument_spec,
-    validate_connection,
-)
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS, graph_argument_spec
 
 ENV_VARS = ("AZURE_TENANT_ID", "AZURE_TENANT", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET",
             "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "B2C_ACCESS_TOKEN", "AZURE_CLOUD",
@@ -95,71 +90,6 @@ def test_env_secret_values_are_no_log(monkeypatch):
     with patch_module_args({}):
         module = AnsibleModule(argument_spec=graph_argument_spec())
     assert "env-secret-value" in module.no_log_values
-
-
-# ----------------------------------------------------------------------------- validate_connection
-def _ok_params(**extra):
-    params = {name: spec.get("default") for name, spec in CONNECTION_OPTIONS.items()}
-    params.update(tenant_id="t", client_id="c", client_secret="s")
-    params.update(extra)
-    return params
-
-
-def test_validate_connection_ok():
-    settings = validate_connection(_ok_params())
-    assert settings.auth_method == "client_secret"
-    assert settings.endpoints.graph_root == "https://graph.microsoft.com"
-    assert settings.verify is True
-
-
-def test_validate_connection_ca_path(tmp_path):
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    path = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    assert validate_connection(_ok_params(ca_path=str(path))).verify == str(path)
-    assert validate_connection(_ok_params(ca_path=str(path), validate_certs=False)).verify is False
-
-
-@pytest.mark.parametrize("extra, expected", [
-    (dict(timeout=0), "timeout"),
-    (dict(timeout=-1.5), "timeout"),
-    (dict(max_retries=-1), "max_retries"),
-    (dict(graph_endpoint="http://x"), "graph_endpoint"),
-    (dict(authority_host="https://login/x"), "authority_host"),
-    (dict(client_secret=None), "No credentials"),
-    (dict(auth_method="client_certificate"), "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"),
-])
-def test_validate_connection_errors(extra, expected):
-    with pytest.raises(ValidationError) as err:
-        validate_connection(_ok_params(**extra))
-    assert expected in str(err.value)
-
-
-def test_validate_connection_bad_ca_paths(tmp_path):
-    not_pem = tmp_path / "x.pem"
-    not_pem.write_text("hello")
-    broken = tmp_path / "broken.pem"
-    broken.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-    for path, expected in ((tmp_path / "missing.pem", "does not exist"), (tmp_path, "is not a file"),
-                           (not_pem, "holds no PEM certificate"), (broken, "not a valid PEM CA bundle")):
-        with pytest.raises(ValidationError) as err:
-            validate_connection(_ok_params(ca_path=str(path)))
-        assert "ca_path (or B2C_CA_PATH)" in str(err.value) and expected in str(err.value)
-
-
-def test_validate_connection_cache_path_is_directory(tmp_path):
-    with pytest.raises(ValidationError) as err:
-        validate_connection(_ok_params(token_cache_path=str(tmp_path)))
-    assert "token_cache_path" in str(err.value)
-
-
-def test_validate_connection_checks_certificate_file(tmp_path):
-    path = tmp_path / "c.pem"
-    path.write_text("nothing")
-    with pytest.raises(ValidationError) as err:
-        validate_connection(_ok_params(client_certificate_path=str(path)))
-    assert "client_certificate_path" in str(err.value)
 
 
 # ----------------------------------------------------------------------------- doc fragment

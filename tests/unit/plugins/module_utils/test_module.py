@@ -10,10 +10,14 @@ import sys
 import httpx
 import pytest
 from ansible.module_utils.testing import patch_module_args
+from cryptography.hazmat.primitives import serialization
 
+from ansible_collections.b2c.trustframework.plugins.module_utils import credentials, token_cache
 from ansible_collections.b2c.trustframework.plugins.module_utils import module as module_mod
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+
+from tests.support.certs import pem, self_signed
 
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections"))
 SECRET = "Very-Secret-Client-Secret"
@@ -117,20 +121,27 @@ def test_validate_certs_false_warns_once(capsys, monkeypatch):
     assert len([w for w in warnings if "validate_certs=false" in w]) == 1
 
 
-def test_msal_shares_the_http_client(capsys, monkeypatch):
-    hosts = []
+def _login_then_graph(graph_answer, seen=None):
+    """Handler: discovery and token of tenant ``t`` at login.example.test; ``graph_answer(request)`` for the rest."""
 
     def handler(request):
-        hosts.append((request.method, request.url.host, request.url.path))
+        if seen is not None:
+            seen.append((request.method, request.url.host, request.url.path))
         base = "https://login.example.test/t"
         if request.url.path.endswith("openid-configuration"):
             return httpx.Response(200, json={"authorization_endpoint": base + "/oauth2/v2.0/authorize",
                                              "token_endpoint": base + "/oauth2/v2.0/token"})
         if request.url.path.endswith("/token"):
             return httpx.Response(200, json={"access_token": "fresh", "token_type": "Bearer", "expires_in": 3600})
-        return httpx.Response(200, json={"ok": request.headers["Authorization"]})
+        return graph_answer(request)
 
-    _mock_http(monkeypatch, handler)
+    return handler
+
+
+def test_msal_shares_the_http_client(capsys, monkeypatch):
+    hosts = []
+    _mock_http(monkeypatch, _login_then_graph(
+        lambda request: httpx.Response(200, json={"ok": request.headers["Authorization"]}), hosts))
     args = {"tenant_id": "t", "client_id": "c", "client_secret": SECRET, "graph_endpoint": "https://graph.example.test",
             "authority_host": "https://login.example.test"}
     result = run(capsys, args, lambda m: m.exit_json(answer=m.graph.request("GET", "/x")))
@@ -184,13 +195,53 @@ def test_auth_error_during_request_reported(capsys, monkeypatch):
 def test_imports_do_not_pull_msal_or_cryptography():
     code = (
         "import sys; sys.path.insert(0, %r)\n"
-        "import ansible_collections.b2c.trustframework.plugins.module_utils.graph_client\n"
-        "import ansible_collections.b2c.trustframework.plugins.module_utils.module\n"
-        "import ansible_collections.b2c.trustframework.plugins.module_utils.auth\n"
-        "import ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decisions\n"
-        "import ansible_collections.b2c.trustframework.plugins.module_utils.keyset_service\n"
-        "import ansible_collections.b2c.trustframework.plugins.module_utils.key_material\n"
-        "print(sorted(m for m in ('msal', 'msal_extensions', 'requests', 'cryptography') if m in sys.modules))\n"
+        "import importlib, pkgutil\n"
+        "import ansible_collections.b2c.trustframework.plugins.module_utils as package\n"
+        "names = [info.name for info in pkgutil.iter_modules(package.__path__)]\n"
+        "for name in names:\n"
+        "    importlib.import_module(package.__name__ + '.' + name)\n"
+        "print(len(names), sorted(m for m in ('msal', 'msal_extensions', 'requests', 'cryptography') if m in sys.modules))\n"
     ) % COLLECTIONS_ROOT
-    out = subprocess.check_output([sys.executable, "-c", code], text=True)
-    assert out.strip() == "[]"
+    count, pulled = subprocess.check_output([sys.executable, "-c", code], text=True).strip().split(" ", 1)
+    assert int(count) >= 10 and pulled == "[]"
+
+
+def test_missing_msal_named_before_any_request(capsys, monkeypatch):
+    real_find_spec = credentials.importlib.util.find_spec
+    monkeypatch.setattr(credentials.importlib.util, "find_spec",
+                        lambda name: None if name == "msal" else real_find_spec(name))
+    result = run(capsys, {"tenant_id": "t", "client_id": "c", "client_secret": SECRET})
+    assert result["failed"] and "Failed to import the required Python library (msal)" in result["msg"]
+
+
+def _count_calls(monkeypatch, function):
+    """Wrap ``function`` wherever a loaded module_utils module refers to it; return the list of calls."""
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return function(*args, **kwargs)
+
+    for name, loaded in list(sys.modules.items()):
+        if name.startswith(module_mod.__name__.rsplit(".", 1)[0] + ".") and getattr(loaded, function.__name__, None) is function:
+            monkeypatch.setattr(loaded, function.__name__, counting)
+    return calls
+
+
+def test_one_task_selects_loads_and_resolves_once(capsys, monkeypatch, tmp_path):
+    """The auth method is picked, the PEM parsed and the cache path resolved once per task."""
+    key, cert = self_signed()
+    pem_path = tmp_path / "client.pem"
+    pem_path.write_bytes(pem(cert).encode() + key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    counted = {function.__name__: _count_calls(monkeypatch, function) for function in (
+        credentials.select_auth_method, credentials.load_certificate_pem, token_cache.resolve_token_cache_path)}
+
+    _mock_http(monkeypatch, _login_then_graph(lambda request: httpx.Response(200, json={"value": []})))
+    args = {"tenant_id": "t", "client_id": "c", "client_certificate_path": str(pem_path),
+            "graph_endpoint": "https://graph.example.test", "authority_host": "https://login.example.test",
+            "token_cache_path": str(tmp_path / "cache.json")}
+    result = run(capsys, args, lambda m: m.exit_json(keysets=m.graph.get_all("/trustFramework/keySets")))
+    assert result["keysets"] == []
+    assert {name: len(calls) for name, calls in counted.items()} == {
+        "select_auth_method": 1, "load_certificate_pem": 1, "resolve_token_cache_path": 1}

@@ -1,0 +1,150 @@
+"""token_providers.py: tokens from msal (secret, certificate, managed identity) or a supplied access token."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import serialization
+
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, hint_for
+from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import StaticTokenProvider
+
+from tests.support.certs import self_signed
+from tests.unit.plugins.module_utils.mock_login import SECRET, SECRET_PARAMS, Login, secret_params, token_provider
+
+CERT_PASSWORD = "cert-pass-123"
+
+
+def test_client_secret_flow(tmp_path):
+    login = Login()
+    provider = token_provider(login, secret_params(tmp_path))
+    assert provider.get_token() == "at-1"
+    assert provider.get_token() == "at-1"  # in-process memo
+    assert [r[0] for r in login.requests] == ["GET", "POST"]
+    assert "scope=https%3A%2F%2Fgraph.example.test%2F.default" in login.posts[0][2]
+
+
+def test_no_public_host_contacted_with_custom_authority(tmp_path):
+    login = Login()
+    token_provider(login, secret_params(tmp_path)).get_token()
+    # All requests went to the mock login host (MockTransport would have answered 404 for others).
+    assert all(request[1].startswith("/t.onmicrosoft.com/") for request in login.requests)
+
+
+def test_invalidate_gets_a_fresh_token_and_persists_it(tmp_path):
+    login = Login()
+    params = secret_params(tmp_path)
+    provider = token_provider(login, params)
+    assert provider.get_token() == "at-1"
+    provider.invalidate()
+    assert provider.get_token() == "at-2"
+    assert len(login.posts) == 2
+    login2 = Login()
+    assert token_provider(login2, params).get_token() == "at-2"
+    assert login2.requests == []
+
+
+def test_invalidate_skips_fast_path(tmp_path):
+    params = secret_params(tmp_path)
+    token_provider(Login(), params).get_token()
+    login = Login()
+    login.issued = 1
+    provider = token_provider(login, params)
+    assert provider.get_token() == "at-1" and login.requests == []
+    provider.invalidate()
+    assert provider.get_token() == "at-2" and len(login.posts) == 1
+
+
+def test_short_lived_cached_token_goes_back_to_msal(tmp_path):
+    class ShortLogin(Login):
+        def __call__(self, request):
+            response = super().__call__(request)
+            if request.url.path.endswith("/token"):
+                return httpx.Response(200, json={"access_token": "short-%d" % self.issued, "token_type": "Bearer",
+                                                 "expires_in": 120})
+            return response
+
+    params = secret_params(tmp_path)
+    assert token_provider(ShortLogin(), params).get_token() == "short-1"
+    again = ShortLogin()
+    again.issued = 5
+    assert token_provider(again, params).get_token() == "short-6"
+    assert len(again.posts) == 1
+
+
+def test_wrong_secret_gives_auth_error_with_code_and_hint(tmp_path):
+    login = Login(error={"error": "invalid_client", "error_codes": [7000215], "correlation_id": "corr-1",
+                         "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: abc\r\nTimestamp: x"})
+    provider = token_provider(login, secret_params(tmp_path, token_cache_path=""))
+    with pytest.raises(AuthError) as err:
+        provider.get_token()
+    e = err.value
+    assert e.code == "AADSTS7000215"
+    assert "Invalid client secret provided." in str(e) and "Trace ID" not in str(e) and "corr-1" in str(e)
+    assert "client_secret (or AZURE_CLIENT_SECRET)" in hint_for(e)
+    assert SECRET not in str(e) + repr(e) + repr(provider)
+
+
+def test_unknown_tenant_gives_auth_error(tmp_path):
+    provider = token_provider(Login(), secret_params(tmp_path, tenant_id="nope", token_cache_path=""))
+    with pytest.raises(AuthError) as err:
+        provider.get_token()
+    assert err.value.code == "AADSTS90002"
+    assert "Tenant 'x' not found" in str(err.value)
+    assert "tenant_id" in hint_for(err.value)
+
+
+def test_login_transport_error_is_auth_error(tmp_path):
+    def handler(request):
+        raise httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", request=request)
+
+    provider = token_provider(handler, secret_params(tmp_path, token_cache_path=""), authority_host="https://login.example.test")
+    with pytest.raises(AuthError) as err:
+        provider.get_token()
+    assert err.value.transport == "tls" and "ca_path" in hint_for(err.value)
+
+
+def test_certificate_flow(tmp_path):
+    key, cert = self_signed(days_valid=30)
+    path = tmp_path / "cert.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(CERT_PASSWORD.encode())))
+    login = Login()
+    params = dict(SECRET_PARAMS, client_secret=None, client_certificate_path=str(path),
+                  client_certificate_password=CERT_PASSWORD, token_cache_path="")
+    assert token_provider(login, params).get_token() == "at-1"
+    body = login.posts[0][2]
+    assert "client_assertion=eyJ" in body and "b%27" not in body
+    assert "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer" in body
+
+
+def test_managed_identity_flow(tmp_path, monkeypatch):
+    for var in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT",
+                "IDENTITY_SERVER_THUMBPRINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+        monkeypatch.delenv(var, raising=False)
+    params = dict(managed_identity=True, managed_identity_client_id="uami-1", token_cache_path=str(tmp_path / "mi.json"))
+    login = Login()
+    assert token_provider(login, params, graph="https://graph.microsoft.com").get_token() == "mi-1"
+    method, path = login.requests[0][:2]
+    assert method == "GET" and path == "/metadata/identity/oauth2/token"
+    login2 = Login()
+    assert token_provider(login2, params, graph="https://graph.microsoft.com").get_token() == "mi-1"
+    assert login2.requests == []
+
+
+def test_static_token_provider():
+    provider = StaticTokenProvider("abc.def")
+    assert provider.get_token() == "abc.def"
+    provider.invalidate()
+    with pytest.raises(AuthError) as err:
+        provider.get_token()
+    assert err.value.status == 401 and "expired" in str(err.value)
+    assert "B2C_ACCESS_TOKEN" in hint_for(err.value)
+    assert "abc.def" not in repr(provider) + str(err.value)
+
+
+def test_access_token_provider_makes_no_request():
+    login = Login()
+    provider = token_provider(login, dict(access_token="Bearer tok-xyz", token_cache_path=""))
+    assert provider.get_token() == "tok-xyz" and login.requests == []
