@@ -9,11 +9,12 @@ import sys
 
 import httpx
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import module as module_mod
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+
+from tests.unit.module_args import patch_module_args
 
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections"))
 SECRET = "Very-Secret-Client-Secret"
