@@ -95,7 +95,7 @@ release: venv link
 	$(MAKE) changelog-lint build
 
 docs-lint: venv link
-	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs $(COLLECTION_LINK)
 
 # The built collection must declare its Python dependencies to ansible-builder,
 # and an execution environment including it must have a build context.
