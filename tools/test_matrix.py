@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import time
+from typing import NamedTuple
 
 import yaml
 
@@ -25,6 +26,14 @@ MATRIX_DIR = os.path.join(REPO_ROOT, "build", "matrix")
 REQUIREMENTS = ("requirements.txt", "requirements-test.txt")
 TESTS = ("tests/unit", "tests/integration/test_targets.py")
 PYTHON = os.environ.get("PYTHON", "python3.11")
+
+
+class Result(NamedTuple):
+    minor: str
+    version: str  # the ansible-core installed, or why there is none
+    passed: bool
+    seconds: float
+    log_path: str
 
 
 def claimed_minors(runtime_path=os.path.join(REPO_ROOT, "meta", "runtime.yml")):
@@ -76,20 +85,20 @@ def prepare_venv(minor, log):
 
 
 def run_minor(minor):
-    """Returns (minor, installed ansible-core version, passed, seconds, log path)."""
+    """Install (or reuse) the venv of one minor and run the tests in it."""
     os.makedirs(os.path.join(MATRIX_DIR, minor), exist_ok=True)
     log_path = os.path.join(MATRIX_DIR, minor, "log.txt")
     started = time.monotonic()
     with open(log_path, "w", encoding="utf-8") as log:
         python = prepare_venv(minor, log)
         if python is None:
-            return minor, "install failed", False, time.monotonic() - started, log_path
+            return Result(minor, "install failed", False, time.monotonic() - started, log_path)
         version = subprocess.run([python, "-c", "import ansible.release as r; print(r.__version__)"],
                                  capture_output=True, text=True, check=False).stdout.strip()
         tests_started = time.monotonic()
         code = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS], log)
         log.write("tests took %.0f s\n" % (time.monotonic() - tests_started))
-    return minor, version, code == 0, time.monotonic() - started, log_path
+    return Result(minor, version, code == 0, time.monotonic() - started, log_path)
 
 
 def main(argv=None):
@@ -99,14 +108,15 @@ def main(argv=None):
     results = []
     for minor in minors:
         print("=== ansible-core %s" % minor, flush=True)
-        results.append(run_minor(minor))
-        _, version, passed, seconds, log_path = results[-1]
-        print("    %s %s in %.0f s (log: %s)" % (version, "passed" if passed else "FAILED", seconds,
-                                                 os.path.relpath(log_path, REPO_ROOT)), flush=True)
+        result = run_minor(minor)
+        results.append(result)
+        print("    %s %s in %.0f s (log: %s)" % (result.version, "passed" if result.passed else "FAILED",
+                                                 result.seconds, os.path.relpath(result.log_path, REPO_ROOT)),
+              flush=True)
     print("\n| ansible-core | result | duration |\n|---|---|---:|")
-    for _, version, passed, seconds, _ in results:
-        print("| %s | %s | %.0f s |" % (version, "pass" if passed else "FAIL", seconds))
-    return 0 if all(passed for _, _, passed, _, _ in results) else 1
+    for result in results:
+        print("| %s | %s | %.0f s |" % (result.version, "pass" if result.passed else "FAIL", result.seconds))
+    return 0 if all(result.passed for result in results) else 1
 
 
 if __name__ == "__main__":
