@@ -5,6 +5,7 @@
 #   make bench  the benchmark (not part of CI)
 #   make test-live  a safe subset of the integration scenarios against a real tenant, for maintainers
 #               before a release (B2C_LIVE_* variables, see tests/live/README.md); skips without them, not in CI
+#   make test-matrix  unit tests + module integration targets on every claimed ansible-core (not part of CI)
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -15,16 +16,19 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/b2c/trustframework
 DIST := $(CURDIR)/build/dist
 INSTALL_ROOT := $(CURDIR)/build/installed
 MODULES := b2c_keyset b2c_keyset_key b2c_keyset_info
+# galaxy.yml is the one place the version is written.
+VERSION := $(shell sed -n "s/^version: *['\"]*\([^'\"]*\).*/\1/p" galaxy.yml)
+TARBALL := $(DIST)/b2c-trustframework-$(VERSION).tar.gz
 ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv link system-deps test test-live unit integration sanity ansible-lint lint build changelog-lint docs-lint ee demo bench clean
+.PHONY: venv link system-deps test test-live test-matrix unit integration sanity ansible-lint lint collection build release changelog-lint docs-lint ee demo bench clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-test.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
@@ -34,7 +38,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 link:
 	$(BIN)/python tools/link_collection.py $(CURDIR) > /dev/null
 
-test: venv link system-deps unit integration sanity ansible-lint changelog-lint docs-lint ee
+test: venv link system-deps unit integration sanity ansible-lint changelog-lint docs-lint build ee
 
 unit: venv link
 	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration --ignore=tests/live
@@ -73,11 +77,12 @@ ansible-lint: venv link
 
 lint: ansible-lint sanity
 
-build: venv
+# The tarball, installed the way a user installs it; no development files inside.
+collection: venv
 	rm -rf $(DIST) $(INSTALL_ROOT)
 	$(BIN)/ansible-galaxy collection build --output-path $(DIST) .
-	$(BIN)/ansible-galaxy collection install --offline --force -p $(INSTALL_ROOT) $(DIST)/b2c-trustframework-*.tar.gz
-	@if tar -tzf $(DIST)/b2c-trustframework-*.tar.gz | grep -E '^(tests/emulator|tests/support|\.venv|build)/'; then \
+	$(BIN)/ansible-galaxy collection install --offline --force -p $(INSTALL_ROOT) $(TARBALL)
+	@if tar -tzf $(TARBALL) | grep -E '^(tests/emulator|tests/support|tests/live|\.venv|build)/'; then \
 		echo "the collection tarball contains development files"; exit 1; fi
 	# ansible-doc exits 0 even when it finds nothing: require a rendered doc.
 	for module in $(MODULES); do \
@@ -85,25 +90,48 @@ build: venv
 			| grep -q '"doc"' || { echo "ansible-doc found no documentation for $$module in the built collection"; exit 1; }; \
 	done
 
+# The tarball plus the verdict Galaxy and Automation Hub would give it on upload (galaxy-importer,
+# offline, with certification's version >= 1.0.0 rule): a refusal, an error or a warning fails.
+build: collection
+	cd build && GALAXY_IMPORTER_CONFIG=$(CURDIR)/tools/galaxy-importer.cfg \
+		$(BIN)/python -m galaxy_importer.main $(TARBALL) > galaxy-importer.log 2>&1 \
+		|| { cat galaxy-importer.log; echo "galaxy-importer refuses $(TARBALL)"; exit 1; }
+	@if grep -E '^(ERROR|WARNING|CRITICAL):' build/galaxy-importer.log; then \
+		echo "galaxy-importer reports the problems above (full log: build/galaxy-importer.log)"; exit 1; fi
+	@echo "galaxy-importer accepts $(TARBALL)"
+
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
+	$(BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+
+# Records the release galaxy.yml names in changelogs/changelog.yaml from the fragments, renders
+# CHANGELOG.md, and builds the tarball. Run again before tagging to fold in fragments merged since
+# (the release date becomes today). See CONTRIBUTING.md, "Cutting a release".
+release: venv link
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_version.py
+	$(BIN)/antsibull-changelog release --update-existing
+	$(MAKE) changelog-lint build
 
 docs-lint: venv link
-	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs $(COLLECTION_LINK)
 
 # The built collection must declare its Python dependencies to ansible-builder,
 # and an execution environment including it must have a build context.
-ee: build
+ee: collection
 	ANSIBLE_COLLECTIONS_PATH= $(BIN)/ansible-builder introspect --sanitize $(INSTALL_ROOT) > build/ee-introspect.txt
 	for dep in httpx msal cryptography; do \
 		grep -q "^- '$$dep" build/ee-introspect.txt || { echo "ansible-builder does not see the $$dep dependency"; exit 1; }; \
 	done
 	rm -rf build/ee-context
 	$(BIN)/ansible-builder create -f tests/ee/execution-environment.yml -c build/ee-context --output-filename Containerfile > /dev/null
-	test -f build/ee-context/Containerfile && test -f build/ee-context/_build/collections/b2c-trustframework-0.1.0.tar.gz
+	test -f build/ee-context/Containerfile && test -f build/ee-context/_build/collections/$(notdir $(TARBALL))
 
-demo: venv build
+demo: venv collection
 	$(BIN)/python -m tools.demo
+
+# One venv per ansible-core minor that meta/runtime.yml claims (build/matrix/); minutes per minor.
+test-matrix: venv link
+	$(BIN)/python -m tools.test_matrix
 
 bench: venv link
 	$(BIN)/python -m bench

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: b2c_keyset
 short_description: Create or delete an Azure AD B2C policy keyset
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that a B2C policy keyset (the container of policy keys, Microsoft Graph beta
     C(trustFramework/keySets)) exists or is absent.

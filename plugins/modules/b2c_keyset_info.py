@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: b2c_keyset_info
 short_description: List Azure AD B2C policy keysets, their keys and active keys
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads one B2C policy keyset or all of them (Microsoft Graph beta C(trustFramework/keySets), following
     C(@odata.nextLink)), with the public members of each key, days to expiry and, optionally, the active key.

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: b2c_keyset_key
 short_description: Ensure an Azure AD B2C policy key (generated, secret, certificate or PKCS#12) exists in a keyset
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Ensures that a B2C policy keyset (Microsoft Graph beta C(trustFramework/keySets)) holds a usable key,
     adding one with C(generateKey), C(uploadSecret), C(uploadCertificate) or C(uploadPkcs12) only when needed.

@@ -8,10 +8,11 @@ import os
 import pytest
 import yaml
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.b2c.trustframework.plugins.doc_fragments.graph import ModuleDocFragment
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS, graph_argument_spec
+
+from tests.unit.module_args import patch_module_args
 
 ENV_VARS = ("AZURE_TENANT_ID", "AZURE_TENANT", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET",
             "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "B2C_ACCESS_TOKEN", "AZURE_CLOUD",

@@ -9,7 +9,6 @@ import sys
 
 import httpx
 import pytest
-from ansible.module_utils.testing import patch_module_args
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import credentials, token_cache
@@ -18,6 +17,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import A
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 
 from tests.support.certs import pem, self_signed
+from tests.unit.module_args import patch_module_args
 
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections"))
 SECRET = "Very-Secret-Client-Secret"

@@ -6,10 +6,10 @@ from unittest import mock
 
 import pytest
 from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 
+from tests.unit.module_args import patch_module_args
 from tests.unit.plugins.module_utils.fake_graph import FakeGraph
 
 CONNECTION = {"access_token": "unit-test-token", "graph_endpoint": "https://graph.invalid"}
