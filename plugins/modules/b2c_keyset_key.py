@@ -21,7 +21,9 @@ description:
   - A keyset holds either RSA keys or oct (secret) keys; adding the other family fails locally with a clear
     message instead of the service error C(AADB2C95032).
   - A keyset holds either sig or enc keys; mixing them fails locally instead of with the service error C(AADB2C95042).
-  - All inputs (dates, PEM, PKCS#12 and its password) are checked locally before any request is sent.
+  - All inputs (dates, PEM, PKCS#12 and its password) are checked locally before any request is sent,
+    including the key type of a certificate - B2C policy keys are RSA only, so an EC certificate or PKCS#12 bundle is
+    refused before the keyset is created.
   - A keyset that does not exist is found missing whether the service answers 404 or, as real tenants do,
     HTTP 400 with C(AADB2C90073).
   - The keyset C(B2C_1A_AdminClientEncryptionKeyContainer) belongs to B2C itself; the module refuses to change it.
