@@ -129,10 +129,19 @@ def to_epoch(value):
 
 
 def days_until(epoch, now):
-    """Whole days from ``now`` until ``epoch`` (floor, negative when past), or None."""
+    """Days left until ``epoch``, a started day counting as a whole one; negative once past; or None.
+
+    Rounded up while ``epoch`` is ahead, so a key made with ``valid_days: 10`` shows 10
+    on the day it is made, and ``days_until(exp) <= N`` holds exactly when the key
+    expires within N days (what ``renew_before_days`` and the report's threshold mean).
+    Once past: -1 on the first day after it, -2 on the second, and so on.
+    """
     if epoch is None:
         return None
-    return int(math.floor((epoch - now) / float(SECONDS_PER_DAY)))
+    seconds = epoch - now
+    if seconds > 0:
+        return int(math.ceil(seconds / float(SECONDS_PER_DAY)))
+    return min(-1, int(math.floor(seconds / float(SECONDS_PER_DAY))))
 
 
 def summarize_key(key, now):

@@ -271,7 +271,11 @@ key:
       returned: always
       sample: "2027-01-01T00:00:00Z"
     expires_in_days:
-      description: Whole days until expiry; negative when expired; null without C(exp).
+      description:
+        - Days until expiry, rounded up while the key is valid (a started day counts), so a key made with
+          O(valid_days=10) shows V(10) on the day it is made and V(1) on its last day; C(expires_in_days <= N)
+          exactly when the key expires within N days.
+        - Negative once expired (V(-1) on the first day after expiry); null without C(exp).
       type: int
       returned: always
       sample: 364

@@ -50,7 +50,7 @@ def test_summary_is_an_allow_list():
 
 
 @pytest.mark.parametrize("nbf, exp, nbf_iso, exp_iso, days", [
-    (NOW, NOW + DAY * 3 // 2, "2026-01-01T00:00:00Z", "2026-01-02T12:00:00Z", 1),
+    (NOW, NOW + DAY * 3 // 2, "2026-01-01T00:00:00Z", "2026-01-02T12:00:00Z", 2),
     (str(NOW), str(NOW + 30 * DAY), "2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z", 30),
     (None, NOW - 1, None, "2025-12-31T23:59:59Z", -1),
     (None, NOW - 3 * DAY, None, "2025-12-29T00:00:00Z", -3),
@@ -61,6 +61,24 @@ def test_summary_times(nbf, exp, nbf_iso, exp_iso, days):
     summary = ks.summarize_key({"kid": "k", "nbf": nbf, "exp": exp}, NOW)
     assert (summary["nbf"], summary["exp"]) == (nbf, exp)  # raw values as Graph returned them
     assert (summary["nbf_iso"], summary["exp_iso"], summary["expires_in_days"]) == (nbf_iso, exp_iso, days)
+
+
+@pytest.mark.parametrize("seconds_left, days", [
+    (10 * DAY, 10),          # a 10-day key, the moment it is made
+    (10 * DAY - 3600, 10),   # ... and an hour later: still 10 on the day it is made
+    (9 * DAY, 9),
+    (9 * DAY + 1, 10),       # a started day counts
+    (1, 1),                  # expires within the day: 1, never 0 while valid
+    (0, -1),                 # expires now: expired
+    (-1, -1),
+    (-DAY, -1),
+    (-DAY - 1, -2),
+])
+def test_days_until_rounds_up_while_valid(seconds_left, days):
+    assert ks.days_until(NOW + seconds_left, NOW) == days
+    if seconds_left > 0:  # <= N exactly when the key expires within N days
+        assert ks.renewal_due({"exp": NOW + seconds_left}, days, NOW)
+        assert not ks.renewal_due({"exp": NOW + seconds_left}, days - 1, NOW)
 
 
 def test_summaries_of_nothing():

@@ -69,7 +69,7 @@ def test_renew_before_days(run, graph):
         {"kid": "old", "kty": "RSA", "use": "sig", "nbf": 0, "exp": int(time.time()) + 5 * DAY, "status": "enabled"}]}
     assert run(keyset="Sig")["changed"] is False
     renewed = run(keyset="Sig", renew_before_days=30, valid_days=365)
-    assert (renewed["action"], renewed["key"]["expires_in_days"]) == ("generated", 364)
+    assert (renewed["action"], renewed["key"]["expires_in_days"]) == ("generated", 365)
     assert run(keyset="Sig", renew_before_days=30, valid_days=365)["changed"] is False
 
 
