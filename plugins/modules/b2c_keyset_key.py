@@ -125,6 +125,8 @@ options:
   force:
     description:
       - Always add a key (always changed). Use it to rotate on demand.
+      - With O(status=disabled), disable the key even when it is the active key of the keyset or the last usable key
+        of its C(kty)/C(use) (see O(status)).
     type: bool
     default: false
   create_keyset:
@@ -139,6 +141,9 @@ options:
   status:
     description:
       - Set the status of the key O(kid). No request is sent when the key already has this status.
+      - V(disabled) is refused, before any write, when the key is the active key of the keyset (the one B2C signs or
+        encrypts with now) or the last usable key of its C(kty)/C(use); the message names the key that would then be
+        active, or says that none would. Set O(force=true) to disable it anyway (a compromised key).
     type: str
     choices: [enabled, disabled]
 notes:
@@ -195,11 +200,12 @@ EXAMPLES = r"""
     pkcs12_path: files/saml-signing.pfx
     pkcs12_password: "{{ saml_pfx_password }}"
 
-- name: Switch off a compromised key
+- name: Switch off a compromised key, even when it is the active one
   b2c.trustframework.b2c_keyset_key:
     keyset: TokenSigningKeyContainer
     kid: "{{ compromised_kid }}"
     status: disabled
+    force: true
 """
 
 RETURN = r"""
@@ -379,7 +385,7 @@ def desired_key(params, now):
     name = decisions.normalize_name(params["keyset"], "keyset")
     if params["status"]:
         desired = decisions.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
-                                       create_keyset=params["create_keyset"])
+                                       create_keyset=params["create_keyset"], force=params["force"])
         decisions.validate_desired_key(desired, now)
         return desired, []
     check_source_options(params)

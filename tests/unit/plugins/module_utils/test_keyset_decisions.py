@@ -1,6 +1,7 @@
 """Unit tests for the keyset decisions: names, key views, the active-key rule, local refusals and plans (tables)."""
 
 import json
+import re
 
 import pytest
 
@@ -198,7 +199,16 @@ PLAN_CASES = [
      {"source": "certificate", "x5t": X5T, "renew_before_days": 30}, "none", False),
     ("status: already disabled -> nothing", keyset(key("a", status="disabled")),
      {"kid": "a", "status": "disabled"}, "none", False),
-    ("status: enabled -> disable", keyset(key("a")), {"kid": "a", "status": "disabled"}, "status_changed", False),
+    ("status: enabled -> disable, force", keyset(key("a")), {"kid": "a", "status": "disabled", "force": True},
+     "status_changed", False),
+    ("status: disable a key that is neither active nor the last", keyset(key("old", nbf=NOW - 20 * DAY), key("new")),
+     {"kid": "old", "status": "disabled"}, "status_changed", False),
+    ("status: disable an expired key", keyset(key("gone", exp=NOW - DAY), key("a")), {"kid": "gone", "status": "disabled"},
+     "status_changed", False),
+    ("status: disable a staged key next to the active one", keyset(key("a"), key("next", nbf=NOW + DAY)),
+     {"kid": "next", "status": "disabled"}, "status_changed", False),
+    ("status: enable is never refused", keyset(key("a", status="disabled")), {"kid": "a", "status": "enabled"},
+     "status_changed", False),
     ("status: no status known -> set", keyset(key("a", status=None)), {"kid": "a", "status": "enabled"},
      "status_changed", False),
 ]
@@ -279,10 +289,36 @@ def test_keyset_after_plan():
     assert current["keys"] == [key("a")]  # not modified
     created = ks.plan_key(None, desired(), NOW)
     assert ks.keyset_after_plan(None, created, "B2C_1A_Sig")["id"] == "B2C_1A_Sig"
-    disable = ks.plan_key(current, desired(kid="a", status="disabled"), NOW)
+    disable = ks.plan_key(current, desired(kid="a", status="disabled", force=True), NOW)
     assert ks.keyset_after_plan(current, disable, "B2C_1A_Sig")["keys"][0]["status"] == "disabled"
     same = ks.plan_key(current, desired(), NOW)
     assert ks.keyset_after_plan(current, same, "B2C_1A_Sig") is current
+
+
+DISABLE_REFUSALS = [
+    ("the only key", keyset(key("a")), "a",
+     "key a is the active key of keyset B2C_1A_Sig; disabling it leaves no active key, so the policies"),
+    ("the active key, an older one takes over", keyset(key("old", nbf=NOW - 20 * DAY), key("a")), "a",
+     "key a is the active key of keyset B2C_1A_Sig; disabling it makes key old the active key"),
+    ("the active key, a staged one follows", keyset(key("a"), key("next", nbf=NOW + 2 * DAY)), "a",
+     "key a is the active key of keyset B2C_1A_Sig; disabling it leaves no active key until key next starts at "
+     "2026-01-03T00:00:00Z"),
+    ("the last usable key, staged", keyset(key("gone", exp=NOW - DAY), key("next", nbf=NOW + DAY)), "next",
+     "key next is the last usable RSA/sig key of keyset B2C_1A_Sig; disabling it leaves no active key"),
+    ("the active key has no status (counts as enabled)", keyset(key("a", status=None), key("b", status="disabled")), "a",
+     "key a is the active key"),
+    ("the last usable oct/enc key", keyset(key("s", kty="OCT", use="enc", nbf=None)), "s",
+     "key s is the active key of keyset B2C_1A_Sig"),
+]
+
+
+@pytest.mark.parametrize("current, kid, message", [c[1:] for c in DISABLE_REFUSALS], ids=[c[0] for c in DISABLE_REFUSALS])
+def test_disabling_the_active_or_last_usable_key_needs_force(current, kid, message):
+    with pytest.raises(ValidationError, match="^" + re.escape(message)) as refused:
+        ks.plan_key(current, desired(kid=kid, status="disabled"), NOW)
+    assert str(refused.value).endswith("Set force: true to disable it anyway")
+    forced = ks.plan_key(current, desired(kid=kid, status="disabled", force=True), NOW)
+    assert (forced.action, forced.key["status"]) == ("status_changed", "disabled")
 
 
 KEYSET_CASES = [

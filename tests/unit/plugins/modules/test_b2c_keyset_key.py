@@ -174,13 +174,22 @@ def test_missing_keyset_without_create_keyset(run, graph):
     assert graph.writes() == []
 
 
+def test_disabling_the_only_key_is_refused_without_force(run, graph):
+    kid = run(keyset="Sig")["key"]["kid"]
+    for check_mode in (True, False):
+        refused = run(keyset="Sig", kid=kid, status="disabled", check_mode=check_mode)
+        assert refused["failed"] and "is the active key of keyset B2C_1A_Sig; disabling it leaves no active key" in refused["msg"]
+        assert "Set force: true" in refused["msg"]
+    assert not [c for c in graph.calls if c[0] == "PATCH"]
+
+
 def test_status_disable_and_idempotent(run, graph):
     kid = run(keyset="Sig")["key"]["kid"]
-    checked = run(keyset="Sig", kid=kid, status="disabled", check_mode=True, diff=True)
+    checked = run(keyset="Sig", kid=kid, status="disabled", force=True, check_mode=True, diff=True)
     assert (checked["action"], checked["key"]["status"]) == ("status_changed", "disabled")
     assert checked["diff"]["after"]["keys"][0]["status"] == "disabled"
     assert not [c for c in graph.calls if c[0] == "PATCH"]
-    done = run(keyset="Sig", kid=kid, status="disabled")
+    done = run(keyset="Sig", kid=kid, status="disabled", force=True)
     assert (done["changed"], done["key"]["status"]) == (True, "disabled")
     again = run(keyset="Sig", kid=kid, status="disabled")
     assert (again["changed"], again["action"]) == (False, "none")
