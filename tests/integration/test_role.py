@@ -133,3 +133,37 @@ def test_role_included_for_two_tenants_with_their_own_credentials(emulator_clean
 
     second = run_playbook(emulator_clean, tmp_path, playbook, inventory=str(inventory), env=env, extra_vars=extra_vars)
     assert second.returncode == 0 and recap_total(second.stdout, "changed") == 0
+
+
+def test_playbooks_take_every_connection_option_from_host_variables(emulator_clean, tmp_path):
+    """provision.yml and report.yml with the connection in per-host b2c_* variables only, one host per auth method."""
+    connection = {"b2c_tenant_id": emulator_clean.tenant, "b2c_client_id": emulator_clean.client_id,
+                  "b2c_graph_endpoint": emulator_clean.url, "b2c_authority_host": emulator_clean.url,
+                  "b2c_ca_path": emulator_clean.ca_path, "b2c_cloud": "public", "b2c_validate_certs": True,
+                  "b2c_timeout": 60, "b2c_max_retries": 3}
+    hosts = {
+        "secret_tenant": dict(connection, b2c_client_secret=emulator_clean.client_secret, b2c_auth_method="client_secret",
+                              b2c_token_cache_path=str(tmp_path / "secret-tenant-cache.json"),
+                              b2c_policy_keys=[{"name": "SecretTenantSigning"}]),
+        "certificate_tenant": dict(connection, b2c_client_certificate_path=emulator_clean.client_cert_path,
+                                   b2c_auth_method="client_certificate",
+                                   b2c_token_cache_path=str(tmp_path / "certificate-tenant-cache.json"),
+                                   b2c_policy_keys=[{"name": "CertificateTenantSigning"}]),
+    }
+    inventory = tmp_path / "tenants.yml"
+    inventory.write_text(json.dumps({"b2c_tenants": {"hosts": hosts}}))
+    # Nothing of the connection in the environment: no AZURE_*, no B2C_* (endpoint, CA, token cache).
+    env = {k: v for k, v in playbook_environment(emulator_clean, tmp_path).items() if not k.startswith(("AZURE_", "B2C_"))}
+
+    provisioned = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "provision.yml"), "-e", "b2c_hosts=b2c_tenants",
+                               inventory=str(inventory), env=env)
+    assert provisioned.returncode == 0, provisioned.stdout[-8000:] + provisioned.stderr[-4000:]
+    assert {host: counts["changed"] for host, counts in recap_counts(provisioned.stdout).items()} == {
+        "secret_tenant": 1, "certificate_tenant": 1}
+    assert sorted(keysets(emulator_clean)) == ["B2C_1A_CertificateTenantSigning", "B2C_1A_SecretTenantSigning"]
+    assert (tmp_path / "secret-tenant-cache.json").exists() and (tmp_path / "certificate-tenant-cache.json").exists()
+
+    report = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "report.yml"), "-e", "b2c_hosts=b2c_tenants",
+                          inventory=str(inventory), env=env)
+    assert report.returncode == 0, report.stdout[-8000:] + report.stderr[-4000:]
+    assert "| B2C_1A_CertificateTenantSigning |" in report.stdout
