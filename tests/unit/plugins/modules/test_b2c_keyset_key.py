@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset_key
 
-from tests.support.certs import b64, pem, pfx, self_signed
+from tests.support.certs import b64, ec_key, pem, pfx, self_signed
 from tests.unit.plugins.module_utils.fake_graph import LEAKY_PRIVATE_D
 
 DAY = 86400
@@ -140,6 +140,15 @@ def test_pkcs12_wrong_password_fails_before_any_request(run, graph, cert_files):
 def test_missing_certificate_file_names_the_option(run, graph, tmp_path):
     result = run(keyset="C", source="certificate", certificate_path=str(tmp_path / "nope.pem"))
     assert result["failed"] and "certificate_path" in result["msg"]
+    assert graph.calls == []
+
+
+def test_ec_certificate_and_pkcs12_fail_before_any_request(run, graph):
+    key, cert = self_signed(key=ec_key())
+    for options in ({"source": "certificate", "certificate": pem(cert)},
+                    {"source": "pkcs12", "pkcs12": b64(pfx(key, cert, "pw")), "pkcs12_password": "pw"}):
+        result = run(keyset="EcCert", **options)
+        assert result["failed"] and "has an EC (secp256r1) key; B2C policy keys are RSA only" in result["msg"]
     assert graph.calls == []
 
 
