@@ -157,7 +157,7 @@ def _b64decode(data, option):
 
 
 def _cryptography():
-    """The cryptography modules we use (``.x509``, ``.serialization``, ``.pkcs12``), imported on first use.
+    """The cryptography modules we use (``.x509``, ``.serialization``, ``.pkcs12``, ``.rsa``, ``.ec``), imported on first use.
 
     Only certificate and PKCS#12 input needs it; importing it up front would
     cost every other task ~17 ms (measured with python -X importtime).
@@ -166,13 +166,14 @@ def _cryptography():
     try:
         from cryptography import x509
         from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
         from cryptography.hazmat.primitives.serialization import pkcs12
     except ImportError:
         raise KeyMaterialError(
             "certificate and PKCS#12 input needs the Python library cryptography on the host that runs the module; "
             "install it (pip install cryptography)"
         )
-    return types.SimpleNamespace(x509=x509, serialization=serialization, pkcs12=pkcs12)
+    return types.SimpleNamespace(x509=x509, serialization=serialization, pkcs12=pkcs12, rsa=rsa, ec=ec)
 
 
 def _der(cert):
@@ -223,6 +224,26 @@ def check_certificate_dates(cert, now, option):
             "the certificate in %s expired on %s; upload a current certificate"
             % (option, not_after.strftime("%Y-%m-%dT%H:%M:%SZ"))
         )
+
+
+def check_rsa_certificate(cert, option):
+    """Fail unless the certificate carries an RSA key: B2C policy keys are RSA only.
+
+    The service refuses anything else ("Only RSA certificates are supported"), but only after
+    the keyset was created; refusing here leaves the tenant untouched.
+    """
+    crypto = _cryptography()
+    public_key = cert.public_key()
+    if isinstance(public_key, crypto.rsa.RSAPublicKey):
+        return
+    if isinstance(public_key, crypto.ec.EllipticCurvePublicKey):
+        kind = "an EC (%s)" % public_key.curve.name
+    else:
+        kind = "a %s" % type(public_key).__name__.replace("PublicKey", "")
+    raise KeyMaterialError(
+        "the certificate in %s has %s key; B2C policy keys are RSA only (the service refuses it with "
+        "'Only RSA certificates are supported'): use a certificate with an RSA key" % (option, kind)
+    )
 
 
 def certificate_validity(cert):
@@ -330,20 +351,22 @@ def pkcs12_b64(data, option="pkcs12"):
 
 
 def certificate_upload(data, option, now):
-    """Check a certificate for uploadCertificate; returns ``(cert, body_key)``."""
+    """Check a certificate for uploadCertificate (RSA, not expired); returns ``(cert, body_key)``."""
     cert = load_certificate(data, option)
+    check_rsa_certificate(cert, option)
     check_certificate_dates(cert, now, option)
     return cert, certificate_b64(cert)
 
 
 def pkcs12_upload(data, password, option, now, reencode=True):
-    """Check a PKCS#12 bundle for uploadPkcs12 (opens, has key and certificate, not expired).
+    """Check a PKCS#12 bundle for uploadPkcs12 (opens, has key and an RSA certificate, not expired).
 
     Returns ``(cert, body_key, reencoded)``. A bundle the service would refuse
     for its encryption (AES/PBES2, or a MAC other than SHA-1) is re-encrypted
     locally when ``reencode``, else refused here.
     """
     _private_key, cert = load_pkcs12(data, password, option)
+    check_rsa_certificate(cert, option)
     check_certificate_dates(cert, now, option)
     if not password:
         raise KeyMaterialError(

@@ -129,10 +129,19 @@ def to_epoch(value):
 
 
 def days_until(epoch, now):
-    """Whole days from ``now`` until ``epoch`` (floor, negative when past), or None."""
+    """Days left until ``epoch``, a started day counting as a whole one; negative once past; or None.
+
+    Rounded up while ``epoch`` is ahead, so a key made with ``valid_days: 10`` shows 10
+    on the day it is made, and ``days_until(exp) <= N`` holds exactly when the key
+    expires within N days (what ``renew_before_days`` and the report's threshold mean).
+    Once past: -1 on the first day after it, -2 on the second, and so on.
+    """
     if epoch is None:
         return None
-    return int(math.floor((epoch - now) / float(SECONDS_PER_DAY)))
+    seconds = epoch - now
+    if seconds > 0:
+        return int(math.ceil(seconds / float(SECONDS_PER_DAY)))
+    return min(-1, int(math.floor(seconds / float(SECONDS_PER_DAY))))
 
 
 def summarize_key(key, now):
@@ -406,7 +415,7 @@ def plan_key(current, desired, now, key_v2=None):
     ``key_v2`` is the keys_v2 view of ``desired.kid`` (status mode only).
     """
     if desired.status:
-        return _plan_status(current, desired, key_v2)
+        return _plan_status(current, desired, key_v2, now)
     if current is None:
         if not desired.create_keyset:
             raise B2CError(
@@ -448,7 +457,7 @@ def _plan_generate_or_secret(current, desired, now):
     return Plan("none", "usable %s key %s present" % (label, best.get("kid")), key=best)
 
 
-def _plan_status(current, desired, key_v2):
+def _plan_status(current, desired, key_v2, now):
     if current is None:
         raise B2CError("keyset %s does not exist; cannot set the status of key %s" % (desired.keyset, desired.kid),
                        hint="Check keyset and kid with b2c.trustframework.b2c_keyset_info.")
@@ -458,8 +467,46 @@ def _plan_status(current, desired, key_v2):
                        hint="List the keys and their kid with b2c.trustframework.b2c_keyset_info.")
     if str(key.get("status") or "").lower() == desired.status:
         return Plan("none", "key %s is already %s" % (desired.kid, desired.status), key=key)
+    if desired.status == "disabled" and not desired.force:
+        check_disable_keeps_a_key(current, key, now)
     return Plan("status_changed", "key %s: %s -> %s" % (desired.kid, key.get("status"), desired.status),
                 key=dict(key, status=desired.status))
+
+
+def check_disable_keeps_a_key(keyset, key, now):
+    """Refuse to disable the active key, or the last usable key of its kty/use (``force`` skips this).
+
+    Either leaves the policies that use the keyset with another key than the operator
+    may think, or with none at all; the message names the key that would then be active.
+    """
+    kid = key.get("kid")
+    # The status comes from ``key`` (the keys_v2 view when there is one), the rest from the keyset.
+    keys = [dict(item, status=key.get("status")) if item.get("kid") == kid else item for item in keys_of(keyset)]
+    active = active_key(keys, now)
+    others = [item for item in keys if item.get("kid") != kid]
+    same_pair = [item for item in others
+                 if is_usable(item, now) and _matches(item, key_family(key.get("kty")), key_use(key) or None)]
+    if active is not None and active.get("kid") == kid:
+        what = "the active key of keyset %s" % keyset.get("id")
+    elif is_usable(key, now) and not same_pair:
+        what = "the last usable %s/%s key of keyset %s" % (
+            FAMILY_LABELS.get(key_family(key.get("kty")), key.get("kty")), key_use(key), keyset.get("id"))
+    else:
+        return
+    raise ValidationError("key %s is %s; disabling it %s. Set force: true to disable it anyway"
+                          % (kid, what, _next_active(others, now)))
+
+
+def _next_active(keys, now):
+    """What disabling a key leaves active, in words, given the keys that remain."""
+    successor = active_key(keys, now)
+    if successor is not None:
+        return "makes key %s the active key" % successor.get("kid")
+    staged = [item for item in keys if is_usable(item, now) and to_epoch(item.get("nbf")) is not None]
+    if staged:
+        first = min(staged, key=lambda item: to_epoch(item.get("nbf")))
+        return "leaves no active key until key %s starts at %s" % (first.get("kid"), epoch_to_iso(to_epoch(first.get("nbf"))))
+    return "leaves no active key, so the policies that use the keyset fail"
 
 
 def keyset_after_plan(current, plan, keyset_id):

@@ -145,6 +145,8 @@ keyset:
     - The keyset after the run (predicted in check mode), or null when absent.
     - Keys carry C(kid kty use nbf exp x5t status) plus C(nbf_iso), C(exp_iso) and C(expires_in_days); private
       members are never returned.
+    - C(expires_in_days) is rounded up while the key is valid (a started day counts; V(1) on its last day) and
+      negative once it has expired.
   returned: always
   type: dict
   sample:

@@ -90,7 +90,8 @@ keysets:
     keys:
       description:
         - Keys with C(kid kty use nbf exp x5t status) as Graph returns them, plus C(nbf_iso), C(exp_iso)
-          (UTC ISO 8601) and C(expires_in_days) (negative when expired, null without C(exp)).
+          (UTC ISO 8601) and C(expires_in_days) (days left rounded up while valid, so a 10-day key shows V(10) on
+          the day it is made and V(1) on its last day; negative once expired; null without C(exp)).
         - Private members are never returned.
       type: list
       elements: dict

@@ -21,7 +21,9 @@ description:
   - A keyset holds either RSA keys or oct (secret) keys; adding the other family fails locally with a clear
     message instead of the service error C(AADB2C95032).
   - A keyset holds either sig or enc keys; mixing them fails locally instead of with the service error C(AADB2C95042).
-  - All inputs (dates, PEM, PKCS#12 and its password) are checked locally before any request is sent.
+  - All inputs (dates, PEM, PKCS#12 and its password) are checked locally before any request is sent,
+    including the key type of a certificate - B2C policy keys are RSA only, so an EC certificate or PKCS#12 bundle is
+    refused before the keyset is created.
   - A keyset that does not exist is found missing whether the service answers 404 or, as real tenants do,
     HTTP 400 with C(AADB2C90073).
   - The keyset C(B2C_1A_AdminClientEncryptionKeyContainer) belongs to B2C itself; the module refuses to change it.
@@ -123,6 +125,8 @@ options:
   force:
     description:
       - Always add a key (always changed). Use it to rotate on demand.
+      - With O(status=disabled), disable the key even when it is the active key of the keyset or the last usable key
+        of its C(kty)/C(use) (see O(status)).
     type: bool
     default: false
   create_keyset:
@@ -137,6 +141,9 @@ options:
   status:
     description:
       - Set the status of the key O(kid). No request is sent when the key already has this status.
+      - V(disabled) is refused, before any write, when the key is the active key of the keyset (the one B2C signs or
+        encrypts with now) or the last usable key of its C(kty)/C(use); the message names the key that would then be
+        active, or says that none would. Set O(force=true) to disable it anyway (a compromised key).
     type: str
     choices: [enabled, disabled]
 notes:
@@ -193,11 +200,12 @@ EXAMPLES = r"""
     pkcs12_path: files/saml-signing.pfx
     pkcs12_password: "{{ saml_pfx_password }}"
 
-- name: Switch off a compromised key
+- name: Switch off a compromised key, even when it is the active one
   b2c.trustframework.b2c_keyset_key:
     keyset: TokenSigningKeyContainer
     kid: "{{ compromised_kid }}"
     status: disabled
+    force: true
 """
 
 RETURN = r"""
@@ -269,7 +277,11 @@ key:
       returned: always
       sample: "2027-01-01T00:00:00Z"
     expires_in_days:
-      description: Whole days until expiry; negative when expired; null without C(exp).
+      description:
+        - Days until expiry, rounded up while the key is valid (a started day counts), so a key made with
+          O(valid_days=10) shows V(10) on the day it is made and V(1) on its last day; C(expires_in_days <= N)
+          exactly when the key expires within N days.
+        - Negative once expired (V(-1) on the first day after expiry); null without C(exp).
       type: int
       returned: always
       sample: 364
@@ -373,7 +385,7 @@ def desired_key(params, now):
     name = decisions.normalize_name(params["keyset"], "keyset")
     if params["status"]:
         desired = decisions.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
-                                       create_keyset=params["create_keyset"])
+                                       create_keyset=params["create_keyset"], force=params["force"])
         decisions.validate_desired_key(desired, now)
         return desired, []
     check_source_options(params)

@@ -10,7 +10,7 @@ import dataclasses
 import pytest
 
 from tests.integration.reliability.support import local_play, module_task, request_ended, run_plays
-from tests.support.certs import b64, pem, pfx, self_signed
+from tests.support.certs import b64, ec_key, pem, pfx, self_signed
 
 PFX_PASSWORD = "bad-input-pfx-password"
 NO_SECRET = {"AZURE_CLIENT_SECRET": "", "AZURE_SECRET": ""}
@@ -76,6 +76,10 @@ CASES = [
          "could not read certificate_path='/nonexistent/cert.pem'"),
     case("key-certificate-expired", "b2c_keyset_key", {"keyset": "Cert", "source": "certificate", "certificate": "{expired_pem}"},
          "the certificate in certificate expired on", "upload a current certificate"),
+    case("key-certificate-ec", "b2c_keyset_key", {"keyset": "Cert", "source": "certificate", "certificate": "{ec_pem}"},
+         "the certificate in certificate has an EC (secp256r1) key; B2C policy keys are RSA only"),
+    case("key-pkcs12-ec", "b2c_keyset_key", {"keyset": "Pfx", "source": "pkcs12", "pkcs12": "{ec_pfx}", "pkcs12_password": PFX_PASSWORD},
+         "the certificate in pkcs12 has an EC (secp256r1) key", "Only RSA certificates are supported"),
     case("key-certificate-with-exp", "b2c_keyset_key", {"keyset": "Cert", "source": "certificate", "certificate": "{valid_pem}", "valid_days": 5},
          "valid_days does not apply to source=certificate: the certificate's own validity is used"),
     case("key-pkcs12-wrong-password", "b2c_keyset_key", {"keyset": "Pfx", "source": "pkcs12", "pkcs12": "{pfx}", "pkcs12_password": "not-the-pfx-password"},
@@ -119,7 +123,9 @@ CASES = [
     case("role-unknown-source", ROLE, {"name": "Vaulted", "source": "vault"},
          "value of source must be one of: generate, secret, certificate, pkcs12, got: vault"),
     case("role-item-without-name", ROLE, {"source": "generate"}, "missing required arguments: name"),
-    case("role-unknown-use", ROLE, {"name": "Both", "use": "both"}, "value of use must be one of: sig, enc, got: both"),
+    # kty/use are compared case-insensitively by the module, which refuses anything else before any request
+    case("role-unknown-use", ROLE, {"name": "Both", "use": "both"}, "use='both' must be one of sig, enc (any case)"),
+    case("role-unknown-kty", ROLE, {"name": "Curve", "kty": "EC"}, "kty='EC' must be one of rsa, oct (any case)"),
     case("role-unknown-item-option", ROLE, {"name": "Typo", "sauce": "generate"}, "b2c_policy_keys.sauce. Supported parameters include: certificate"),
     case("role-valid-days-not-a-number", ROLE, {"name": "Days", "valid_days": "ten"}, "argument 'valid_days' is of type str found in 'b2c_policy_keys'",
          "cannot be converted to an int"),
@@ -155,10 +161,12 @@ def material(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bad-input-material")
     key, cert = self_signed("bad-input")
     dummy_expired_key, expired = self_signed("bad-input-expired", days_valid=-1, days_before=30)
+    ec_private_key, ec_cert = self_signed("bad-input-ec", key=ec_key())
     (folder / "certificate-only.pem").write_text(pem(cert))
     (folder / "notes.txt").write_text("not a certificate\n")
     (folder / "a-directory").mkdir()
     return {"valid_pem": pem(cert), "expired_pem": pem(expired), "pfx": b64(pfx(key, cert, PFX_PASSWORD)),
+            "ec_pem": pem(ec_cert), "ec_pfx": b64(pfx(ec_private_key, ec_cert, PFX_PASSWORD, legacy=True)),
             "certificate_only_path": str(folder / "certificate-only.pem"), "text_path": str(folder / "notes.txt"), "directory": str(folder / "a-directory")}
 
 
@@ -180,8 +188,9 @@ def bad_input_run(emulator, material, tmp_path_factory):
 def failure_message(run, bad):
     """The failure message of a case (a module's msg, or the role failure kept by the rescue)."""
     entry = run.entry("case " + bad.name)
-    if bad.module == ROLE:
-        return entry["result"]["ansible_facts"]["bad_input_failure"]["msg"]
+    if bad.module == ROLE:  # the argument_specs check, or the key task's loop (its items carry the module's msg)
+        failure = entry["result"]["ansible_facts"]["bad_input_failure"]
+        return "\n".join([failure["msg"]] + [item.get("msg", "") for item in failure.get("results", [])])
     assert entry["outcome"] == "failed", "%s did not fail: %s" % (bad.name, entry["result"])
     return entry["result"]["msg"]
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
+from tests.support.certs import pfx, self_signed, x5t
 from tools.playbook_recap import recap_counts, recap_total
 
 PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
@@ -133,3 +134,89 @@ def test_role_included_for_two_tenants_with_their_own_credentials(emulator_clean
 
     second = run_playbook(emulator_clean, tmp_path, playbook, inventory=str(inventory), env=env, extra_vars=extra_vars)
     assert second.returncode == 0 and recap_total(second.stdout, "changed") == 0
+
+
+def test_playbooks_take_every_connection_option_from_host_variables(emulator_clean, tmp_path):
+    """provision.yml and report.yml with the connection in per-host b2c_* variables only, one host per auth method."""
+    connection = {"b2c_tenant_id": emulator_clean.tenant, "b2c_client_id": emulator_clean.client_id,
+                  "b2c_graph_endpoint": emulator_clean.url, "b2c_authority_host": emulator_clean.url,
+                  "b2c_ca_path": emulator_clean.ca_path, "b2c_cloud": "public", "b2c_validate_certs": True,
+                  "b2c_timeout": 60, "b2c_max_retries": 3}
+    hosts = {
+        "secret_tenant": dict(connection, b2c_client_secret=emulator_clean.client_secret, b2c_auth_method="client_secret",
+                              b2c_token_cache_path=str(tmp_path / "secret-tenant-cache.json"),
+                              b2c_policy_keys=[{"name": "SecretTenantSigning"}]),
+        "certificate_tenant": dict(connection, b2c_client_certificate_path=emulator_clean.client_cert_path,
+                                   b2c_auth_method="client_certificate",
+                                   b2c_token_cache_path=str(tmp_path / "certificate-tenant-cache.json"),
+                                   b2c_policy_keys=[{"name": "CertificateTenantSigning"}]),
+    }
+    inventory = tmp_path / "tenants.yml"
+    inventory.write_text(json.dumps({"b2c_tenants": {"hosts": hosts}}))
+    # Nothing of the connection in the environment: no AZURE_*, no B2C_* (endpoint, CA, token cache).
+    env = {k: v for k, v in playbook_environment(emulator_clean, tmp_path).items() if not k.startswith(("AZURE_", "B2C_"))}
+
+    provisioned = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "provision.yml"), "-e", "b2c_hosts=b2c_tenants",
+                               inventory=str(inventory), env=env)
+    assert provisioned.returncode == 0, provisioned.stdout[-8000:] + provisioned.stderr[-4000:]
+    assert {host: counts["changed"] for host, counts in recap_counts(provisioned.stdout).items()} == {
+        "secret_tenant": 1, "certificate_tenant": 1}
+    assert sorted(keysets(emulator_clean)) == ["B2C_1A_CertificateTenantSigning", "B2C_1A_SecretTenantSigning"]
+    assert (tmp_path / "secret-tenant-cache.json").exists() and (tmp_path / "certificate-tenant-cache.json").exists()
+
+    report = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "report.yml"), "-e", "b2c_hosts=b2c_tenants",
+                          inventory=str(inventory), env=env)
+    assert report.returncode == 0, report.stdout[-8000:] + report.stderr[-4000:]
+    assert "| B2C_1A_CertificateTenantSigning |" in report.stdout
+
+
+HIDDEN = "the output has been hidden"
+
+
+def key_task_output(stdout):
+    """The output of the role's key task (the set_fact tasks before it always hide their results)."""
+    section = stdout.split("TASK [b2c.trustframework.policy_keys : Ensure each policy key container", 1)[1]
+    return section.split("PLAY RECAP", 1)[0]
+
+
+def test_role_items_take_every_key_option_and_a_password_variable(emulator_clean, tmp_path):
+    key, cert = self_signed("role-saml-signing")
+    password = "role-pfx-password-3f9a"
+    pfx_path = tmp_path / "saml-signing.pfx"
+    pfx_path.write_bytes(pfx(key, cert, password))  # AES: re-encrypted for the upload (pkcs12_reencode)
+    items = [{"name": "RoleSaml", "source": "pkcs12", "pkcs12_path": str(pfx_path),
+              "pkcs12_password_variable": "role_saml_pfx_password", "pkcs12_reencode": True},
+             {"name": "RoleUpper", "kty": "RSA", "use": "SIG", "valid_days": 30}]
+    env = playbook_environment(emulator_clean, tmp_path, ROLE_PFX_PASSWORD=password)
+    password_var = ["-e", "role_saml_pfx_password={{ lookup('ansible.builtin.env', 'ROLE_PFX_PASSWORD') }}"]
+
+    preview = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "provision.yml"), "--check", "--diff", "-v",
+                           *password_var, extra_vars={"b2c_policy_keys": items}, env=env)
+    assert preview.returncode == 0, preview.stdout[-8000:] + preview.stderr[-4000:]
+    shown = key_task_output(preview.stdout)
+    assert HIDDEN not in shown  # the items and their diffs are shown: no secret is in them
+    assert '+    "id": "B2C_1A_RoleSaml"' in shown and "pkcs12_password_variable" in shown
+    assert password not in preview.stdout + preview.stderr
+    assert writes(emulator_clean) == []
+
+    applied = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "provision.yml"), *password_var,
+                           extra_vars={"b2c_policy_keys": items}, env=env)
+    assert applied.returncode == 0, applied.stdout[-8000:]
+    assert "re-encrypted locally" in applied.stdout + applied.stderr
+    stored = keysets(emulator_clean)
+    assert [key["x5t"] for key in stored["B2C_1A_RoleSaml"]] == [x5t(cert)]
+    assert [(key["kty"].upper(), key["use"]) for key in stored["B2C_1A_RoleUpper"]] == [("RSA", "sig")]
+
+    # kid/status/force and create_keyset are passed through as well
+    kid = stored["B2C_1A_RoleUpper"][0]["kid"]
+    switch = [{"name": "RoleUpper", "kid": kid, "status": "disabled"},
+              {"name": "RoleUpper", "kid": kid, "status": "disabled", "force": True},
+              {"name": "RoleNeverCreated", "create_keyset": False}]
+    switched = run_playbook(emulator_clean, tmp_path, os.path.join(PLAYBOOKS, "provision.yml"),
+                            extra_vars={"b2c_policy_keys": switch})
+    assert switched.returncode != 0
+    assert "is the active key of keyset B2C_1A_RoleUpper; disabling it leaves no active key" in switched.stdout
+    assert "keyset B2C_1A_RoleNeverCreated does not exist and create_keyset is false" in switched.stdout
+    stored = keysets(emulator_clean)
+    assert [key["status"] for key in stored["B2C_1A_RoleUpper"]] == ["disabled"]
+    assert "B2C_1A_RoleNeverCreated" not in stored

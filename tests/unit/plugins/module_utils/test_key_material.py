@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_material as km
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError, ValidationError
 
-from tests.support.certs import b64, der, pem, pfx, rsa_key, self_signed
+from tests.support.certs import b64, der, ec_key, pem, pfx, rsa_key, self_signed
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
 DAY = 86400
@@ -270,3 +270,16 @@ def test_pkcs12_without_password_is_refused_locally():
     key, cert = self_signed()
     with pytest.raises(KeyMaterialError, match="pkcs12 has no password; B2C accepts only a password-protected"):
         km.pkcs12_upload(pfx(key, cert, None), None, "pkcs12", NOW)
+
+
+def test_ec_certificate_is_refused_locally_saying_rsa_only():
+    _key, cert = self_signed(key=ec_key())
+    with pytest.raises(KeyMaterialError, match=r"certificate_path has an EC \(secp256r1\) key; B2C policy keys are RSA only"):
+        km.certificate_upload(pem(cert), "certificate_path", NOW)
+
+
+@pytest.mark.parametrize("legacy", [False, True])
+def test_ec_pkcs12_is_refused_locally_saying_rsa_only(legacy):
+    key, cert = self_signed(key=ec_key())
+    with pytest.raises(KeyMaterialError, match=r"pkcs12 has an EC \(secp256r1\) key; .*'Only RSA certificates are supported'"):
+        km.pkcs12_upload(pfx(key, cert, "pw", legacy=legacy), "pw", "pkcs12", NOW)

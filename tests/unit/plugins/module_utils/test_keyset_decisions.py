@@ -1,6 +1,7 @@
 """Unit tests for the keyset decisions: names, key views, the active-key rule, local refusals and plans (tables)."""
 
 import json
+import re
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_summary_is_an_allow_list():
 
 
 @pytest.mark.parametrize("nbf, exp, nbf_iso, exp_iso, days", [
-    (NOW, NOW + DAY * 3 // 2, "2026-01-01T00:00:00Z", "2026-01-02T12:00:00Z", 1),
+    (NOW, NOW + DAY * 3 // 2, "2026-01-01T00:00:00Z", "2026-01-02T12:00:00Z", 2),
     (str(NOW), str(NOW + 30 * DAY), "2026-01-01T00:00:00Z", "2026-01-31T00:00:00Z", 30),
     (None, NOW - 1, None, "2025-12-31T23:59:59Z", -1),
     (None, NOW - 3 * DAY, None, "2025-12-29T00:00:00Z", -3),
@@ -61,6 +62,24 @@ def test_summary_times(nbf, exp, nbf_iso, exp_iso, days):
     summary = ks.summarize_key({"kid": "k", "nbf": nbf, "exp": exp}, NOW)
     assert (summary["nbf"], summary["exp"]) == (nbf, exp)  # raw values as Graph returned them
     assert (summary["nbf_iso"], summary["exp_iso"], summary["expires_in_days"]) == (nbf_iso, exp_iso, days)
+
+
+@pytest.mark.parametrize("seconds_left, days", [
+    (10 * DAY, 10),          # a 10-day key, the moment it is made
+    (10 * DAY - 3600, 10),   # ... and an hour later: still 10 on the day it is made
+    (9 * DAY, 9),
+    (9 * DAY + 1, 10),       # a started day counts
+    (1, 1),                  # expires within the day: 1, never 0 while valid
+    (0, -1),                 # expires now: expired
+    (-1, -1),
+    (-DAY, -1),
+    (-DAY - 1, -2),
+])
+def test_days_until_rounds_up_while_valid(seconds_left, days):
+    assert ks.days_until(NOW + seconds_left, NOW) == days
+    if seconds_left > 0:  # <= N exactly when the key expires within N days
+        assert ks.renewal_due({"exp": NOW + seconds_left}, days, NOW)
+        assert not ks.renewal_due({"exp": NOW + seconds_left}, days - 1, NOW)
 
 
 def test_summaries_of_nothing():
@@ -180,7 +199,16 @@ PLAN_CASES = [
      {"source": "certificate", "x5t": X5T, "renew_before_days": 30}, "none", False),
     ("status: already disabled -> nothing", keyset(key("a", status="disabled")),
      {"kid": "a", "status": "disabled"}, "none", False),
-    ("status: enabled -> disable", keyset(key("a")), {"kid": "a", "status": "disabled"}, "status_changed", False),
+    ("status: enabled -> disable, force", keyset(key("a")), {"kid": "a", "status": "disabled", "force": True},
+     "status_changed", False),
+    ("status: disable a key that is neither active nor the last", keyset(key("old", nbf=NOW - 20 * DAY), key("new")),
+     {"kid": "old", "status": "disabled"}, "status_changed", False),
+    ("status: disable an expired key", keyset(key("gone", exp=NOW - DAY), key("a")), {"kid": "gone", "status": "disabled"},
+     "status_changed", False),
+    ("status: disable a staged key next to the active one", keyset(key("a"), key("next", nbf=NOW + DAY)),
+     {"kid": "next", "status": "disabled"}, "status_changed", False),
+    ("status: enable is never refused", keyset(key("a", status="disabled")), {"kid": "a", "status": "enabled"},
+     "status_changed", False),
     ("status: no status known -> set", keyset(key("a", status=None)), {"kid": "a", "status": "enabled"},
      "status_changed", False),
 ]
@@ -261,10 +289,36 @@ def test_keyset_after_plan():
     assert current["keys"] == [key("a")]  # not modified
     created = ks.plan_key(None, desired(), NOW)
     assert ks.keyset_after_plan(None, created, "B2C_1A_Sig")["id"] == "B2C_1A_Sig"
-    disable = ks.plan_key(current, desired(kid="a", status="disabled"), NOW)
+    disable = ks.plan_key(current, desired(kid="a", status="disabled", force=True), NOW)
     assert ks.keyset_after_plan(current, disable, "B2C_1A_Sig")["keys"][0]["status"] == "disabled"
     same = ks.plan_key(current, desired(), NOW)
     assert ks.keyset_after_plan(current, same, "B2C_1A_Sig") is current
+
+
+DISABLE_REFUSALS = [
+    ("the only key", keyset(key("a")), "a",
+     "key a is the active key of keyset B2C_1A_Sig; disabling it leaves no active key, so the policies"),
+    ("the active key, an older one takes over", keyset(key("old", nbf=NOW - 20 * DAY), key("a")), "a",
+     "key a is the active key of keyset B2C_1A_Sig; disabling it makes key old the active key"),
+    ("the active key, a staged one follows", keyset(key("a"), key("next", nbf=NOW + 2 * DAY)), "a",
+     "key a is the active key of keyset B2C_1A_Sig; disabling it leaves no active key until key next starts at "
+     "2026-01-03T00:00:00Z"),
+    ("the last usable key, staged", keyset(key("gone", exp=NOW - DAY), key("next", nbf=NOW + DAY)), "next",
+     "key next is the last usable RSA/sig key of keyset B2C_1A_Sig; disabling it leaves no active key"),
+    ("the active key has no status (counts as enabled)", keyset(key("a", status=None), key("b", status="disabled")), "a",
+     "key a is the active key"),
+    ("the last usable oct/enc key", keyset(key("s", kty="OCT", use="enc", nbf=None)), "s",
+     "key s is the active key of keyset B2C_1A_Sig"),
+]
+
+
+@pytest.mark.parametrize("current, kid, message", [c[1:] for c in DISABLE_REFUSALS], ids=[c[0] for c in DISABLE_REFUSALS])
+def test_disabling_the_active_or_last_usable_key_needs_force(current, kid, message):
+    with pytest.raises(ValidationError, match="^" + re.escape(message)) as refused:
+        ks.plan_key(current, desired(kid=kid, status="disabled"), NOW)
+    assert str(refused.value).endswith("Set force: true to disable it anyway")
+    forced = ks.plan_key(current, desired(kid=kid, status="disabled", force=True), NOW)
+    assert (forced.action, forced.key["status"]) == ("status_changed", "disabled")
 
 
 KEYSET_CASES = [

@@ -287,7 +287,7 @@ def test_apply_when_another_run_created_the_keyset_with_a_key():
 def test_apply_status_change():
     graph = FakeGraph([keyset(key("a"), name="B2C_1A_Sig")])
     current = svc.read_keyset(graph, "Sig")
-    wanted = desired(kid="a", status="disabled")
+    wanted = desired(kid="a", status="disabled", force=True)
     applied = svc.apply_key_plan(graph, current, wanted, ks.plan_key(current, wanted, NOW), NOW, sleep=no_sleep)
     assert applied.key["status"] == "disabled"
     assert applied.keyset["keys"][0]["status"] == "disabled"

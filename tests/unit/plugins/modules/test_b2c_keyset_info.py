@@ -25,7 +25,7 @@ def tenant(graph):
             {"kid": "f1", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 400 * DAY, "status": "enabled",
              "d": "PRIVATE"}]},
         "b2c_1a_due": {"id": "B2C_1A_Due", "keys": [
-            {"kid": "d1", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 10 * DAY + 60, "status": "enabled"}]},
+            {"kid": "d1", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 10 * DAY - 60, "status": "enabled"}]},
         "b2c_1a_empty": {"id": "B2C_1A_Empty", "keys": []},
     })
     return graph

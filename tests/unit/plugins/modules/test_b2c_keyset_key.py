@@ -8,7 +8,7 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset_key
 
-from tests.support.certs import b64, pem, pfx, self_signed
+from tests.support.certs import b64, ec_key, pem, pfx, self_signed
 from tests.unit.plugins.module_utils.fake_graph import LEAKY_PRIVATE_D
 
 DAY = 86400
@@ -69,7 +69,7 @@ def test_renew_before_days(run, graph):
         {"kid": "old", "kty": "RSA", "use": "sig", "nbf": 0, "exp": int(time.time()) + 5 * DAY, "status": "enabled"}]}
     assert run(keyset="Sig")["changed"] is False
     renewed = run(keyset="Sig", renew_before_days=30, valid_days=365)
-    assert (renewed["action"], renewed["key"]["expires_in_days"]) == ("generated", 364)
+    assert (renewed["action"], renewed["key"]["expires_in_days"]) == ("generated", 365)
     assert run(keyset="Sig", renew_before_days=30, valid_days=365)["changed"] is False
 
 
@@ -143,6 +143,15 @@ def test_missing_certificate_file_names_the_option(run, graph, tmp_path):
     assert graph.calls == []
 
 
+def test_ec_certificate_and_pkcs12_fail_before_any_request(run, graph):
+    key, cert = self_signed(key=ec_key())
+    for options in ({"source": "certificate", "certificate": pem(cert)},
+                    {"source": "pkcs12", "pkcs12": b64(pfx(key, cert, "pw")), "pkcs12_password": "pw"}):
+        result = run(keyset="EcCert", **options)
+        assert result["failed"] and "has an EC (secp256r1) key; B2C policy keys are RSA only" in result["msg"]
+    assert graph.calls == []
+
+
 def test_expired_certificate_fails(run, graph, tmp_path):
     _key, old = self_signed(days_valid=-1, days_before=10)
     result = run(keyset="C", source="certificate", certificate=pem(old))
@@ -174,13 +183,22 @@ def test_missing_keyset_without_create_keyset(run, graph):
     assert graph.writes() == []
 
 
+def test_disabling_the_only_key_is_refused_without_force(run, graph):
+    kid = run(keyset="Sig")["key"]["kid"]
+    for check_mode in (True, False):
+        refused = run(keyset="Sig", kid=kid, status="disabled", check_mode=check_mode)
+        assert refused["failed"] and "is the active key of keyset B2C_1A_Sig; disabling it leaves no active key" in refused["msg"]
+        assert "Set force: true" in refused["msg"]
+    assert not [c for c in graph.calls if c[0] == "PATCH"]
+
+
 def test_status_disable_and_idempotent(run, graph):
     kid = run(keyset="Sig")["key"]["kid"]
-    checked = run(keyset="Sig", kid=kid, status="disabled", check_mode=True, diff=True)
+    checked = run(keyset="Sig", kid=kid, status="disabled", force=True, check_mode=True, diff=True)
     assert (checked["action"], checked["key"]["status"]) == ("status_changed", "disabled")
     assert checked["diff"]["after"]["keys"][0]["status"] == "disabled"
     assert not [c for c in graph.calls if c[0] == "PATCH"]
-    done = run(keyset="Sig", kid=kid, status="disabled")
+    done = run(keyset="Sig", kid=kid, status="disabled", force=True)
     assert (done["changed"], done["key"]["status"]) == (True, "disabled")
     again = run(keyset="Sig", kid=kid, status="disabled")
     assert (again["changed"], again["action"]) == (False, "none")
