@@ -6,15 +6,25 @@
 from __future__ import annotations
 
 import copy
+import os
 
 from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import CLOUDS, normalize_cloud
 
 
-def cloud_env_fallback(*args, **kwargs):
-    """env_fallback for ``cloud`` that also accepts Azure SDK names (AzureCloud, AzureUSGovernment, AzureChinaCloud, USGovDoD)."""
-    return normalize_cloud(env_fallback(*args, **kwargs))
+def cloud_env_fallback(*names):
+    """Fallback for ``cloud``: the first of the variables ``names`` that is set and not empty.
+
+    An empty one is skipped (an AAP credential leaves the variables of its unset fields empty). Azure SDK
+    names are accepted too (AzureCloud, AzureUSGovernment, AzureChinaCloud, USGovDoD).
+    """
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return normalize_cloud(value)
+    raise AnsibleFallbackNotFound
 
 
 CONNECTION_OPTIONS = dict(

@@ -77,6 +77,9 @@ def test_defaults():
     ({"AZURE_CLOUD_ENVIRONMENT": "USGovDoD"}, {}, "cloud", "dod"),
     ({"AZURE_CLOUD": "china", "AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {}, "cloud", "china"),
     ({"AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {"cloud": "public"}, "cloud", "public"),
+    ({"AZURE_CLOUD": "", "AZURE_CLOUD_ENVIRONMENT": "AzureChinaCloud"}, {}, "cloud", "china"),  # empty = unset
+    ({"AZURE_CLOUD": " ", "AZURE_CLOUD_ENVIRONMENT": ""}, {}, "cloud", "public"),
+    ({"AZURE_CLIENT_CERTIFICATE_PATH": ""}, {}, "client_certificate_path", ""),
     ({"AZURE_FEDERATED_TOKEN_FILE": "/var/run/token"}, {}, "federated_token_file", "/var/run/token"),
     ({"B2C_GRAPH_ENDPOINT": "https://127.0.0.1:8443"}, {}, "graph_endpoint", "https://127.0.0.1:8443"),
     ({"AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443"}, {}, "authority_host", "https://127.0.0.1:8443"),
