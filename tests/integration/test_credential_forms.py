@@ -57,10 +57,11 @@ def _token_requests(run, log, task):
     return [item for item in run.requests_during(log, task) if item["kind"] == "token"]
 
 
-def test_workload_identity_logs_in_with_the_federated_token(forms_run):
+@pytest.mark.parametrize("task", ["workload identity", "pkcs12 certificate"])
+def test_the_credential_logs_in_without_a_secret(forms_run, task):
     run, log = forms_run
-    assert not run.failed("workload identity"), run.output[-4000:]
-    assert len(_token_requests(run, log, "workload identity")) == 1
+    assert not run.failed(task), run.output[-4000:]
+    assert len(_token_requests(run, log, task)) == 1
 
 
 def test_a_renewed_token_file_reuses_the_cached_access_token(forms_run):
@@ -75,12 +76,6 @@ def test_an_untrusted_federated_token_is_refused_with_the_service_code(forms_run
     assert run.failed(task)
     message = run.result(task)["msg"]
     assert code in message and "eyJ" not in message
-
-
-def test_a_pkcs12_client_certificate_logs_in(forms_run):
-    run, log = forms_run
-    assert not run.failed("pkcs12 certificate"), run.output[-4000:]
-    assert len(_token_requests(run, log, "pkcs12 certificate")) == 1
 
 
 def test_a_wrong_pkcs12_password_fails_before_any_request(forms_run):
