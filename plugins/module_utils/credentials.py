@@ -208,7 +208,7 @@ def load_credential(params):
         read_federated_token(token_file)  # fail before any request when the file is missing or empty
         return WorkloadIdentityCredential(tenant_id=tenant_id, client_id=client_id, token_file=token_file)
     private_key_pem, thumbprint = load_certificate(params["client_certificate_path"],
-                                                       params.get("client_certificate_password"))
+                                                   params.get("client_certificate_password"))
     return ClientCertificateCredential(tenant_id=tenant_id, client_id=client_id, private_key_pem=private_key_pem,
                                        thumbprint=thumbprint)
 
