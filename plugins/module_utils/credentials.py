@@ -165,9 +165,9 @@ def select_auth_method(params):
         method = next((m for m in AUTH_PRECEDENCE if _method_inputs_present(params, m)), None)
         if method is None:
             raise ValidationError(
-                "No credentials: set one of %s, %s, %s, %s (each of these three with tenant_id and client_id) "
-                "or %s." % (_HOW["access_token"], _HOW["client_certificate_path"], _HOW["client_secret"],
-                            _HOW["federated_token_file"], _HOW["managed_identity"])
+                "No credentials: set one of %s; %s, %s or %s (each with tenant_id and client_id); or %s." % (
+                    _HOW["access_token"], _HOW["client_certificate_path"], _HOW["client_secret"],
+                    _HOW["federated_token_file"], _HOW["managed_identity"])
             )
     else:
         method = requested

@@ -76,6 +76,7 @@ def test_an_untrusted_federated_token_is_refused_with_the_service_code(forms_run
     assert run.failed(task)
     message = run.result(task)["msg"]
     assert code in message and "eyJ" not in message
+    assert "federated" in message  # the hint names what to fix
 
 
 def test_a_wrong_pkcs12_password_fails_before_any_request(forms_run):
