@@ -13,14 +13,16 @@ options:
   tenant_id:
     description:
       - Microsoft Entra ID / Azure AD B2C tenant, as a GUID or C(xxx.onmicrosoft.com).
-      - Required for O(auth_method=client_secret) and O(auth_method=client_certificate).
+      - Required for O(auth_method=client_secret), O(auth_method=client_certificate) and
+        O(auth_method=workload_identity).
       - If not set, the environment variable E(AZURE_TENANT_ID) is used, then E(AZURE_TENANT) (the name
         C(azure.azcollection) uses). E(AZURE_TENANT_ID) wins when both are set.
     type: str
   client_id:
     description:
       - Application (client) id of the app registration.
-      - Required for O(auth_method=client_secret) and O(auth_method=client_certificate).
+      - Required for O(auth_method=client_secret), O(auth_method=client_certificate) and
+        O(auth_method=workload_identity).
       - If not set, the environment variable E(AZURE_CLIENT_ID) is used.
     type: str
   client_secret:
@@ -31,27 +33,45 @@ options:
     type: str
   client_certificate_path:
     description:
-      - Path of a PEM file holding the app's RSA private key and its certificate. The certificate must be
-        registered on the app registration.
+      - Path of a PEM file holding the app's RSA private key and its certificate, or of a PKCS#12 bundle
+        (C(.pfx)/C(.p12)) holding both. The format is recognised from the content, not from the file name.
+        The certificate must be registered on the app registration.
       - The file is checked locally (key parses, password opens it, certificate matches the key) before
         any request is sent.
       - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PATH) is used.
     type: path
   client_certificate_password:
     description:
-      - Password of the private key in O(client_certificate_path), when it is encrypted.
+      - Password of the private key in O(client_certificate_path) (or of the PKCS#12 bundle), when it is
+        encrypted. A PKCS#12 bundle without password is opened with none and with an empty one.
       - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PASSWORD) is used.
     type: str
   managed_identity:
     description:
       - Use the managed identity of the host (Azure VM, App Service, Container Apps, Azure Arc, ...).
       - The system-assigned identity is used unless O(managed_identity_client_id) is set.
+      - A managed identity cannot reach an Azure AD B2C tenant on its own. It belongs to the Entra tenant of
+        its Azure subscription, a B2C tenant cannot hold managed identities, and Graph in the B2C tenant
+        rejects a token issued for another tenant. Use it only with a Graph endpoint that accepts such
+        tokens; for credential-less pipelines use O(auth_method=workload_identity) instead.
     type: bool
   managed_identity_client_id:
     description:
       - Client id of a user-assigned managed identity. Setting it selects managed identity authentication
         under O(auth_method=auto) like O(managed_identity=true) does.
     type: str
+  federated_token_file:
+    description:
+      - Path of a file holding an OIDC token from an external identity provider (GitHub Actions, Azure
+        Pipelines, Kubernetes) that the app registration O(client_id) trusts through a federated identity
+        credential (workload identity federation). The token is sent as the client assertion.
+      - The file is read again on every token request, so a platform that renews it while the play runs
+        is followed.
+      - Selects O(auth_method=workload_identity) under O(auth_method=auto); requires O(tenant_id) and
+        O(client_id).
+      - If not set, the environment variable E(AZURE_FEDERATED_TOKEN_FILE) is used (the convention of
+        azure-identity and of the Azure Workload Identity webhook for Kubernetes).
+    type: path
   access_token:
     description:
       - A bearer token for Microsoft Graph acquired elsewhere (for example with
@@ -65,14 +85,19 @@ options:
       - How to authenticate.
       - V(auto) picks the first method whose inputs are present, in this order - V(access_token)
         (O(access_token)), V(client_certificate) (O(client_certificate_path)), V(client_secret)
-        (O(client_secret)), V(managed_identity) (O(managed_identity=true) or O(managed_identity_client_id)).
+        (O(client_secret)), V(workload_identity) (O(federated_token_file)), V(managed_identity)
+        (O(managed_identity=true) or O(managed_identity_client_id)).
         Inputs coming from environment variables count as present.
       - An explicit method requires its own inputs; missing inputs fail before any network call, naming the
         option and the environment variable to set.
-      - V(client_secret) and V(client_certificate) also require O(tenant_id) and O(client_id).
+      - V(client_secret), V(client_certificate) and V(workload_identity) also require O(tenant_id) and
+        O(client_id).
+      - V(workload_identity) comes after the secret-based methods and before V(managed_identity), because a federated
+        token file is only present where a pipeline or cluster provides it, and a managed identity cannot
+        reach a B2C tenant on its own.
     type: str
     default: auto
-    choices: [auto, client_secret, client_certificate, managed_identity, access_token]
+    choices: [auto, client_secret, client_certificate, workload_identity, managed_identity, access_token]
   cloud:
     description:
       - National cloud, which selects the Graph root and the login host.
@@ -81,8 +106,12 @@ options:
       - V(dod) - C(https://dod-graph.microsoft.us) and C(https://login.microsoftonline.us).
       - V(china) - C(https://microsoftgraph.chinacloudapi.cn) and C(https://login.chinacloudapi.cn).
       - Tokens are requested for the scope C(<graph root>/.default) of the Graph root in use.
-      - If not set, the environment variable E(AZURE_CLOUD) is used; the Azure SDK names C(AzureCloud),
-        C(AzureUSGovernment) and C(AzureChinaCloud) are accepted there too.
+      - If not set, the environment variable E(AZURE_CLOUD) is used, then E(AZURE_CLOUD_ENVIRONMENT) (the
+        name the AAP/AWX Microsoft Azure Resource Manager credential and C(azure.azcollection) use).
+        E(AZURE_CLOUD) wins when both are set.
+      - In these variables the Azure SDK names C(AzureCloud), C(AzureUSGovernment) and C(AzureChinaCloud)
+        are accepted too, and C(USGovDoD) (the Microsoft Graph PowerShell name) for V(dod); the Azure SDKs
+        have no name of their own for the DoD cloud.
     type: str
     default: public
     choices: [public, usgov, dod, china]

@@ -6,15 +6,25 @@
 from __future__ import annotations
 
 import copy
+import os
 
 from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import CLOUDS, normalize_cloud
 
 
-def cloud_env_fallback(*args, **kwargs):
-    """env_fallback for ``cloud`` that also accepts Azure SDK names (AzureCloud, AzureUSGovernment, AzureChinaCloud)."""
-    return normalize_cloud(env_fallback(*args, **kwargs))
+def cloud_env_fallback(*names):
+    """Fallback for ``cloud``: the first of the variables ``names`` that is set and not empty.
+
+    An empty one is skipped (an AAP credential leaves the variables of its unset fields empty). Azure SDK
+    names are accepted too (AzureCloud, AzureUSGovernment, AzureChinaCloud, USGovDoD).
+    """
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return normalize_cloud(value)
+    raise AnsibleFallbackNotFound
 
 
 CONNECTION_OPTIONS = dict(
@@ -26,9 +36,13 @@ CONNECTION_OPTIONS = dict(
                                      fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
     managed_identity=dict(type="bool"),
     managed_identity_client_id=dict(type="str"),
+    federated_token_file=dict(type="path", fallback=(env_fallback, ["AZURE_FEDERATED_TOKEN_FILE"])),
     access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["B2C_ACCESS_TOKEN"])),
-    auth_method=dict(type="str", default="auto", choices=["auto", "client_secret", "client_certificate", "managed_identity", "access_token"]),
-    cloud=dict(type="str", default="public", choices=list(CLOUDS), fallback=(cloud_env_fallback, ["AZURE_CLOUD"])),
+    auth_method=dict(type="str", default="auto", choices=["auto", "client_secret", "client_certificate", "workload_identity",
+                                                          "managed_identity", "access_token"]),
+    # AZURE_CLOUD_ENVIRONMENT is what the AAP/AWX Azure credential and azure.azcollection set; AZURE_CLOUD wins.
+    cloud=dict(type="str", default="public", choices=list(CLOUDS),
+               fallback=(cloud_env_fallback, ["AZURE_CLOUD", "AZURE_CLOUD_ENVIRONMENT"])),
     graph_endpoint=dict(type="str", fallback=(env_fallback, ["B2C_GRAPH_ENDPOINT"])),
     authority_host=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
     validate_certs=dict(type="bool", default=True),

@@ -20,7 +20,9 @@ CLOUDS = {
     "china": Cloud(graph_root="https://microsoftgraph.chinacloudapi.cn", authority_host="https://login.chinacloudapi.cn"),
 }
 
-# Spellings used by the Azure CLI / SDKs (AZURE_CLOUD) mapped to our names.
+# Spellings used by the Azure CLI / SDKs (AZURE_CLOUD, AZURE_CLOUD_ENVIRONMENT) mapped to our names. The Azure CLI
+# and SDKs have no name of their own for the DoD cloud (AzureUSGovernment is GCC High): Microsoft Graph
+# PowerShell's USGovDoD is accepted for it.
 CLOUD_ALIASES = {
     "azurecloud": "public",
     "azurepubliccloud": "public",
@@ -29,6 +31,7 @@ CLOUD_ALIASES = {
     "azureusgovernmentcloud": "usgov",
     "usgov": "usgov",
     "azureusgovernmentdod": "dod",
+    "usgovdod": "dod",
     "dod": "dod",
     "azurechinacloud": "china",
     "china": "china",
@@ -83,7 +86,7 @@ def resolve_endpoints(cloud, graph_endpoint=None, authority_host=None):
     key = normalize_cloud(cloud or "public")
     if key not in CLOUDS:
         raise ValidationError(
-            "cloud must be one of %s (or set AZURE_CLOUD), got %r" % (", ".join(sorted(CLOUDS)), cloud)
+            "cloud must be one of %s (or set AZURE_CLOUD or AZURE_CLOUD_ENVIRONMENT), got %r" % (", ".join(sorted(CLOUDS)), cloud)
         )
     base = CLOUDS[key]
     graph_root = base.graph_root

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which credential a task uses (``auth_method``), and loading it: the PEM of a certificate credential.
+"""Which credential a task uses (``auth_method``), and loading it: the certificate (PEM or PKCS#12), the
+federated token file of workload identity.
 
 No network and no msal here: these checks run before any request. cryptography
 is imported inside functions only, so importing this module stays cheap.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
+import types
 from dataclasses import dataclass, field
 from typing import ClassVar, Optional
 
@@ -21,10 +23,12 @@ AUTO = "auto"
 ACCESS_TOKEN = "access_token"
 CLIENT_CERTIFICATE = "client_certificate"
 CLIENT_SECRET = "client_secret"
+WORKLOAD_IDENTITY = "workload_identity"
 MANAGED_IDENTITY = "managed_identity"
 
-# Order of precedence of auth_method=auto.
-AUTH_PRECEDENCE = (ACCESS_TOKEN, CLIENT_CERTIFICATE, CLIENT_SECRET, MANAGED_IDENTITY)
+# Order of precedence of auth_method=auto. Workload identity comes before managed identity: a pipeline that
+# sets a federated token file means it, and a managed identity cannot reach a B2C tenant on its own.
+AUTH_PRECEDENCE = (ACCESS_TOKEN, CLIENT_CERTIFICATE, CLIENT_SECRET, WORKLOAD_IDENTITY, MANAGED_IDENTITY)
 AUTH_METHODS = (AUTO,) + AUTH_PRECEDENCE
 
 # How to tell the user to supply each input.
@@ -34,6 +38,7 @@ _HOW = {
     "client_secret": "client_secret (or AZURE_CLIENT_SECRET)",
     "client_certificate_path": "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)",
     "client_certificate_password": "client_certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)",
+    "federated_token_file": "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)",
     "access_token": "access_token (or B2C_ACCESS_TOKEN)",
     "managed_identity": "managed_identity=true",
 }
@@ -91,6 +96,27 @@ class ClientCertificateCredential(_AppCredential):
 
 
 @dataclass(frozen=True)
+class WorkloadIdentityCredential(_AppCredential):
+    """An app registration that trusts an external OIDC token (workload identity federation).
+
+    The token file is re-read on every token request: the platform (GitHub Actions, Azure Pipelines,
+    Kubernetes) replaces it with a fresh short-lived token while the play runs.
+    """
+
+    method: ClassVar[str] = WORKLOAD_IDENTITY
+    token_file: str
+
+    @property
+    def fingerprint(self):
+        # Not the assertion: it changes on every refresh, while the app (and so the token it gets) stays the same.
+        return "federated"
+
+    def read_assertion(self):
+        """The current federated token, or KeyMaterialError naming the option (never the token)."""
+        return read_federated_token(self.token_file)
+
+
+@dataclass(frozen=True)
 class ManagedIdentityCredential:
     """The host's managed identity: system-assigned, or user-assigned when ``client_id`` is set."""
 
@@ -116,6 +142,8 @@ def _method_inputs_present(params, method):
         return _present(params.get("client_certificate_path"))
     if method == CLIENT_SECRET:
         return _present(params.get("client_secret"))
+    if method == WORKLOAD_IDENTITY:
+        return _present(params.get("federated_token_file"))
     if method == MANAGED_IDENTITY:
         return params.get("managed_identity") is True or _present(params.get("managed_identity_client_id"))
     return False
@@ -125,9 +153,10 @@ def select_auth_method(params):
     """Return the auth method to use, or raise ValidationError naming what to set.
 
     auth_method=auto picks the first method whose inputs are present, in the
-    order access_token, client_certificate, client_secret, managed_identity.
-    An explicit auth_method requires its own inputs. client_secret and
-    client_certificate also need tenant_id and client_id.
+    order access_token, client_certificate, client_secret, workload_identity,
+    managed_identity. An explicit auth_method requires its own inputs.
+    client_secret, client_certificate and workload_identity also need
+    tenant_id and client_id.
     """
     requested = params.get("auth_method") or AUTO
     if requested not in AUTH_METHODS:
@@ -136,9 +165,9 @@ def select_auth_method(params):
         method = next((m for m in AUTH_PRECEDENCE if _method_inputs_present(params, m)), None)
         if method is None:
             raise ValidationError(
-                "No credentials: set one of %s, %s (with tenant_id and client_id), %s (with tenant_id and client_id) "
-                "or %s." % (_HOW["access_token"], _HOW["client_certificate_path"], _HOW["client_secret"],
-                            _HOW["managed_identity"])
+                "No credentials: set one of %s; %s, %s or %s (each with tenant_id and client_id); or %s." % (
+                    _HOW["access_token"], _HOW["client_certificate_path"], _HOW["client_secret"],
+                    _HOW["federated_token_file"], _HOW["managed_identity"])
             )
     else:
         method = requested
@@ -147,9 +176,9 @@ def select_auth_method(params):
                 raise ValidationError("auth_method=managed_identity contradicts managed_identity=false: remove one of them.")
         elif not _method_inputs_present(params, method):
             needed = {ACCESS_TOKEN: "access_token", CLIENT_CERTIFICATE: "client_certificate_path",
-                      CLIENT_SECRET: "client_secret"}[method]
+                      CLIENT_SECRET: "client_secret", WORKLOAD_IDENTITY: "federated_token_file"}[method]
             raise ValidationError("auth_method=%s needs %s: set %s." % (method, needed, _HOW[needed]))
-    if method in (CLIENT_SECRET, CLIENT_CERTIFICATE):
+    if method in (CLIENT_SECRET, CLIENT_CERTIFICATE, WORKLOAD_IDENTITY):
         missing = [name for name in ("tenant_id", "client_id") if not _present(params.get(name))]
         if missing:
             raise ValidationError(
@@ -174,8 +203,12 @@ def load_credential(params):
     client_id = str(params["client_id"]).strip()
     if method == CLIENT_SECRET:
         return ClientSecretCredential(tenant_id=tenant_id, client_id=client_id, secret=str(params["client_secret"]))
-    private_key_pem, thumbprint = load_certificate_pem(params["client_certificate_path"],
-                                                       params.get("client_certificate_password"))
+    if method == WORKLOAD_IDENTITY:
+        token_file = str(params["federated_token_file"])
+        read_federated_token(token_file)  # fail before any request when the file is missing or empty
+        return WorkloadIdentityCredential(tenant_id=tenant_id, client_id=client_id, token_file=token_file)
+    private_key_pem, thumbprint = load_certificate(params["client_certificate_path"],
+                                                   params.get("client_certificate_password"))
     return ClientCertificateCredential(tenant_id=tenant_id, client_id=client_id, private_key_pem=private_key_pem,
                                        thumbprint=thumbprint)
 
@@ -200,32 +233,55 @@ def clean_access_token(token):
 
 
 # ---------------------------------------------------------------------------
-# Certificate credential: the PEM file
+# Certificate credential: a PEM file or a PKCS#12 (.pfx/.p12) bundle
 # ---------------------------------------------------------------------------
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.DOTALL)
 _KEY_LABELS = (b"PRIVATE KEY", b"RSA PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"EC PRIVATE KEY")
+_DER_SEQUENCE = 0x30  # a PKCS#12 bundle is a DER SEQUENCE
 
 
-def load_certificate_pem(path, password=None):
-    """Read a PEM file holding an RSA private key and its certificate.
+def load_certificate(path, password=None):
+    """Read the client certificate: a PEM file (private key + certificate) or a PKCS#12 bundle.
+
+    The format is told by the content, not the file name: AAP and azure-identity users
+    point AZURE_CLIENT_CERTIFICATE_PATH at either. msal takes a PEM key and a
+    thumbprint, so a PKCS#12 bundle is converted here, in memory.
 
     Returns (private key as unencrypted PKCS#8 PEM text, SHA-1 hex thumbprint
     of the DER certificate). Raises KeyMaterialError naming the option; never
     includes key material.
     """
+    crypto = _cryptography()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise KeyMaterialError("%s: cannot read %r (%s)." % (
+            _HOW["client_certificate_path"], path, exc.strerror or type(exc).__name__)) from None
+    if b"-----BEGIN " in data:
+        key, certificates = _pem_key_and_certificates(crypto, data, password, path)
+    elif data[:1] == bytes([_DER_SEQUENCE]):
+        key, certificates = _pkcs12_key_and_certificates(crypto, data, password, path)
+    else:
+        raise KeyMaterialError("%s: %r is neither PEM (private key and certificate) nor PKCS#12 (.pfx/.p12)." % (
+            _HOW["client_certificate_path"], path))
+    return _key_pem_and_thumbprint(crypto, key, certificates, path)
+
+
+def _cryptography():
     try:
         # pylint: disable=import-outside-toplevel
         from cryptography import x509
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.hazmat.primitives.serialization import pkcs12
     except ImportError:
         raise MissingLibraryError("cryptography", CLIENT_CERTIFICATE) from None
+    return types.SimpleNamespace(x509=x509, serialization=serialization, rsa=rsa, pkcs12=pkcs12)
+
+
+def _pem_key_and_certificates(crypto, data, password, path):
     option = _HOW["client_certificate_path"]
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise KeyMaterialError("%s: cannot read %r (%s)." % (option, path, exc.strerror or type(exc).__name__)) from None
     blocks = [(m.group(1), m.group(0)) for m in _PEM_BLOCK.finditer(data)]
     key_blocks = [b for label, b in blocks if label in _KEY_LABELS]
     cert_blocks = [b for label, b in blocks if label == b"CERTIFICATE"]
@@ -233,25 +289,55 @@ def load_certificate_pem(path, password=None):
         raise KeyMaterialError("%s: %r holds no PEM private key; it must contain the private key and the certificate." % (option, path))
     if not cert_blocks:
         raise KeyMaterialError("%s: %r holds no PEM certificate; it must contain the private key and the certificate." % (option, path))
-    key = _load_private_key(serialization, key_blocks[0], password, path)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise KeyMaterialError("%s: the private key in %r is not an RSA key; Microsoft Entra ID needs an RSA certificate." % (option, path))
-    certificate = None
+    certificates = []
     for block in cert_blocks:
         try:
-            candidate = x509.load_pem_x509_certificate(block)
+            certificates.append(crypto.x509.load_pem_x509_certificate(block))
         except ValueError:
             continue
-        if candidate.public_key().public_numbers() == key.public_key().public_numbers():
-            certificate = candidate
-            break
+    return _load_private_key(crypto.serialization, key_blocks[0], password, path), certificates
+
+
+def _pkcs12_key_and_certificates(crypto, data, password, path):
+    """The key and certificates of a PKCS#12 bundle; a bundle without password is tried with none and with ""."""
+    option = _HOW["client_certificate_path"]
+    attempts = [password.encode("utf-8")] if _present(password) else [None, b""]
+    for secret in attempts:
+        try:
+            key, certificate, chain = crypto.pkcs12.load_key_and_certificates(data, secret)
+        except (ValueError, TypeError):
+            continue
+        if key is None:
+            raise KeyMaterialError("%s: the PKCS#12 file %r holds no private key." % (option, path))
+        return key, [c for c in [certificate] + list(chain or []) if c is not None]
+    if _present(password):
+        raise KeyMaterialError("%s: could not open the PKCS#12 file %r: check %s." % (
+            option, path, _HOW["client_certificate_password"]))
+    raise KeyMaterialError("%s: could not open the PKCS#12 file %r: it is encrypted (set %s) or damaged." % (
+        option, path, _HOW["client_certificate_password"]))
+
+
+def _key_pem_and_thumbprint(crypto, key, certificates, path):
+    """The key as unencrypted PKCS#8 PEM and the SHA-1 thumbprint of the certificate that matches it."""
+    option = _HOW["client_certificate_path"]
+    if not isinstance(key, crypto.rsa.RSAPrivateKey):
+        raise KeyMaterialError("%s: the private key in %r is not an RSA key; Microsoft Entra ID needs an RSA certificate." % (option, path))
+    public_numbers = key.public_key().public_numbers()
+    certificate = next((c for c in certificates if _public_numbers(c) == public_numbers), None)
     if certificate is None:
         raise KeyMaterialError("%s: no certificate in %r matches its private key." % (option, path))
-    der = certificate.public_bytes(serialization.Encoding.DER)
+    der = certificate.public_bytes(crypto.serialization.Encoding.DER)
     thumbprint = hashlib.sha1(der).hexdigest()  # nosec - SHA-1 thumbprint required by the x5t header
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode("ascii")
+    pem = key.private_bytes(crypto.serialization.Encoding.PEM, crypto.serialization.PrivateFormat.PKCS8,
+                            crypto.serialization.NoEncryption()).decode("ascii")
     return pem, thumbprint
+
+
+def _public_numbers(certificate):
+    try:
+        return certificate.public_key().public_numbers()
+    except (AttributeError, ValueError):  # a certificate with a key type that has no numbers (Ed25519)
+        return None
 
 
 def _load_private_key(serialization, block, password, path):
@@ -275,3 +361,23 @@ def _load_private_key(serialization, block, password, path):
         return serialization.load_pem_private_key(block, password=None)
     except (TypeError, ValueError):
         raise KeyMaterialError("%s: the private key in %r cannot be parsed." % (option, path)) from None
+
+
+# ---------------------------------------------------------------------------
+# Workload identity: the federated token file
+# ---------------------------------------------------------------------------
+def read_federated_token(path):
+    """The OIDC token in ``path`` (whitespace around it dropped), or KeyMaterialError; never shows the token."""
+    option = _HOW["federated_token_file"]
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise KeyMaterialError("%s: cannot read %r (%s)." % (option, path, exc.strerror or type(exc).__name__)) from None
+    try:
+        token = raw.decode("ascii").strip()
+    except UnicodeDecodeError:
+        token = ""
+    if token.count(".") != 2 or any(ch.isspace() for ch in token):
+        raise KeyMaterialError("%s: %r does not hold a JWT (an OIDC token from the pipeline or cluster)." % (option, path))
+    return token

@@ -245,7 +245,15 @@ _AADSTS_HINTS = {
     "AADSTS900021": "The tenant id is not valid: check tenant_id (or AZURE_TENANT_ID).",
     "AADSTS700027": ("The client assertion was rejected: check that the certificate in client_certificate_path "
                      "is registered on the app and not expired."),
-    "AADSTS700024": "The client assertion is outside its validity window: check the clock of this machine.",
+    "AADSTS700024": ("The client assertion is outside its validity window: check the clock of this machine; with "
+                     "workload identity, let the pipeline write a fresh token to federated_token_file."),
+    # Workload identity federation: the presented token matches no federated credential of the app.
+    "AADSTS700211": ("No federated credential of the app trusts the issuer of the token in federated_token_file "
+                     "(or AZURE_FEDERATED_TOKEN_FILE): add one with that issuer on the app registration in the tenant."),
+    "AADSTS700213": ("No federated credential of the app trusts the subject of the token in federated_token_file: "
+                     "compare the credential's subject with the one in the message (case-sensitive)."),
+    "AADSTS70021": ("No federated credential of the app matches the token in federated_token_file: check its issuer, "
+                    "subject and audience (api://AzureADTokenExchange)."),
     "AADSTS7000274": "The certificate credential is not valid: check client_certificate_path.",
     "AADSTS50049": "The authority is unknown: check cloud and authority_host.",
     "AADSTS500011": "The resource (Graph root) was not found in the tenant: check cloud / graph_endpoint.",

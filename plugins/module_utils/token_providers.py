@@ -4,7 +4,8 @@
 """Token providers: where the bearer token for Graph comes from, and login errors as AuthError.
 
 A provider has ``get_token()`` and ``invalidate()`` (after Graph answered 401).
-``access_token`` needs no call; the other credentials get their token from
+``access_token`` needs no call; the other credentials (client secret, client
+certificate, federated token of workload identity, managed identity) get their token from
 msal, through the collection's own HTTP adapter (login_http) and the
 persisted cache (token_cache). msal is imported only when a token is really
 requested and the cache has none.
@@ -21,6 +22,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.credentials imp
     ClientCertificateCredential,
     ManagedIdentityCredential,
     MissingLibraryError,
+    WorkloadIdentityCredential,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     AuthError,
@@ -121,7 +123,7 @@ def auth_error_from_exception(exc, what):
 
 
 class MsalTokenProvider:
-    """Tokens from msal (client secret, client certificate or managed identity), with a persisted cache."""
+    """Tokens from msal (client secret, client certificate, workload identity or managed identity), with a persisted cache."""
 
     # pylint: disable-next=too-many-arguments
     def __init__(self, kind, build_app, acquire, cache_file, section_key, description, target=None):
@@ -235,11 +237,14 @@ def _managed_identity_provider(credential, endpoints, adapter, cache_file):
 
 
 def _confidential_client_provider(credential, endpoints, adapter, cache_file):
-    """Client secret or client certificate through msal's ConfidentialClientApplication."""
+    """Client secret, client certificate or federated token through msal's ConfidentialClientApplication."""
     authority = "%s/%s" % (endpoints.authority_host.rstrip("/"), credential.tenant_id)
     if isinstance(credential, ClientCertificateCredential):
         # msal signs the assertion with RS256 and an x5t header from the thumbprint.
         client_credential = {"private_key": credential.private_key_pem, "thumbprint": credential.thumbprint}
+    elif isinstance(credential, WorkloadIdentityCredential):
+        # A callable: msal calls it for each token request, so a token file renewed by the platform is followed.
+        client_credential = {"client_assertion": credential.read_assertion}
     else:
         client_credential = credential.secret
     # msal asks Microsoft's public instance discovery about hosts it does not know (an emulator, a proxy).

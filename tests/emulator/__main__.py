@@ -16,7 +16,7 @@ from cryptography import x509
 from .app import build_app, build_services
 from .faults import parse_fault
 from .server import AnnouncingServer, DroppableH11Protocol
-from .settings import ClientCredential, EmulatorSettings
+from .settings import FEDERATED_ISSUER, FEDERATED_SUBJECT, ClientCredential, EmulatorSettings, FederatedCredential
 from .tls import ensure_server_tls
 from .tokens import register_certificate
 
@@ -36,6 +36,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="PEM file whose certificate is registered as a credential of --client-id (repeatable)")
     parser.add_argument("--read-only-client", action="append", default=[], metavar="ID:SECRET",
                         help="a client whose tokens carry only TrustFrameworkKeySet.Read.All (repeatable)")
+    parser.add_argument("--federated-issuer", default=FEDERATED_ISSUER,
+                        help="issuer of the OIDC tokens the emulator mints and --client-id trusts (workload identity)")
+    parser.add_argument("--federated-subject", action="append", default=[], metavar="SUBJECT",
+                        help=f"a subject --client-id trusts from --federated-issuer (repeatable; default {FEDERATED_SUBJECT})")
     parser.add_argument("--identity-header", default="emulator-identity-header",
                         help="X-IDENTITY-HEADER value the managed-identity endpoint expects")
     parser.add_argument("--page-size", type=int, default=50, help="list page size without $top (default 50)")
@@ -47,7 +51,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def build_settings(args: argparse.Namespace) -> EmulatorSettings:
-    main_client = ClientCredential(client_id=args.client_id, secret=args.client_secret or None)
+    main_client = ClientCredential(client_id=args.client_id, secret=args.client_secret or None,
+                                   federated=[FederatedCredential(issuer=args.federated_issuer, subject=subject)
+                                              for subject in args.federated_subject or [FEDERATED_SUBJECT]])
     for pem_path in args.client_cert:
         for cert in _certificates_in(pem_path):
             register_certificate(main_client, cert)
@@ -58,7 +64,8 @@ def build_settings(args: argparse.Namespace) -> EmulatorSettings:
             raise SystemExit(f"--read-only-client expects ID:SECRET, got {spec!r}")
         clients[client_id] = ClientCredential(client_id=client_id, secret=secret, read_only=True)
     return EmulatorSettings(tenant=args.tenant, clients=clients, identity_header=args.identity_header,
-                            page_size=args.page_size, latency_ms=args.latency_ms, token_lifetime=args.token_lifetime)
+                            page_size=args.page_size, latency_ms=args.latency_ms, token_lifetime=args.token_lifetime,
+                            federated_issuer=args.federated_issuer)
 
 
 def _certificates_in(pem_path: str) -> list:

@@ -17,10 +17,11 @@ from .faults import FaultBook, ReplicationLag
 from .frontdoor import FrontDoor, RequestLog, classify
 from .settings import EmulatorSettings
 from .store import KeysetStore
-from .tokens import TokenService
+from .tokens import FederatedIssuer, TokenService
 
 STATE_FILE = "state.json"
 SIGNING_KEY_FILE = "token-signing-key.pem"
+FEDERATED_ISSUER_KEY_FILE = "federated-issuer-key.pem"
 
 
 @dataclasses.dataclass
@@ -29,6 +30,7 @@ class Services:
     clock: Clock
     store: KeysetStore
     tokens: TokenService
+    federated_issuer: FederatedIssuer
     faults: FaultBook
     lag: ReplicationLag
     log: RequestLog
@@ -55,6 +57,7 @@ def build_services(settings: EmulatorSettings, state_dir: str) -> Services:
         clock=clock,
         store=KeysetStore(os.path.join(state_dir, STATE_FILE), clock),  # loads the saved clock offset
         tokens=TokenService(os.path.join(state_dir, SIGNING_KEY_FILE), settings.tenant_guid, clock),
+        federated_issuer=FederatedIssuer(os.path.join(state_dir, FEDERATED_ISSUER_KEY_FILE), settings.federated_issuer, clock),
         faults=FaultBook(),
         lag=ReplicationLag(),
         log=RequestLog(clock),

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .faults import parse_fault
-from .settings import READ_ROLE, READ_WRITE_ROLE, tenant_guid_for
+from .settings import FEDERATED_AUDIENCE, READ_ROLE, READ_WRITE_ROLE, tenant_guid_for
 
 
 def services(request: Request):
@@ -38,6 +38,7 @@ async def info(request: Request) -> JSONResponse:
         "page_size": settings.page_size,
         "latency_ms": settings.latency_ms,
         "token_lifetime": settings.token_lifetime,
+        "federated_issuer": settings.federated_issuer,
     })
 
 
@@ -67,6 +68,28 @@ async def mint_token(request: Request) -> JSONResponse:
         tenant_guid=tenant_guid,
     )
     return JSONResponse({"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime, "expires_on": exp})
+
+
+async def mint_federated_token(request: Request) -> JSONResponse:
+    """An OIDC token of the emulator's federated issuer: what a pipeline writes to AZURE_FEDERATED_TOKEN_FILE.
+
+    Body: {"subject": optional (default: the first subject --client-id trusts), "audience": optional
+           (default api://AzureADTokenExchange), "issuer": optional (another issuer, which no app trusts),
+           "lifetime": seconds (default 600; negative = already expired)}
+    """
+    try:
+        body = await _json_or_none(request) or {}
+    except ValueError:
+        return bad_request("body must be JSON")
+    svc = services(request)
+    lifetime = body.get("lifetime", 600)
+    if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+        return bad_request("'lifetime' must be an integer number of seconds")
+    trusted = [fic for client in svc.settings.clients.values() for fic in client.federated]
+    subject = body.get("subject") or (trusted[0].subject if trusted else "unknown")
+    token = svc.federated_issuer.mint(subject=subject, audience=body.get("audience") or FEDERATED_AUDIENCE,
+                                      lifetime=lifetime, issuer=body.get("issuer"))
+    return JSONResponse({"token": token, "issuer": body.get("issuer") or svc.federated_issuer.issuer, "subject": subject})
 
 
 def _looks_like_guid(value: str) -> bool:
@@ -138,6 +161,7 @@ async def reset(request: Request) -> Response:
 ROUTES = [
     Route("/_emulator/info", info, methods=["GET"]),
     Route("/_emulator/token", mint_token, methods=["POST"]),
+    Route("/_emulator/federated_token", mint_federated_token, methods=["POST"]),
     Route("/_emulator/requests", list_requests, methods=["GET"]),
     Route("/_emulator/requests", clear_requests, methods=["DELETE"]),
     Route("/_emulator/faults", add_faults, methods=["POST"]),

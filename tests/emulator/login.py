@@ -1,4 +1,5 @@
-"""Login service routes: OpenID discovery, the client-credentials token endpoint, managed identity."""
+"""Login service routes: OpenID discovery, the client-credentials token endpoint (secret, certificate and
+federated client assertions), managed identity."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from starlette.routing import Route
 
 from .errors import oauth_error_response
 from .settings import MANAGED_IDENTITY_APP_ID, READ_WRITE_ROLE
-from .tokens import AssertionRejected, verify_client_assertion
+from .tokens import AssertionRejected, is_federated_assertion, verify_client_assertion
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 RESERVED_SCOPES = {"openid", "profile", "offline_access", "email"}
@@ -138,11 +139,14 @@ def _check_client_credential(request: Request, form: dict, client, basic_secret:
         if form.get("client_assertion_type") != JWT_BEARER:
             return oauth_error_response(request, 400, "invalid_request", 50027,
                                         f"client_assertion_type must be '{JWT_BEARER}'.")
+        assertion = form["client_assertion"]
         try:
-            verify_client_assertion(form["client_assertion"], client, _token_endpoint_urls(request),
-                                    now=services(request).clock.now())
+            if is_federated_assertion(assertion, client):
+                services(request).federated_issuer.verify(assertion, client)
+            else:
+                verify_client_assertion(assertion, client, _token_endpoint_urls(request), now=services(request).clock.now())
         except AssertionRejected as exc:
-            return oauth_error_response(request, 401, "invalid_client", 700027, str(exc))
+            return oauth_error_response(request, exc.status, exc.error, exc.code, str(exc))
         return None
     secret = form.get("client_secret") or basic_secret
     if not secret:

@@ -51,7 +51,8 @@ class EmulatorProcess:
                  tenant: str = "emulator.onmicrosoft.com", client_id: str = "emulator-client",
                  client_secret: str = "emulator-secret", read_only_client_id: str = "emulator-reader",
                  read_only_client_secret: str = "emulator-reader-secret",
-                 identity_header: str = "emulator-identity-header", ready_timeout: float = READY_TIMEOUT):
+                 identity_header: str = "emulator-identity-header", ready_timeout: float = READY_TIMEOUT,
+                 federated_subject: str = "repo:b2c/trustframework:environment:emulator"):
         self._own_state_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="b2c-emulator-")
         self.extra_args = list(extra_args)
@@ -62,6 +63,7 @@ class EmulatorProcess:
         self.read_only_client_id = read_only_client_id
         self.read_only_client_secret = read_only_client_secret
         self.identity_header = identity_header
+        self.federated_subject = federated_subject
         self.ready_timeout = ready_timeout
         self.ca_path = os.path.join(self.state_dir, "ca.pem")
         self.client_cert_path = os.path.join(self.state_dir, CLIENT_CERT_FILE)
@@ -78,7 +80,7 @@ class EmulatorProcess:
             "--tenant", self.tenant, "--client-id", self.client_id, "--client-secret", self.client_secret,
             "--client-cert", self.client_cert_path,
             "--read-only-client", f"{self.read_only_client_id}:{self.read_only_client_secret}",
-            "--identity-header", self.identity_header, *self.extra_args,
+            "--identity-header", self.identity_header, "--federated-subject", self.federated_subject, *self.extra_args,
         ]
 
     def start(self) -> "EmulatorProcess":
@@ -171,6 +173,12 @@ class EmulatorProcess:
             "B2C_CA_PATH": self.ca_path,
         }
 
+    def workload_identity_env(self, token_file: str) -> dict:
+        """Environment for a workload identity run: the federated token in ``token_file``, no secret."""
+        env = dict(self.env(), AZURE_FEDERATED_TOKEN_FILE=token_file)
+        del env["AZURE_CLIENT_SECRET"]
+        return env
+
     # -- control API -------------------------------------------------------------------------------
     def _control(self, method: str, path: str, **kwargs) -> httpx.Response:
         if self._http is None:
@@ -208,6 +216,21 @@ class EmulatorProcess:
     def advance_clock(self, days: int = 0, seconds: int = 0) -> dict:
         """Move the emulator's time on from where it is (negative = back); returns clock()."""
         return self._control("POST", "/_emulator/clock", json={"advance_seconds": days * DAY + seconds}).json()
+
+    def mint_federated_token(self, subject: str | None = None, **extra) -> str:
+        """An OIDC token of the emulator's federated issuer (default: the subject --client-id trusts).
+
+        ``extra``: audience, issuer (an untrusted one), lifetime (seconds; negative = expired).
+        """
+        body = {"subject": subject or self.federated_subject, **extra}
+        return self._control("POST", "/_emulator/federated_token", json=body).json()["token"]
+
+    def write_federated_token(self, path: str, **kwargs) -> str:
+        """Write a fresh federated token to ``path`` (0600), as a pipeline does; returns ``path``."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(self.mint_federated_token(**kwargs))
+        return path
 
     def mint_token(self, lifetime: int = 3600, read_only: bool = False, **extra) -> str:
         body = {"lifetime": lifetime, "read_only": read_only, "client_id": self.client_id, **extra}

@@ -8,6 +8,19 @@ import uuid
 READ_WRITE_ROLE = "TrustFrameworkKeySet.ReadWrite.All"
 READ_ROLE = "TrustFrameworkKeySet.Read.All"
 MANAGED_IDENTITY_APP_ID = "emulator-managed-identity"
+# Workload identity federation: the emulator plays the external OIDC issuer too (its key is in the state dir).
+FEDERATED_ISSUER = "https://federated-issuer.emulator.local"
+FEDERATED_SUBJECT = "repo:b2c/trustframework:environment:emulator"
+FEDERATED_AUDIENCE = "api://AzureADTokenExchange"  # what Entra ID expects by default
+
+
+@dataclasses.dataclass(frozen=True)
+class FederatedCredential:
+    """A federated identity credential of an app: it trusts tokens of ``issuer`` about ``subject`` for ``audience``."""
+
+    issuer: str
+    subject: str
+    audience: str = FEDERATED_AUDIENCE
 
 
 def tenant_guid_for(tenant: str) -> str:
@@ -23,6 +36,7 @@ class ClientCredential:
     secret: str | None = None
     # SHA-1 and SHA-256 thumbprints (base64url, unpadded) -> public key of the certificate
     certificates: dict = dataclasses.field(default_factory=dict)
+    federated: list = dataclasses.field(default_factory=list)  # FederatedCredential
     read_only: bool = False
 
     @property
@@ -38,6 +52,7 @@ class EmulatorSettings:
     page_size: int = 50
     latency_ms: int = 0
     token_lifetime: int = 3600
+    federated_issuer: str = FEDERATED_ISSUER
 
     @property
     def tenant_guid(self) -> str:

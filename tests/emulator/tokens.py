@@ -21,7 +21,13 @@ class TokenRejected(Exception):
 
 
 class AssertionRejected(Exception):
-    """A client assertion the token endpoint must refuse (AADSTS700027)."""
+    """A client assertion the token endpoint must refuse: AADSTS ``code`` (default 700027), HTTP ``status``."""
+
+    def __init__(self, message: str, code: int = 700027, status: int = 401, error: str = "invalid_client"):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+        self.error = error
 
 
 # PyJWT checks lifetimes against the real clock; the emulator checks them against its own.
@@ -42,7 +48,7 @@ def check_lifetime(claims: dict, now: int) -> None:
         raise jwt.ExpiredSignatureError("Signature has expired")
 
 
-def _load_or_create_signing_key(path: str) -> rsa.RSAPrivateKey:
+def load_or_create_signing_key(path: str) -> rsa.RSAPrivateKey:
     """The signing key persists in the state dir so tokens minted before a restart stay valid."""
     if os.path.exists(path):
         with open(path, "rb") as handle:
@@ -57,7 +63,7 @@ def _load_or_create_signing_key(path: str) -> rsa.RSAPrivateKey:
 
 class TokenService:
     def __init__(self, key_path: str, tenant_guid: str, clock: Clock):
-        self._key = _load_or_create_signing_key(key_path)
+        self._key = load_or_create_signing_key(key_path)
         self._clock = clock
         self._public_key = self._key.public_key()
         self.tenant_guid = tenant_guid
@@ -159,3 +165,68 @@ def _registered_key_for(header: dict, client: ClientCredential):
                 f"'{client.client_id}' ({header_name}={thumbprint})."
             )
     raise AssertionRejected("Client assertion header has neither 'x5t' nor 'x5t#S256'.")
+
+
+# -- workload identity federation ------------------------------------------------------------------
+# Entra ID's answers when no federated identity credential matches (codes and wording as the service sends them):
+# issuer AADSTS700211 (Azure/azure-workload-identity#1200), subject AADSTS700213 (Azure/login#482,
+# dotnet/maui#31978), any other mismatch (audience) the older catch-all AADSTS70021 naming issuer, subject and
+# audience, HTTP 400 invalid_request (Azure/azure-workload-identity#616); expired AADSTS700024
+# (MicrosoftDocs/azure-devops-docs, workload identity errors).
+FIC_DOCS = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
+
+
+class FederatedIssuer:
+    """The external OIDC issuer the emulator plays (GitHub Actions, Azure Pipelines, a cluster): it mints the
+    tokens a pipeline would find in AZURE_FEDERATED_TOKEN_FILE and checks their signature."""
+
+    def __init__(self, key_path: str, issuer: str, clock: Clock):
+        self._key = load_or_create_signing_key(key_path)
+        self.issuer = issuer
+        self._clock = clock
+
+    def mint(self, *, subject: str, audience: str, lifetime: int, issuer: str | None = None) -> str:
+        now = self._clock.now()
+        claims = {"iss": issuer or self.issuer, "sub": subject, "aud": audience, "iat": min(now, now + lifetime),
+                  "nbf": min(now, now + lifetime), "exp": now + lifetime, "jti": uuid.uuid4().hex}
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": "federated-issuer"})
+
+    def verify(self, assertion: str, client: ClientCredential) -> None:
+        """Match a federated identity credential of ``client``, then signature and lifetime, as Entra ID does."""
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+        issuer, subject, audience = claims.get("iss"), claims.get("sub"), claims.get("aud")
+        audiences = audience if isinstance(audience, list) else [audience]
+        by_issuer = [fic for fic in client.federated if fic.issuer == issuer]
+        if not by_issuer:
+            raise AssertionRejected(
+                f"No matching federated identity record found for presented assertion issuer '{issuer}'. Check your "
+                f"federated identity credential Subject, Audience and Issuer against the presented assertion. {FIC_DOCS}",
+                code=700211)
+        by_subject = [fic for fic in by_issuer if fic.subject == subject]
+        if not by_subject:
+            raise AssertionRejected(
+                f"No matching federated identity record found for presented assertion subject '{subject}'. Check your "
+                f"federated identity credential Subject, Audience and Issuer against the presented assertion. {FIC_DOCS}",
+                code=700213)
+        if not any(fic.audience in audiences for fic in by_subject):
+            raise AssertionRejected(
+                f"No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. "
+                f"Assertion Subject: '{subject}'. Assertion Audience: '{','.join(map(str, audiences))}'. {FIC_DOCS}",
+                code=70021, status=400, error="invalid_request")
+        try:
+            checked = jwt.decode(assertion, self._key.public_key(), algorithms=["RS256"], audience=audiences,
+                                 options={"require": ["exp", "iss", "sub", "aud"], **LIFETIME_CHECKS_OFF})
+            check_lifetime(checked, self._clock.now())
+        except jwt.ExpiredSignatureError as exc:
+            raise AssertionRejected("Client assertion is not within its valid time range.", code=700024) from exc
+        except jwt.PyJWTError as exc:
+            raise AssertionRejected(f"Client assertion contains an invalid signature or claims: {exc}.") from exc
+
+
+def is_federated_assertion(assertion: str, client: ClientCredential) -> bool:
+    """An app's own assertion (certificate credential) has iss = sub = its client id; any other is federated."""
+    try:
+        claims = jwt.decode(assertion, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return False
+    return claims.get("iss") != client.client_id

@@ -183,3 +183,44 @@ def test_read_only_client_can_read_but_not_write(anonymous, emulator_clean):
     assert anonymous.get("/beta/trustFramework/keySets", headers=headers).status_code == 200
     response = anonymous.post("/beta/trustFramework/keySets", json={"id": "x"}, headers=headers)
     assert response.status_code == 403 and graph_error_code(response) == "Authorization_RequestDenied"
+
+
+# -- workload identity federation ------------------------------------------------------------------
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def federated_request(client, emu, assertion):
+    return token_request(client, emu, client_secret=None, client_assertion=assertion, client_assertion_type=JWT_BEARER)
+
+
+def test_federated_token_of_the_trusted_issuer_and_subject_gets_a_token(anonymous, emulator_clean):
+    response = federated_request(anonymous, emulator_clean, emulator_clean.mint_federated_token())
+    assert response.status_code == 200
+    claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
+    assert claims["appid"] == emulator_clean.client_id and claims["roles"] == ["TrustFrameworkKeySet.ReadWrite.All"]
+
+
+def test_msal_with_federated_client_assertion(emulator_clean):
+    result = _msal_app(emulator_clean, {"client_assertion": emulator_clean.mint_federated_token}).acquire_token_for_client(
+        GRAPH_SCOPE)
+    assert "access_token" in result, result
+
+
+@pytest.mark.parametrize("mint, status, code, error, names", [
+    (dict(issuer="https://token.actions.githubusercontent.com"), 401, 700211, "invalid_client",
+     "issuer 'https://token.actions.githubusercontent.com'"),
+    (dict(subject="repo:someone/else:ref:refs/heads/main"), 401, 700213, "invalid_client",
+     "subject 'repo:someone/else:ref:refs/heads/main'"),
+    (dict(audience="api://SomethingElse"), 400, 70021, "invalid_request", "Assertion Audience: 'api://SomethingElse'"),
+    (dict(lifetime=-60), 401, 700024, "invalid_client", "not within its valid time range"),
+])
+def test_federated_token_without_a_matching_record_is_refused(anonymous, emulator_clean, mint, status, code, error, names):
+    response = federated_request(anonymous, emulator_clean, emulator_clean.mint_federated_token(**mint))
+    assert_aadsts(response, status, code, error)
+    assert names in response.json()["error_description"]
+
+
+def test_federated_token_signed_by_another_key_is_refused(anonymous, emulator_clean):
+    claims = jwt.decode(emulator_clean.mint_federated_token(), options={"verify_signature": False})
+    forged = jwt.encode(claims, rsa_key(3), algorithm="RS256")
+    assert_aadsts(federated_request(anonymous, emulator_clean, forged), 401, 700027, "invalid_client")

@@ -16,7 +16,7 @@ from tests.unit.module_args import patch_module_args
 
 ENV_VARS = ("AZURE_TENANT_ID", "AZURE_TENANT", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET",
             "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "B2C_ACCESS_TOKEN", "AZURE_CLOUD",
-            "B2C_GRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "B2C_CA_PATH", "B2C_TOKEN_CACHE_PATH")
+            "AZURE_CLOUD_ENVIRONMENT", "AZURE_FEDERATED_TOKEN_FILE", "B2C_GRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "B2C_CA_PATH", "B2C_TOKEN_CACHE_PATH")
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +34,8 @@ def module_params(args):
 def test_spec_shape():
     assert set(CONNECTION_OPTIONS) == {
         "tenant_id", "client_id", "client_secret", "client_certificate_path", "client_certificate_password",
-        "managed_identity", "managed_identity_client_id", "access_token", "auth_method", "cloud", "graph_endpoint",
+        "managed_identity", "managed_identity_client_id", "federated_token_file", "access_token", "auth_method", "cloud",
+        "graph_endpoint",
         "authority_host", "validate_certs", "ca_path", "timeout", "max_retries", "token_cache_path"}
     for name in ("client_secret", "client_certificate_password", "access_token"):
         assert CONNECTION_OPTIONS[name]["no_log"] is True
@@ -70,6 +71,17 @@ def test_defaults():
     ({"AZURE_CLOUD": "usgov"}, {}, "cloud", "usgov"),
     ({"AZURE_CLOUD": "AzureChinaCloud"}, {}, "cloud", "china"),
     ({"AZURE_CLOUD": "AzureUSGovernment"}, {"cloud": "dod"}, "cloud", "dod"),
+    # AAP/AWX's Azure credential and azure.azcollection set AZURE_CLOUD_ENVIRONMENT; AZURE_CLOUD wins.
+    ({"AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {}, "cloud", "usgov"),
+    ({"AZURE_CLOUD_ENVIRONMENT": "AzureChinaCloud"}, {}, "cloud", "china"),
+    ({"AZURE_CLOUD_ENVIRONMENT": "AzureCloud"}, {}, "cloud", "public"),
+    ({"AZURE_CLOUD_ENVIRONMENT": "USGovDoD"}, {}, "cloud", "dod"),
+    ({"AZURE_CLOUD": "china", "AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {}, "cloud", "china"),
+    ({"AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {"cloud": "public"}, "cloud", "public"),
+    ({"AZURE_CLOUD": "", "AZURE_CLOUD_ENVIRONMENT": "AzureChinaCloud"}, {}, "cloud", "china"),  # empty = unset
+    ({"AZURE_CLOUD": " ", "AZURE_CLOUD_ENVIRONMENT": ""}, {}, "cloud", "public"),
+    ({"AZURE_CLIENT_CERTIFICATE_PATH": ""}, {}, "client_certificate_path", ""),
+    ({"AZURE_FEDERATED_TOKEN_FILE": "/var/run/token"}, {}, "federated_token_file", "/var/run/token"),
     ({"B2C_GRAPH_ENDPOINT": "https://127.0.0.1:8443"}, {}, "graph_endpoint", "https://127.0.0.1:8443"),
     ({"AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443"}, {}, "authority_host", "https://127.0.0.1:8443"),
     ({"B2C_CA_PATH": "/tmp/ca.pem"}, {}, "ca_path", "/tmp/ca.pem"),
@@ -79,6 +91,12 @@ def test_env_fallbacks(monkeypatch, env, args, option, expected):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert module_params(args)[option] == expected
+
+
+def test_unknown_cloud_environment_fails_as_a_choice(monkeypatch):
+    monkeypatch.setenv("AZURE_CLOUD_ENVIRONMENT", "AzureGermanCloud")
+    with pytest.raises(SystemExit):
+        module_params({})
 
 
 def test_certificate_path_env(monkeypatch, tmp_path):

@@ -235,7 +235,7 @@ def test_one_task_selects_loads_and_resolves_once(capsys, monkeypatch, tmp_path)
     pem_path.write_bytes(pem(cert).encode() + key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     counted = {function.__name__: _count_calls(monkeypatch, function) for function in (
-        credentials.select_auth_method, credentials.load_certificate_pem, token_cache.resolve_token_cache_path)}
+        credentials.select_auth_method, credentials.load_certificate, token_cache.resolve_token_cache_path)}
 
     _mock_http(monkeypatch, _login_then_graph(lambda request: httpx.Response(200, json={"value": []})))
     args = {"tenant_id": "t", "client_id": "c", "client_certificate_path": str(pem_path),
@@ -244,4 +244,4 @@ def test_one_task_selects_loads_and_resolves_once(capsys, monkeypatch, tmp_path)
     result = run(capsys, args, lambda m: m.exit_json(keysets=m.graph.get_all("/trustFramework/keySets")))
     assert result["keysets"] == []
     assert {name: len(calls) for name, calls in counted.items()} == {
-        "select_auth_method": 1, "load_certificate_pem": 1, "resolve_token_cache_path": 1}
+        "select_auth_method": 1, "load_certificate": 1, "resolve_token_cache_path": 1}

@@ -1,4 +1,4 @@
-"""token_providers.py: tokens from msal (secret, certificate, managed identity) or a supplied access token."""
+"""token_providers.py: tokens from msal (secret, certificate, workload identity, managed identity) or a supplied access token."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, hint_for
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, KeyMaterialError, hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import StaticTokenProvider
 
 from tests.support.certs import self_signed
@@ -148,3 +148,67 @@ def test_access_token_provider_makes_no_request():
     login = Login()
     provider = token_provider(login, dict(access_token="Bearer tok-xyz", token_cache_path=""))
     assert provider.get_token() == "tok-xyz" and login.requests == []
+
+
+# ----------------------------------------------------------------------------- workload identity
+FEDERATED_A = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnLWE"
+FEDERATED_B = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJiIn0.c2lnLWI"
+
+
+def _workload_params(tmp_path, token, **extra):
+    token_file = tmp_path / "federated-token"
+    token_file.write_text(token + "\n")
+    params = dict(tenant_id="t.onmicrosoft.com", client_id="cid", federated_token_file=str(token_file),
+                  token_cache_path=str(tmp_path / "cache" / "tokens.json"), timeout=5.0)
+    params.update(extra)
+    return params, token_file
+
+
+def test_workload_identity_sends_the_file_as_client_assertion(tmp_path):
+    login = Login()
+    params, _token_file = _workload_params(tmp_path, FEDERATED_A)
+    assert token_provider(login, params).get_token() == "at-1"
+    body = login.posts[0][2]
+    assert "client_assertion=" + FEDERATED_A in body
+    assert "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer" in body
+    assert "client_secret" not in body
+
+
+def test_workload_identity_rereads_the_file_on_each_token_request(tmp_path):
+    login = Login()
+    params, token_file = _workload_params(tmp_path, FEDERATED_A, token_cache_path="")
+    provider = token_provider(login, params)
+    provider.get_token()
+    token_file.write_text(FEDERATED_B)  # the platform renewed it
+    provider.invalidate()
+    assert provider.get_token() == "at-2"
+    assert "client_assertion=" + FEDERATED_B in login.posts[1][2]
+
+
+def test_workload_identity_cache_entry_survives_a_new_federated_token(tmp_path):
+    """The entry is keyed by authority, client and scope: a renewed assertion reuses it, another client does not."""
+    params, token_file = _workload_params(tmp_path, FEDERATED_A)
+    token_provider(Login(), params).get_token()
+    token_file.write_text(FEDERATED_B)
+    login = Login()
+    assert token_provider(login, params).get_token() == "at-1" and login.requests == []
+    other_client = Login()
+    assert token_provider(other_client, dict(params, client_id="other")).get_token() == "at-1"
+    assert len(other_client.posts) == 1
+
+
+def test_workload_identity_and_secret_of_one_client_do_not_share_an_entry(tmp_path):
+    params, _token_file = _workload_params(tmp_path, FEDERATED_A)
+    token_provider(Login(), params).get_token()
+    login = Login()
+    token_provider(login, dict(params, federated_token_file=None, client_secret=SECRET)).get_token()
+    assert len(login.posts) == 1
+
+
+def test_workload_identity_token_file_gone_before_a_request_names_the_option(tmp_path):
+    params, token_file = _workload_params(tmp_path, FEDERATED_A, token_cache_path="")
+    provider = token_provider(Login(), params)
+    token_file.unlink()
+    with pytest.raises(KeyMaterialError) as err:
+        provider.get_token()
+    assert "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)" in str(err.value)
