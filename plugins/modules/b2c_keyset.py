@@ -202,6 +202,11 @@ def desired_keyset(params, now):
     return desired
 
 
+def read_and_plan(graph, desired):
+    current = service.read_keyset(graph, desired.name)
+    return current, decisions.plan_keyset(current, desired)
+
+
 def main():
     module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     now = time.time()
@@ -211,18 +216,20 @@ def main():
         module.fail_b2c(error, "Invalid options")
     context = "Could not ensure keyset %s is %s" % (desired.name, desired.state)
 
+    applied = None
     try:
-        current = service.read_keyset(module.graph, desired.name)
-        plan = decisions.plan_keyset(current, desired)
+        current, plan = read_and_plan(module.graph, desired)
+        if plan.changed and not module.check_mode:
+            with module.keyset_lock(desired.name):
+                # Another fork or run may have written while we read: read and decide again, holding the lock.
+                current, plan = read_and_plan(module.graph, desired)
+                if plan.changed:
+                    applied = service.apply_keyset_plan(module.graph, current, desired, plan)
     except B2CError as error:
         module.fail_b2c(error, context)
     after, changed = decisions.keyset_after_keyset_plan(current, plan, desired), plan.changed
-
-    if plan.changed and not module.check_mode:
-        try:
-            after, changed = service.apply_keyset_plan(module.graph, current, desired, plan)
-        except B2CError as error:
-            module.fail_b2c(error, context)
+    if applied is not None:
+        after, changed = applied
 
     result = dict(changed=changed, keyset=decisions.summarize_keyset(after, now))
     if module._diff:

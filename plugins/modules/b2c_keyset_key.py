@@ -424,18 +424,20 @@ def main():
     if desired.status:
         context = "Could not set the status of key %s in keyset %s" % (desired.kid, desired.keyset)
 
+    applied = None
     try:
         current, plan = read_state(module.graph, desired, now)
+        if plan.changed and not module.check_mode:
+            with module.keyset_lock(desired.keyset):
+                # Another fork or run may have written while we read: read and decide again, holding the lock.
+                current, plan = read_state(module.graph, desired, now)
+                if plan.changed:
+                    applied = service.apply_key_plan(module.graph, current, desired, plan, now)
     except B2CError as error:
         module.fail_b2c(error, context)
     keyset_id = current["id"] if current else desired.keyset
     key, after, keyset_created = plan.key, decisions.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
-
-    if plan.changed and not module.check_mode:
-        try:
-            applied = service.apply_key_plan(module.graph, current, desired, plan, now)
-        except B2CError as error:
-            module.fail_b2c(error, context)
+    if applied is not None:
         plan, key, after, keyset_created = applied.plan, applied.key, applied.keyset, applied.keyset_created
         if plan.action in ("generated", "uploaded") and not decisions.is_enabled(key or {}):
             module.warn(disabled_key_warning(key, after.get("id")))

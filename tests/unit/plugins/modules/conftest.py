@@ -29,6 +29,12 @@ def _fail_json(self, msg, **kwargs):
     raise ModuleExit(dict(kwargs, msg=msg), failed=True)
 
 
+@pytest.fixture(autouse=True)
+def private_cache_home(tmp_path, monkeypatch):
+    """Keyset locks (next to the default token cache) go under the test's own folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+
+
 @pytest.fixture
 def graph():
     return FakeGraph(now=int(time.time()))

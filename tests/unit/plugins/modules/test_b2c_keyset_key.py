@@ -1,6 +1,7 @@
 """b2c_keyset_key: check mode, apply, idempotency, errors and secrets, against a FakeGraph."""
 
 import json
+import os
 import time
 
 import pytest
@@ -217,3 +218,36 @@ def test_ambiguous_generate_failure_adds_exactly_one_key(run, graph):
     assert (result["changed"], result["action"]) == (True, "generated")
     assert len(graph.keys("B2C_1A_Sig")) == 1
     assert len(graph.posts_to("generateKey")) == 1
+
+
+def test_a_key_added_by_another_fork_while_waiting_for_the_lock_is_seen(run, graph):
+    """The first read finds no key; another fork adds one before we hold the lock; the re-read sees it: no second key."""
+    graph.keysets["b2c_1a_forked"] = {"id": "B2C_1A_Forked", "keys": []}
+    reads = []
+    original = graph.request
+
+    def other_fork_writes_after_first_read(method, path, **kwargs):
+        answer = original(method, path, **kwargs)
+        if method == "GET" and not reads:
+            reads.append(path)
+            graph.keysets["b2c_1a_forked"]["keys"].append(
+                {"kid": "from-other-fork", "kty": "RSA", "use": "sig", "status": "enabled", "nbf": graph.now,
+                 "exp": graph.now + 365 * DAY})
+        return answer
+
+    graph.request = other_fork_writes_after_first_read
+    result = run(keyset="Forked")
+    assert not result["changed"] and result["action"] == "none"
+    assert result["key"]["kid"] == "from-other-fork"
+    assert graph.posts_to("generateKey") == []
+
+
+def test_only_a_run_that_writes_takes_the_lock(run, run_module, graph, tmp_path):
+    locks = tmp_path / "cache-home" / "b2c.trustframework" / "locks"
+    assert run_module(b2c_keyset_key, check_mode=True, keyset="Quiet")["changed"]
+    assert not locks.exists(), "check mode sends no write, so it takes no lock"
+    assert run(keyset="Quiet")["changed"]
+    assert len(os.listdir(locks)) == 1
+    os.unlink(locks / os.listdir(locks)[0])
+    assert not run(keyset="Quiet")["changed"]
+    assert os.listdir(locks) == [], "a run with nothing to do takes no lock"
