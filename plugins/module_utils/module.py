@@ -17,6 +17,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     GraphError,
     ValidationError,
     hint_for,
+    register_secrets,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import (
     HAS_HTTPX,
@@ -40,6 +41,8 @@ class B2CModule(AnsibleModule):
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
         super().__init__(argument_spec=graph_argument_spec(**(argument_spec or {})),
                          supports_check_mode=supports_check_mode, **kwargs)
+        # The one place where the secret options reach the error formatting (errors.sanitize_text).
+        register_secrets(self.no_log_values)
         self._graph = None
         self._http_client = None
         self._token_provider = None
