@@ -288,6 +288,7 @@ import time
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_material
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
@@ -394,7 +395,22 @@ def read_state(graph, desired, now):
     key_v2 = None
     if desired.status and current is not None:
         key_v2 = service.get_key_v2(graph, current["id"], desired.kid)
-    return current, decisions.plan_key(current, desired, now, key_v2=key_v2)
+    plan = decisions.plan_key(current, desired, now, key_v2=key_v2)
+    if plan.action in ("generated", "uploaded") and current is not None:
+        reconcile.refuse_expired_again(current, desired, now)
+    return current, plan
+
+
+def decide_and_apply(module, desired, now):
+    """``(current, plan, applied)``: read and decide; when a write is needed, under the keyset lock."""
+    current, plan = read_state(module.graph, desired, now)
+    if not plan.changed or module.check_mode:
+        return current, plan, None
+    with module.keyset_lock(desired.keyset):
+        # Another fork or run may have written while we read: read and decide again, holding the lock.
+        current, plan = read_state(module.graph, desired, now)
+        applied = service.apply_key_plan(module.graph, current, desired, plan, now) if plan.changed else None
+    return current, plan, applied
 
 
 def disabled_key_warning(key, keyset_id):
@@ -424,23 +440,21 @@ def main():
     if desired.status:
         context = "Could not set the status of key %s in keyset %s" % (desired.kid, desired.keyset)
 
-    applied = None
     try:
-        current, plan = read_state(module.graph, desired, now)
-        if plan.changed and not module.check_mode:
-            with module.keyset_lock(desired.keyset):
-                # Another fork or run may have written while we read: read and decide again, holding the lock.
-                current, plan = read_state(module.graph, desired, now)
-                if plan.changed:
-                    applied = service.apply_key_plan(module.graph, current, desired, plan, now)
+        current, plan, applied = decide_and_apply(module, desired, now)
     except B2CError as error:
         module.fail_b2c(error, context)
     keyset_id = current["id"] if current else desired.keyset
     key, after, keyset_created = plan.key, decisions.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
+    added = applied is not None and applied.plan.action in ("generated", "uploaded")
     if applied is not None:
         plan, key, after, keyset_created = applied.plan, applied.key, applied.keyset, applied.keyset_created
-        if plan.action in ("generated", "uploaded") and not decisions.is_enabled(key or {}):
+        if added and not decisions.is_enabled(key or {}):
             module.warn(disabled_key_warning(key, after.get("id")))
+    elif plan.action == "none" and not desired.status:
+        duplicates = reconcile.late_write_duplicates(current, key, desired, now)
+        if duplicates:
+            module.warn(reconcile.duplicates_warning(keyset_id, key, duplicates))
 
     action = plan.action
     if keyset_created and action == "none":
@@ -449,6 +463,9 @@ def main():
                   key=decisions.summarize_key(key, now), keyset=decisions.summarize_keyset(after, now))
     if module._diff:
         result["diff"] = decisions.keyset_diff(current, after, now)
+    unusable = reconcile.unusable_on_arrival(key, now) if added else None
+    if unusable:
+        module.fail_json(msg="%s: %s" % (context, unusable), **result)
     module.exit_json(**result)
 
 

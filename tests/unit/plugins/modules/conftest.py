@@ -50,13 +50,17 @@ def run_module(graph):
 
     def run(module, check_mode=False, diff=False, **args):
         params = dict(CONNECTION, _ansible_check_mode=check_mode, _ansible_diff=diff, **args)
+        warnings = []
         with patch_module_args(params), \
+                mock.patch.object(basic.AnsibleModule, "warn", lambda self, warning: warnings.append(warning)), \
                 mock.patch.object(B2CModule, "graph", new_callable=mock.PropertyMock, return_value=graph), \
                 mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json), \
                 mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json):
             with pytest.raises(ModuleExit) as info:
                 module.main()
         result = info.value.result
+        if warnings:
+            result["warnings"] = warnings  # as Ansible reports them
         json.dumps(result)  # must be serialisable
         return result
 
