@@ -201,18 +201,7 @@ class TokenCacheFile:
             import fcntl  # pylint: disable=import-outside-toplevel
         except ImportError:  # pragma: no cover - non-POSIX controller
             fcntl = None
-        try:
-            self._ensure_dir()
-            fd = None if self._untrusted() else os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError as exc:
-            self._warn("Token cache %s is not usable (%s); continuing without it." % (
-                self.path, exc.strerror or type(exc).__name__))
-            fd = None
-        reason = untrusted_reason(os.fstat(fd)) if fd is not None else None
-        if reason:
-            self._distrust(self.lock_path, reason)
-            os.close(fd)
-            fd = None
+        fd = self._open_lock_file()
         if fd is None:
             yield False
             return
@@ -232,6 +221,24 @@ class TokenCacheFile:
             yield True
         finally:
             os.close(fd)  # closing releases the lock
+
+    def _open_lock_file(self):
+        """The lock file's descriptor, or None (with a warning) when the cache cannot be used or trusted."""
+        try:
+            self._ensure_dir()
+            if self._untrusted():
+                return None
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            self._warn("Token cache %s is not usable (%s); continuing without it." % (
+                self.path, exc.strerror or type(exc).__name__))
+            return None
+        reason = untrusted_reason(os.fstat(fd))
+        if reason:
+            self._distrust(self.lock_path, reason)
+            os.close(fd)
+            return None
+        return fd
 
     def load(self):
         """Whole file content as a dict (empty on a missing or unreadable file)."""

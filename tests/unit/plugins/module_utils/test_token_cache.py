@@ -310,3 +310,10 @@ def test_stale_temporary_files_are_removed_on_save(tmp_path):
     cache.save_section("k", "{}", {})
     assert not stale.exists() and other.exists()
     assert sorted(os.listdir(tmp_path)) == [".other.json.abc123.tmp", "t.json"]
+
+
+def test_a_lock_file_others_can_write_is_not_used(tmp_path):
+    login, provider = _cached_then_tampered(tmp_path, lambda cache: os.chmod(str(cache) + ".lock", 0o666))
+    provider.invalidate()  # no fast path: the lock is needed
+    assert provider.get_token() == "at-11"
+    assert any(".lock is writable by group or others" in warning for warning in provider.warnings), provider.warnings
