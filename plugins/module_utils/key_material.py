@@ -70,7 +70,7 @@ def _epoch(value, option):
         return _datetime_to_epoch(datetime.datetime(value.year, value.month, value.day))
     text = str(value).strip()
     if _NUMERIC.match(text):
-        return int(text.split(".")[0])
+        return int(text.partition(".")[0])
     return _datetime_to_epoch(_parse_iso(text, option))
 
 
