@@ -20,6 +20,8 @@ description:
     HTTP 400 with C(AADB2C90073). Creating a keyset that another run has just created (C(AADB2C95028)) is not an error.
   - The keyset C(B2C_1A_AdminClientEncryptionKeyContainer) belongs to B2C itself; the module refuses to delete it
     or replace its keys.
+  - Before it writes, a task takes the keyset's lock (shared with M(b2c.trustframework.b2c_keyset_key)), then reads
+    the keyset and decides again, so forks and parallel runs on one controller do not write over each other.
 author: b2c.trustframework maintainers (@b2c-trustframework)
 options:
   name:

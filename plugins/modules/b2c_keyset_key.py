@@ -143,6 +143,11 @@ notes:
   - A key is returned with its public members only; private members (C(d p q dp dq qi k)) are never returned,
     logged or diffed, even if the service sent them.
   - RV(action) reports the key action; a keyset created on the way is reported in RV(keyset_created).
+  - Before it writes, a task takes a lock for the keyset (a file in C(locks) next to the token cache), then reads
+    the keyset and decides again, so forks and parallel runs on one controller add one key between them. Tasks on
+    other controllers are not serialised.
+  - A key the service adds already expired fails the task; a run that finds twin enabled keys (left by a request
+    applied late after a resend) adds nothing and warns.
 seealso:
   - module: b2c.trustframework.b2c_keyset
   - module: b2c.trustframework.b2c_keyset_info
