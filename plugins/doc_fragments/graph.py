@@ -153,6 +153,8 @@ options:
       - How often a request is retried after HTTP 429, 502, 503 or 504, or a connect or read error.
       - C(Retry-After) is honoured; otherwise exponential backoff with jitter (1 s doubling, at most 30 s per
         wait, at most 300 s of waiting per request).
+      - When C(Retry-After) asks for more than 120 s, or more than is left of the 300 s, the task fails at once
+        saying how long the service asked to wait.
       - A key-creating POST is retried only when it provably did not reach the service (connect error) or was
         throttled (429); otherwise the module re-reads the keyset instead of sending it again.
     type: int
@@ -163,6 +165,9 @@ options:
         requests one token per credential instead of one per task.
       - The file holds access tokens in clear text; it is created with mode C(0600) (its directory with
         C(0700) when created). Access is locked across processes, so parallel forks share one token.
+      - The file, its directory and its lock file are used only when they belong to the current user (or root)
+        and are not writable by group or others; otherwise the task warns and goes on without the cache.
+      - The locks that serialise writes to a keyset are kept in C(locks) next to this file.
       - Defaults to C($XDG_CACHE_HOME/b2c.trustframework/msal_token_cache.json), or
         C(~/.cache/b2c.trustframework/msal_token_cache.json) when E(XDG_CACHE_HOME) is unset.
       - An empty string disables the cache. Not used with O(access_token).

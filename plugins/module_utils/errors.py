@@ -9,6 +9,7 @@ control: never from request bodies, headers, tokens or secrets.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 # Maximum length of text copied from a server answer into a message.
@@ -35,17 +36,61 @@ def exception_chain(exc):
         exc = exc.__cause__ or exc.__context__
 
 
+# Values of the task's secret options (no_log), masked in every text taken from a server.
+_SECRETS = set()
+# A secret is masked whole, and so is any run of at least this many of its characters:
+# a server that echoes part of a request body must not print part of a secret.
+SECRET_FRAGMENT = 8
+SECRET_MASK = "********"
+
+
+def register_secrets(values):
+    """Remember the task's secret values (AnsibleModule.no_log_values); B2CModule calls this once."""
+    _SECRETS.update(str(value) for value in values if value is not None and len(str(value)) >= 4)
+
+
+def _secret_spans(text):
+    """``(start, end)`` of every secret, or run of SECRET_FRAGMENT characters of one, in ``text``."""
+    spans = []
+    for secret in _SECRETS:
+        if len(secret) < SECRET_FRAGMENT:
+            start = text.find(secret)
+            while start >= 0:
+                spans.append((start, start + len(secret)))
+                start = text.find(secret, start + 1)
+            continue
+        fragments = set(secret[i:i + SECRET_FRAGMENT] for i in range(len(secret) - SECRET_FRAGMENT + 1))
+        spans.extend((i, i + SECRET_FRAGMENT) for i in range(len(text) - SECRET_FRAGMENT + 1)
+                     if text[i:i + SECRET_FRAGMENT] in fragments)
+    return spans
+
+
+def mask_secrets(text):
+    """``text`` with every registered secret, and every long piece of one, replaced by SECRET_MASK."""
+    if not _SECRETS or not text:
+        return text
+    covered = [False] * len(text)
+    for start, stop in _secret_spans(text):
+        covered[start:stop] = [True] * (stop - start)
+    pieces = []
+    for is_secret, group in itertools.groupby(zip(text, covered), key=lambda pair: pair[1]):
+        pieces.append(SECRET_MASK if is_secret else "".join(char for char, _covered in group))
+    return "".join(pieces)
+
+
 def sanitize_text(text, limit=_MAX_SERVER_TEXT):
     """Make server-provided text safe for a one-line message.
 
-    Collapses control characters and line breaks, removes anything that looks
-    like a bearer token or a JWT, and truncates to ``limit`` characters.
+    Masks the task's secrets (before anything is cut, so no cut piece of a
+    secret survives), collapses control characters and line breaks, removes
+    anything that looks like a bearer token or a JWT, and truncates to
+    ``limit`` characters.
     """
     if text is None:
         return None
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    text = str(text)
+    text = mask_secrets(str(text))
     text = _BEARER.sub("Bearer [redacted]", text)
     text = _JWT.sub("[redacted-jwt]", text)
     text = _CONTROL_CHARS.sub(" ", text).strip()

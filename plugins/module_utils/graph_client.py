@@ -36,6 +36,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.retry import (
     RETRY_STATUSES,
     backoff,
     classify_transport_error,
+    retry_after_advice,
     retry_wait,
     transport_reason,
 )
@@ -43,7 +44,9 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.version import 
 
 USER_AGENT = "b2c.trustframework/%s" % COLLECTION_VERSION
 
-MAX_PAGES = 1000
+# A safety net against a service that never stops paging (a repeated nextLink is caught at once);
+# far above any tenant's keysets.
+MAX_PAGES = 100000
 
 
 def quote_segment(segment):
@@ -332,7 +335,10 @@ class GraphClient:
                     error.mark_may_have_been_applied()
                 if not retryable or retries >= self.max_retries:
                     raise error
-                wait = retry_wait(response, retries)
+                wait = retry_wait(response, retries, self.max_total_wait - waited)
+                if wait is None:
+                    error.hint = retry_after_advice(response, self.max_total_wait - waited, self.max_total_wait)
+                    raise error
                 if waited + wait > self.max_total_wait:
                     raise error
                 response.close()

@@ -15,6 +15,7 @@ import base64
 import binascii
 import datetime
 import hashlib
+import math
 import os
 import re
 import types
@@ -25,6 +26,9 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
 )
 
 SECONDS_PER_DAY = 86400
+# The latest time a key can carry: the service stores nbf/exp as 64-bit seconds, and
+# dates beyond the year 9999 cannot be shown (ISO 8601) or compared by most tools.
+LATEST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 
 # JWK members that carry private or symmetric key material (RFC 7518 section 6).
 # The service never returns them, but we never echo them even if it did.
@@ -52,6 +56,12 @@ def parse_time(value, option):
     # bool is an int subclass; "nbf: true" is a typo, not the epoch second 1.
     if isinstance(value, bool):
         raise ValidationError(_time_hint(option, value))
+    return check_storable(_epoch(value, option), option)
+
+
+def _epoch(value, option):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(_time_hint(option, value))
     if isinstance(value, (int, float)):
         return int(value)
     if isinstance(value, datetime.datetime):
@@ -60,8 +70,16 @@ def parse_time(value, option):
         return _datetime_to_epoch(datetime.datetime(value.year, value.month, value.day))
     text = str(value).strip()
     if _NUMERIC.match(text):
-        return int(float(text))
+        return int(text.partition(".")[0])
     return _datetime_to_epoch(_parse_iso(text, option))
+
+
+def check_storable(epoch, option):
+    """``epoch``, refused locally when it lies beyond what a key can carry (LATEST_EPOCH)."""
+    if epoch > LATEST_EPOCH:
+        raise ValidationError("%s is after %s, later than a key can carry; give an earlier date or fewer days"
+                              % (option, epoch_to_iso(LATEST_EPOCH)))
+    return epoch
 
 
 def _parse_iso(text, option):
@@ -110,7 +128,7 @@ def resolve_validity(nbf, exp, valid_days, now):
         if isinstance(valid_days, bool) or int(valid_days) <= 0:
             raise ValidationError("valid_days=%r must be a positive number of days" % (valid_days,))
         start = nbf if nbf is not None else int(now)
-        exp = start + int(valid_days) * SECONDS_PER_DAY
+        exp = check_storable(start + int(valid_days) * SECONDS_PER_DAY, "valid_days=%d" % valid_days)
     if exp is not None:
         if exp <= now:
             raise ValidationError(

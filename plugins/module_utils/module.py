@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import graph_argument_spec
@@ -15,6 +17,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     GraphError,
     ValidationError,
     hint_for,
+    register_secrets,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import (
     HAS_HTTPX,
@@ -22,6 +25,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client im
     GraphClient,
     build_http_client,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_lock import keyset_lock, lock_path
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import build_token_provider
 
 
@@ -37,6 +41,8 @@ class B2CModule(AnsibleModule):
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
         super().__init__(argument_spec=graph_argument_spec(**(argument_spec or {})),
                          supports_check_mode=supports_check_mode, **kwargs)
+        # The one place where the secret options reach the error formatting (errors.sanitize_text).
+        register_secrets(self.no_log_values)
         self._graph = None
         self._http_client = None
         self._token_provider = None
@@ -65,6 +71,21 @@ class B2CModule(AnsibleModule):
                                       timeout=settings.timeout, max_retries=settings.max_retries,
                                       http_client=self._http_client)
         return self._graph
+
+    @contextlib.contextmanager
+    def keyset_lock(self, keyset_id):
+        """Be the only writer of ``keyset_id`` among the forks and runs of this controller (keyset_lock.py).
+
+        Raises KeysetLockTimeout (a B2CError) when another writer holds it too long.
+        """
+        settings = self.connection
+        path = lock_path(settings.token_cache_path, settings.endpoints.graph_root,
+                         getattr(settings.credential, "tenant_id", None), keyset_id)
+        warnings = []
+        with keyset_lock(path, keyset_id, warnings):
+            for warning in warnings:
+                self.warn(warning)
+            yield
 
     def fail_b2c(self, error, context):
         """fail_json for a B2CError: '<context>: <error> <hint>' plus graph_error_code/status/request ids or auth_error_code."""

@@ -94,7 +94,25 @@ def backoff(attempt):
     return ceiling / 2.0 + random.uniform(0, ceiling / 2.0)
 
 
-def retry_wait(response, attempt):
-    """Seconds to wait before retrying after ``response``: its Retry-After (capped), else the backoff."""
+def retry_wait(response, attempt, remaining=MAX_TOTAL_WAIT):
+    """Seconds to wait before retrying after ``response``: its Retry-After, else the backoff.
+
+    None when the service asks for a longer wait than one wait may last
+    (RETRY_AFTER_CAP) or than ``remaining`` seconds of the budget: a retry
+    sent earlier than asked would only be refused again, so the caller fails
+    at once (see retry_after_advice).
+    """
     wait = parse_retry_after(response.headers.get("Retry-After"))
-    return backoff(attempt) if wait is None else min(wait, RETRY_AFTER_CAP)
+    if wait is None:
+        return backoff(attempt)
+    return wait if wait <= min(RETRY_AFTER_CAP, remaining) else None
+
+
+def retry_after_advice(response, remaining, total=MAX_TOTAL_WAIT):
+    """What to tell the user when the service's Retry-After is beyond what the task may wait."""
+    asked = parse_retry_after(response.headers.get("Retry-After")) or 0
+    return ("The service asked to wait %d s before the next attempt (Retry-After), longer than this task waits "
+            "(at most %d s at a time and %d s in all per request; %d s were left), so it stopped at once: run it "
+            "again after that time, and lower the parallelism (forks, throttle) if it keeps happening; max_retries "
+            "sets how many retries a task makes, not how long it waits."
+            % (asked, min(RETRY_AFTER_CAP, total), total, max(0, remaining)))

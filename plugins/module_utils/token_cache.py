@@ -12,11 +12,13 @@ a still-valid token is read straight from the file.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
 import tempfile
 import time
+from urllib.parse import urlsplit
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalResponse
@@ -25,6 +27,25 @@ CACHE_FORMAT_VERSION = 1
 LOCK_TIMEOUT = 60.0
 # Tokens closer than this to expiry (or past msal's refresh_on) are left to msal to renew.
 TOKEN_EXPIRY_MARGIN = 300
+# The URLs of a cached discovery answer that msal sends requests (and the client secret) to.
+AUTHORITY_URL_FIELDS = ("token_endpoint", "authorization_endpoint", "device_authorization_endpoint",
+                        "end_session_endpoint", "tenant_discovery_endpoint")
+# msal's key of its own index in the http cache mapping (individual_cache._ExpiringMapping).
+HTTP_CACHE_INDEX = "_index_"
+
+
+def untrusted_reason(stat_result):
+    """Why a file or folder (its ``os.stat``) cannot be trusted, or None.
+
+    As ssh does with its files: it must belong to the current user (or root)
+    and not be writable by group or others, or someone else could steer what
+    we read, such as the host the client secret is sent to.
+    """
+    if hasattr(os, "getuid") and stat_result.st_uid not in (os.getuid(), 0):
+        return "owned by uid %d, not by the current user (uid %d)" % (stat_result.st_uid, os.getuid())
+    if stat_result.st_mode & 0o022:
+        return "writable by group or others (mode %03o)" % (stat_result.st_mode & 0o777)
+    return None
 
 
 def default_token_cache_path():
@@ -50,10 +71,48 @@ def resolve_token_cache_path(value):
     return path
 
 
+def _is_error_answer(value):
+    return hasattr(value, "status_code") and not 200 <= int(value.status_code) < 300
+
+
+def without_error_answers(mapping):
+    """msal's http cache without its throttling and error-replay entries (429/5xx/400 answers).
+
+    msal replays such an answer instead of sending the request (up to an hour
+    for a Retry-After); persisted, it would fail later runs, without a request,
+    with an old correlation id. Within one run msal still throttles as it wants.
+    """
+    dropped = set(key for key, value in mapping.items() if _is_error_answer(value))
+    kept = dict((key, value) for key, value in mapping.items() if key not in dropped)
+    index = kept.get(HTTP_CACHE_INDEX)
+    if dropped and isinstance(index, (list, tuple)) and len(index) == 2 and isinstance(index[1], dict):
+        sequence, timestamps = index
+        kept[HTTP_CACHE_INDEX] = ([entry for entry in sequence if entry[-1] not in dropped],
+                                  dict((key, value) for key, value in timestamps.items() if key not in dropped))
+    return kept
+
+
+def _same_host(url, host_url):
+    one, other = urlsplit(url), urlsplit(host_url)
+    return (one.scheme.lower(), one.netloc.lower()) == (other.scheme.lower(), other.netloc.lower())
+
+
+def foreign_authority_urls(value, authority_host):
+    """The URLs of a cached discovery answer that leave ``authority_host`` (a poisoned cache), or []."""
+    try:
+        document = json.loads(getattr(value, "text", None) or "")
+    except (TypeError, ValueError):
+        return []
+    if not isinstance(document, dict):
+        return []
+    urls = [document.get(field) for field in AUTHORITY_URL_FIELDS]
+    return [url for url in urls if isinstance(url, str) and not _same_host(url, authority_host)]
+
+
 def http_cache_to_json(mapping):
     """msal's http cache mapping as JSON-safe data (responses become ``__response__`` triples)."""
     out = {}
-    for key, value in mapping.items():
+    for key, value in without_error_answers(mapping).items():
         if not isinstance(key, str):
             continue
         if hasattr(value, "status_code") and hasattr(value, "text"):
@@ -96,11 +155,34 @@ class TokenCacheFile:
     Problems with the file become ``warnings``, never failures.
     """
 
-    def __init__(self, path, lock_timeout=LOCK_TIMEOUT):
+    def __init__(self, path, lock_timeout=LOCK_TIMEOUT, authority_host=None):
         self.path = path
         self.lock_path = path + ".lock"
         self.lock_timeout = lock_timeout
+        self.authority_host = authority_host
         self.warnings = []
+
+    def _warn(self, message):
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def _distrust(self, path, reason):
+        self._warn("token_cache_path: %s is %s; the token cache is not used (make it private to this user, "
+                   "or set token_cache_path to a private path)." % (path, reason))
+
+    def _untrusted(self):
+        """Why the cache folder or an existing cache file cannot be trusted (a warning is added), or None."""
+        for path in (os.path.dirname(self.path) or ".", self.path):
+            try:
+                reason = untrusted_reason(os.stat(path))
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                reason = exc.strerror or type(exc).__name__
+            if reason:
+                self._distrust(path, reason)
+                return reason
+        return None
 
     @staticmethod
     def section_key(*parts):
@@ -119,12 +201,8 @@ class TokenCacheFile:
             import fcntl  # pylint: disable=import-outside-toplevel
         except ImportError:  # pragma: no cover - non-POSIX controller
             fcntl = None
-        try:
-            self._ensure_dir()
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            self.warnings.append("Token cache %s is not usable (%s); continuing without it." % (
-                self.path, exc.strerror or type(exc).__name__))
+        fd = self._open_lock_file()
+        if fd is None:
             yield False
             return
         try:
@@ -136,7 +214,7 @@ class TokenCacheFile:
                         break
                     except OSError:
                         if time.monotonic() >= deadline:
-                            self.warnings.append("Timed out waiting for the token cache lock %s; continuing without the cache." % self.lock_path)
+                            self._warn("Timed out waiting for the token cache lock %s; continuing without the cache." % self.lock_path)
                             yield False
                             return
                         time.sleep(0.05)
@@ -144,10 +222,32 @@ class TokenCacheFile:
         finally:
             os.close(fd)  # closing releases the lock
 
+    def _open_lock_file(self):
+        """The lock file's descriptor, or None (with a warning) when the cache cannot be used or trusted."""
+        try:
+            self._ensure_dir()
+            if self._untrusted():
+                return None
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            self._warn("Token cache %s is not usable (%s); continuing without it." % (
+                self.path, exc.strerror or type(exc).__name__))
+            return None
+        reason = untrusted_reason(os.fstat(fd))
+        if reason:
+            self._distrust(self.lock_path, reason)
+            os.close(fd)
+            return None
+        return fd
+
     def load(self):
         """Whole file content as a dict (empty on a missing or unreadable file)."""
         try:
             with open(self.path, "r", encoding="utf-8") as handle:
+                reason = untrusted_reason(os.fstat(handle.fileno())) or self._untrusted()
+                if reason:
+                    self._distrust(self.path, reason)
+                    return {"version": CACHE_FORMAT_VERSION, "sections": {}}
                 data = json.load(handle)
         except (OSError, ValueError):
             return {"version": CACHE_FORMAT_VERSION, "sections": {}}
@@ -156,10 +256,29 @@ class TokenCacheFile:
         return data
 
     def load_section(self, key):
-        """(serialized msal token cache or None, http_cache mapping)."""
+        """(serialized msal token cache or None, http_cache mapping).
+
+        Error answers are left out (see without_error_answers), and so is a
+        discovery answer that sends msal to another host than the authority.
+        """
         section = self.load()["sections"].get(key) or {}
         token_cache = section.get("token_cache")
-        return (token_cache if isinstance(token_cache, str) else None), _http_cache_from_json(section.get("http_cache"))
+        http_cache = without_error_answers(_http_cache_from_json(section.get("http_cache")))
+        return (token_cache if isinstance(token_cache, str) else None), self._on_authority_host(http_cache)
+
+    def _on_authority_host(self, http_cache):
+        if not self.authority_host:
+            return http_cache
+        kept = {}
+        for key, value in http_cache.items():
+            foreign = foreign_authority_urls(value, self.authority_host)
+            if foreign:
+                self._warn("token_cache_path: the token cache %s holds a discovery answer that points outside %s "
+                           "(%s); it was ignored. Someone may have written to the cache file." % (
+                               self.path, self.authority_host, ", ".join(sorted(set(foreign)))))
+                continue
+            kept[key] = value
+        return kept
 
     def save_section(self, key, token_cache_text, http_cache):
         """Write one section atomically (temporary file, 0600, rename); a write failure becomes a warning."""
@@ -172,12 +291,14 @@ class TokenCacheFile:
         try:
             self._write(data)
         except OSError as exc:
-            self.warnings.append("Could not write the token cache %s (%s)." % (self.path, exc.strerror or type(exc).__name__))
+            self._warn("Could not write the token cache %s (%s)." % (self.path, exc.strerror or type(exc).__name__))
 
     def _write(self, data):
         self._ensure_dir()
         directory = os.path.dirname(self.path) or "."
-        fd, tmp = tempfile.mkstemp(prefix=".msal_token_cache.", suffix=".tmp", dir=directory)  # created 0600
+        prefix = "." + os.path.basename(self.path) + "."
+        self._remove_stale_temporary_files(directory, prefix)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)  # created 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(data, handle, separators=(",", ":"))
@@ -187,6 +308,16 @@ class TokenCacheFile:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+    @staticmethod
+    def _remove_stale_temporary_files(directory, prefix):
+        """Temporary files of saves that were killed (kill -9) hold tokens: remove them.
+
+        Saves happen under the lock, so no other process is writing one now.
+        """
+        for stale in glob.glob(os.path.join(glob.escape(directory), glob.escape(prefix) + "*.tmp")):
+            with contextlib.suppress(OSError):
+                os.unlink(stale)
 
     def cached_access_token(self, section_key, target=None, now=None):
         """A valid access token from the section's msal cache (read without importing msal), or None.

@@ -217,7 +217,8 @@ def build_token_provider(settings, http_client):
     if isinstance(credential, AccessTokenCredential):
         return StaticTokenProvider(credential.token)
     adapter = MsalHttpClient(http_client, timeout=settings.timeout, max_retries=settings.max_retries)
-    cache_file = TokenCacheFile(settings.token_cache_path) if settings.token_cache_path else None
+    cache_file = (TokenCacheFile(settings.token_cache_path, authority_host=settings.endpoints.authority_host)
+                  if settings.token_cache_path else None)
     if isinstance(credential, ManagedIdentityCredential):
         return _managed_identity_provider(credential, settings.endpoints, adapter, cache_file)
     return _confidential_client_provider(credential, settings.endpoints, adapter, cache_file)

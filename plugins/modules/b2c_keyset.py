@@ -20,6 +20,8 @@ description:
     HTTP 400 with C(AADB2C90073). Creating a keyset that another run has just created (C(AADB2C95028)) is not an error.
   - The keyset C(B2C_1A_AdminClientEncryptionKeyContainer) belongs to B2C itself; the module refuses to delete it
     or replace its keys.
+  - Before it writes, a task takes the keyset's lock (shared with M(b2c.trustframework.b2c_keyset_key)), then reads
+    the keyset and decides again, so forks and parallel runs on one controller do not write over each other.
 author: b2c.trustframework maintainers (@b2c-trustframework)
 options:
   name:
@@ -204,6 +206,11 @@ def desired_keyset(params, now):
     return desired
 
 
+def read_and_plan(graph, desired):
+    current = service.read_keyset(graph, desired.name)
+    return current, decisions.plan_keyset(current, desired)
+
+
 def main():
     module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     now = time.time()
@@ -213,18 +220,20 @@ def main():
         module.fail_b2c(error, "Invalid options")
     context = "Could not ensure keyset %s is %s" % (desired.name, desired.state)
 
+    applied = None
     try:
-        current = service.read_keyset(module.graph, desired.name)
-        plan = decisions.plan_keyset(current, desired)
+        current, plan = read_and_plan(module.graph, desired)
+        if plan.changed and not module.check_mode:
+            with module.keyset_lock(desired.name):
+                # Another fork or run may have written while we read: read and decide again, holding the lock.
+                current, plan = read_and_plan(module.graph, desired)
+                if plan.changed:
+                    applied = service.apply_keyset_plan(module.graph, current, desired, plan)
     except B2CError as error:
         module.fail_b2c(error, context)
     after, changed = decisions.keyset_after_keyset_plan(current, plan, desired), plan.changed
-
-    if plan.changed and not module.check_mode:
-        try:
-            after, changed = service.apply_keyset_plan(module.graph, current, desired, plan)
-        except B2CError as error:
-            module.fail_b2c(error, context)
+    if applied is not None:
+        after, changed = applied
 
     result = dict(changed=changed, keyset=decisions.summarize_keyset(after, now))
     if module._diff:

@@ -150,6 +150,11 @@ notes:
   - A key is returned with its public members only; private members (C(d p q dp dq qi k)) are never returned,
     logged or diffed, even if the service sent them.
   - RV(action) reports the key action; a keyset created on the way is reported in RV(keyset_created).
+  - Before it writes, a task takes a lock for the keyset (a file in C(locks) next to the token cache), then reads
+    the keyset and decides again, so forks and parallel runs on one controller add one key between them. Tasks on
+    other controllers are not serialised.
+  - A key the service adds already expired fails the task; a run that finds twin enabled keys (left by a request
+    applied late after a resend) adds nothing and warns.
 seealso:
   - module: b2c.trustframework.b2c_keyset
   - module: b2c.trustframework.b2c_keyset_info
@@ -300,6 +305,7 @@ import time
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_material
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
@@ -406,7 +412,22 @@ def read_state(graph, desired, now):
     key_v2 = None
     if desired.status and current is not None:
         key_v2 = service.get_key_v2(graph, current["id"], desired.kid)
-    return current, decisions.plan_key(current, desired, now, key_v2=key_v2)
+    plan = decisions.plan_key(current, desired, now, key_v2=key_v2)
+    if plan.action in ("generated", "uploaded") and current is not None:
+        reconcile.refuse_expired_again(current, desired, now)
+    return current, plan
+
+
+def decide_and_apply(module, desired, now):
+    """``(current, plan, applied)``: read and decide; when a write is needed, under the keyset lock."""
+    current, plan = read_state(module.graph, desired, now)
+    if not plan.changed or module.check_mode:
+        return current, plan, None
+    with module.keyset_lock(desired.keyset):
+        # Another fork or run may have written while we read: read and decide again, holding the lock.
+        current, plan = read_state(module.graph, desired, now)
+        applied = service.apply_key_plan(module.graph, current, desired, plan, now) if plan.changed else None
+    return current, plan, applied
 
 
 def disabled_key_warning(key, keyset_id):
@@ -437,20 +458,20 @@ def main():
         context = "Could not set the status of key %s in keyset %s" % (desired.kid, desired.keyset)
 
     try:
-        current, plan = read_state(module.graph, desired, now)
+        current, plan, applied = decide_and_apply(module, desired, now)
     except B2CError as error:
         module.fail_b2c(error, context)
     keyset_id = current["id"] if current else desired.keyset
     key, after, keyset_created = plan.key, decisions.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
-
-    if plan.changed and not module.check_mode:
-        try:
-            applied = service.apply_key_plan(module.graph, current, desired, plan, now)
-        except B2CError as error:
-            module.fail_b2c(error, context)
+    added = applied is not None and applied.plan.action in ("generated", "uploaded")
+    if applied is not None:
         plan, key, after, keyset_created = applied.plan, applied.key, applied.keyset, applied.keyset_created
-        if plan.action in ("generated", "uploaded") and not decisions.is_enabled(key or {}):
+        if added and not decisions.is_enabled(key or {}):
             module.warn(disabled_key_warning(key, after.get("id")))
+    elif plan.action == "none" and not desired.status:
+        duplicates = reconcile.late_write_duplicates(current, key, desired, now)
+        if duplicates:
+            module.warn(reconcile.duplicates_warning(keyset_id, key, duplicates))
 
     action = plan.action
     if keyset_created and action == "none":
@@ -459,6 +480,9 @@ def main():
                   key=decisions.summarize_key(key, now), keyset=decisions.summarize_keyset(after, now))
     if module._diff:
         result["diff"] = decisions.keyset_diff(current, after, now)
+    unusable = reconcile.unusable_on_arrival(key, now) if added else None
+    if unusable:
+        module.fail_json(msg="%s: %s" % (context, unusable), **result)
     module.exit_json(**result)
 
 

@@ -155,11 +155,25 @@ def test_retry_after_in_the_past_means_no_wait():
     assert sleeps == [0.0]
 
 
-def test_retry_after_capped():
-    script = Script(ok(status=429, headers={"Retry-After": "100000"}), ok({"value": []}))
+def test_retry_after_beyond_the_budget_fails_at_once_saying_how_long():
+    """Waiting less than asked only earns another refusal: fail now, say how long the service asked and why."""
+    script = Script(ok(status=429, headers={"Retry-After": "3600"}), ok({"value": []}))
     client, sleeps, _tokens = make(script)
-    client.request("GET", KEYSETS)
-    assert sleeps == [retry.RETRY_AFTER_CAP]
+    with pytest.raises(GraphError) as err:
+        client.request("GET", KEYSETS)
+    assert sleeps == []
+    advice = hint_for(err.value)
+    assert "asked to wait 3600 s" in advice and "at most 120 s at a time and 300 s in all" in advice
+    assert "raise max_retries" not in advice
+
+
+def test_retry_after_beyond_what_is_left_of_the_budget_fails_at_once():
+    script = Script(ok(status=503, headers={"Retry-After": "100"}), ok(status=503, headers={"Retry-After": "100"}))
+    client, sleeps, _tokens = make(script, max_total_wait=150)
+    with pytest.raises(GraphError) as err:
+        client.request("GET", KEYSETS)
+    assert sleeps == [100.0]
+    assert "50 s were left" in hint_for(err.value)
 
 
 def test_backoff_exponential_with_jitter_and_cap():

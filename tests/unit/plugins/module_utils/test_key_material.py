@@ -283,3 +283,19 @@ def test_ec_pkcs12_is_refused_locally_saying_rsa_only(legacy):
     key, cert = self_signed(key=ec_key())
     with pytest.raises(KeyMaterialError, match=r"pkcs12 has an EC \(secp256r1\) key; .*'Only RSA certificates are supported'"):
         km.pkcs12_upload(pfx(key, cert, "pw", legacy=legacy), "pw", "pkcs12", NOW)
+
+
+@pytest.mark.parametrize("nbf, exp, valid_days, fragment", [
+    (None, None, 1000000000000000, "valid_days=1000000000000000 is after 9999-12-31T23:59:59Z"),
+    (None, 253402300800, None, "exp is after 9999-12-31T23:59:59Z"),
+    ("99999999999999999999", None, None, "nbf is after 9999-12-31T23:59:59Z"),
+    (None, float("inf"), None, "exp=inf is not a valid time"),
+])
+def test_dates_beyond_what_a_key_can_carry_are_refused_locally(nbf, exp, valid_days, fragment):
+    with pytest.raises(ValidationError) as err:
+        km.resolve_validity(nbf, exp, valid_days, 1767225600)
+    assert fragment in str(err.value)
+
+
+def test_the_latest_storable_date_is_accepted():
+    assert km.resolve_validity(None, "9999-12-31T23:59:59Z", None, 1767225600) == (None, km.LATEST_EPOCH)

@@ -9,10 +9,12 @@ import subprocess
 import sys
 import textwrap
 
+import httpx
 import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import token_cache
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalResponse
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import (
     TokenCacheFile,
     default_token_cache_path,
@@ -199,3 +201,119 @@ def test_cached_access_token_fast_path(tmp_path):
     entries["b"]["refresh_on"] = str(now - 1)
     cache = _section_with(tmp_path, entries)
     assert cache.cached_access_token("k", target, now=now) is None
+
+
+# ----------------------------------------------------------------------------- trust (a cache nobody else can steer)
+def _cached_then_tampered(tmp_path, tamper):
+    """A cache written by a first task, then changed by ``tamper(cache_path)``; returns the next task's login and provider."""
+    params = secret_params(tmp_path)
+    token_provider(Login(), params).get_token()
+    cache = tmp_path / "cache" / "tokens.json"
+    tamper(cache)
+    login = Login()
+    login.issued = 10
+    return login, token_provider(login, params)
+
+
+def test_world_writable_cache_file_is_not_used(tmp_path):
+    login, provider = _cached_then_tampered(tmp_path, lambda cache: os.chmod(cache, 0o666))
+    assert provider.get_token() == "at-11", "the token of a cache others can write must not be used"
+    assert any("writable by group or others" in warning and "token_cache_path" in warning
+               for warning in provider.warnings), provider.warnings
+    assert stat.S_IMODE(os.stat(tmp_path / "cache" / "tokens.json").st_mode) == 0o666, "nor written"
+
+
+def test_group_writable_cache_folder_is_not_used(tmp_path):
+    login, provider = _cached_then_tampered(tmp_path, lambda cache: os.chmod(cache.parent, 0o770))
+    assert provider.get_token() == "at-11"
+    assert any(str(tmp_path / "cache") in warning for warning in provider.warnings), provider.warnings
+
+
+def _stat(uid, mode):
+    return os.stat_result((stat.S_IFREG | mode, 0, 0, 1, uid, 0, 0, 0, 0, 0))
+
+
+def test_trust_rule_owner_and_mode(monkeypatch):
+    monkeypatch.setattr(os, "getuid", lambda: 1000)
+    assert token_cache.untrusted_reason(_stat(1000, 0o600)) is None
+    assert token_cache.untrusted_reason(_stat(0, 0o755)) is None, "root-owned folders are trusted, as ssh does"
+    assert token_cache.untrusted_reason(_stat(4242, 0o600)) == "owned by uid 4242, not by the current user (uid 1000)"
+    assert token_cache.untrusted_reason(_stat(1000, 0o620)) == "writable by group or others (mode 620)"
+    assert token_cache.untrusted_reason(_stat(1000, 0o602)) == "writable by group or others (mode 602)"
+
+
+def test_poisoned_token_endpoint_never_gets_the_secret(tmp_path):
+    """A cached discovery answer that points the token endpoint elsewhere is ignored: the secret goes to the authority only."""
+    def poison(cache):
+        data = json.loads(cache.read_text())
+        for section in data["sections"].values():
+            for item in section["http_cache"].values():
+                if "__response__" in item and "token_endpoint" in item["__response__"][1]:
+                    item["__response__"][1] = item["__response__"][1].replace(
+                        "https://login.example.test:8443", "https://evil.example.test")
+        cache.write_text(json.dumps(data))
+        os.chmod(cache, 0o600)
+
+    params = secret_params(tmp_path)
+    token_provider(Login(), params).get_token()
+    poison(tmp_path / "cache" / "tokens.json")
+    sent = []
+
+    def login_or_evil(request):
+        sent.append(str(request.url))
+        return Login()(request)
+
+    provider = token_provider(login_or_evil, params, authority_host="https://login.example.test:8443")
+    provider.invalidate()  # no cached token: a token request is needed
+    assert provider.get_token() == "at-1"
+    assert sent and all(url.startswith("https://login.example.test:8443/") for url in sent), sent
+    assert any("points outside https://login.example.test:8443" in warning and "evil.example.test" in warning
+               for warning in provider.warnings), provider.warnings
+
+
+def test_throttling_answers_are_not_kept_between_runs(tmp_path):
+    """msal caches a 429 with Retry-After (and a 400 for 60 s); a later run must ask the service again."""
+    throttled = Login(error=None)
+    calls = []
+
+    def throttle_once(request):
+        calls.append(request.url.path)
+        if request.url.path.endswith("/token") and len([path for path in calls if path.endswith("/token")]) == 1:
+            return httpx.Response(429, headers={"Retry-After": "3600"},
+                                  json={"error": "temporarily_unavailable", "error_description": "throttled"})
+        return throttled(request)
+
+    params = secret_params(tmp_path, max_retries=0)
+    with pytest.raises(AuthError):
+        token_provider(throttle_once, params).get_token()
+    saved = (tmp_path / "cache" / "tokens.json").read_text() if (tmp_path / "cache" / "tokens.json").exists() else ""
+    assert "429" not in saved and "throttled" not in saved
+    assert token_provider(throttle_once, params).get_token() == "at-1", "the next run sends its request"
+
+
+def test_throttling_answer_left_in_an_old_cache_is_dropped():
+    answer = MsalResponse(429, '{"error": "x"}', {"retry-after": "3600"})
+    index = ([[9999999999, 1, "POST u 429/5xx/Retry-After"], [9999999999, 1, "GET d 2xx"]],
+             {"POST u 429/5xx/Retry-After": [9999999999, 1], "GET d 2xx": [9999999999, 1]})
+    kept = token_cache.without_error_answers({"POST u 429/5xx/Retry-After": answer, "GET d 2xx": MsalResponse(200, "{}", {}),
+                                              "_index_": index})
+    assert set(kept) == {"GET d 2xx", "_index_"}
+    assert kept["_index_"] == ([[9999999999, 1, "GET d 2xx"]], {"GET d 2xx": [9999999999, 1]})
+
+
+def test_stale_temporary_files_are_removed_on_save(tmp_path):
+    cache = TokenCacheFile(str(tmp_path / "t.json"))
+    stale = tmp_path / ".t.json.abc123.tmp"
+    stale.write_text('{"token": "left by a killed save"}')
+    other = tmp_path / ".other.json.abc123.tmp"  # another cache file's: not ours to remove
+    other.write_text("x")
+    cache.save_section("k", "{}", {})
+    assert not stale.exists() and other.exists()
+    assert sorted(os.listdir(tmp_path)) == [".other.json.abc123.tmp", "t.json"]
+
+
+def test_a_lock_file_others_can_write_is_not_used(tmp_path):
+    login, provider = _cached_then_tampered(tmp_path, lambda cache: os.chmod(str(cache) + ".lock", 0o666))
+    provider.invalidate()  # no fast path: the lock is needed
+    assert provider.get_token() == "at-11"
+    assert any(".lock is writable by group or others" in warning for warning in provider.warnings), provider.warnings

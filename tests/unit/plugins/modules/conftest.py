@@ -29,6 +29,12 @@ def _fail_json(self, msg, **kwargs):
     raise ModuleExit(dict(kwargs, msg=msg), failed=True)
 
 
+@pytest.fixture(autouse=True)
+def private_cache_home(tmp_path, monkeypatch):
+    """Keyset locks (next to the default token cache) go under the test's own folder."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-home"))
+
+
 @pytest.fixture
 def graph():
     return FakeGraph(now=int(time.time()))
@@ -44,13 +50,17 @@ def run_module(graph):
 
     def run(module, check_mode=False, diff=False, **args):
         params = dict(CONNECTION, _ansible_check_mode=check_mode, _ansible_diff=diff, **args)
+        warnings = []
         with patch_module_args(params), \
+                mock.patch.object(basic.AnsibleModule, "warn", lambda self, warning: warnings.append(warning)), \
                 mock.patch.object(B2CModule, "graph", new_callable=mock.PropertyMock, return_value=graph), \
                 mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json), \
                 mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json):
             with pytest.raises(ModuleExit) as info:
                 module.main()
         result = info.value.result
+        if warnings:
+            result["warnings"] = warnings  # as Ansible reports them
         json.dumps(result)  # must be serialisable
         return result
 

@@ -1,6 +1,7 @@
 """b2c_keyset_key: check mode, apply, idempotency, errors and secrets, against a FakeGraph."""
 
 import json
+import os
 import time
 
 import pytest
@@ -235,3 +236,77 @@ def test_ambiguous_generate_failure_adds_exactly_one_key(run, graph):
     assert (result["changed"], result["action"]) == (True, "generated")
     assert len(graph.keys("B2C_1A_Sig")) == 1
     assert len(graph.posts_to("generateKey")) == 1
+
+
+def test_a_key_added_by_another_fork_while_waiting_for_the_lock_is_seen(run, graph):
+    """The first read finds no key; another fork adds one before we hold the lock; the re-read sees it: no second key."""
+    graph.keysets["b2c_1a_forked"] = {"id": "B2C_1A_Forked", "keys": []}
+    reads = []
+    original = graph.request
+
+    def other_fork_writes_after_first_read(method, path, **kwargs):
+        answer = original(method, path, **kwargs)
+        if method == "GET" and not reads:
+            reads.append(path)
+            graph.keysets["b2c_1a_forked"]["keys"].append(
+                {"kid": "from-other-fork", "kty": "RSA", "use": "sig", "status": "enabled", "nbf": graph.now,
+                 "exp": graph.now + 365 * DAY})
+        return answer
+
+    graph.request = other_fork_writes_after_first_read
+    result = run(keyset="Forked")
+    assert not result["changed"] and result["action"] == "none"
+    assert result["key"]["kid"] == "from-other-fork"
+    assert graph.posts_to("generateKey") == []
+
+
+def test_only_a_run_that_writes_takes_the_lock(run, run_module, graph, tmp_path):
+    locks = tmp_path / "cache-home" / "b2c.trustframework" / "locks"
+    assert run_module(b2c_keyset_key, check_mode=True, keyset="Quiet")["changed"]
+    assert not locks.exists(), "check mode sends no write, so it takes no lock"
+    assert run(keyset="Quiet")["changed"]
+    assert len(os.listdir(locks)) == 1
+    os.unlink(locks / os.listdir(locks)[0])
+    assert not run(keyset="Quiet")["changed"]
+    assert os.listdir(locks) == [], "a run with nothing to do takes no lock"
+
+
+def test_key_expired_on_arrival_fails_and_is_not_added_again(run, run_module, graph):
+    """nbf long past and no exp: the service's default expiry has passed too; the run fails, the next adds nothing."""
+    nbf = graph.now - 3 * 365 * DAY  # the fake gives exp = now + 2 years only without nbf; here exp follows nbf
+    graph.keysets["b2c_1a_old"] = {"id": "B2C_1A_Old", "keys": []}
+    original = graph._generateKey
+
+    def service_default_from_nbf(keyset, body):
+        return original(keyset, dict(body, exp=body["nbf"] + 2 * 365 * DAY))
+
+    graph._generateKey = service_default_from_nbf
+    result = run(keyset="Old", nbf=nbf)
+    assert result["failed"] and result["changed"] and result["action"] == "generated"
+    assert "already passed, so it can never be used" in result["msg"] and "give exp or valid_days" in result["msg"]
+    again = run(keyset="Old", nbf=nbf)
+    assert again["failed"] and "the same request would add another key that can never be used" in again["msg"]
+    assert len(graph.posts_to("generateKey")) == 1
+    assert run_module(b2c_keyset_key, check_mode=True, keyset="Old", nbf=nbf)["failed"], "check mode refuses it too"
+
+
+def test_duplicates_left_by_a_late_write_are_reported_and_nothing_is_added(run, graph):
+    """A resend after a timeout, then the first request applied late: two twin keys. The next run adds nothing and says so."""
+    twin = {"kty": "RSA", "use": "sig", "status": "enabled", "nbf": graph.now - 60, "exp": graph.now + 365 * DAY}
+    graph.keysets["b2c_1a_late"] = {"id": "B2C_1A_Late", "keys": [dict(twin, kid="first"),
+                                                                  dict(twin, kid="late", nbf=twin["nbf"] + 12,
+                                                                       exp=twin["exp"] + 12)]}
+    result = run(keyset="Late")
+    assert not result["changed"] and result["action"] == "none"
+    assert graph.writes() == []
+    assert any("holds 2 enabled keys of one kind" in warning and "first" in warning and "late" in warning
+               for warning in result.get("warnings", [])), result.get("warnings")
+
+
+def test_keys_of_different_runs_are_not_called_duplicates(run, graph):
+    older = {"kid": "old", "kty": "RSA", "use": "sig", "status": "enabled", "nbf": graph.now - 200 * DAY,
+             "exp": graph.now + 165 * DAY}
+    newer = dict(older, kid="new", nbf=graph.now - DAY, exp=graph.now + 364 * DAY)
+    graph.keysets["b2c_1a_two"] = {"id": "B2C_1A_Two", "keys": [older, newer]}
+    result = run(keyset="Two")
+    assert result["action"] == "none" and not result.get("warnings")
