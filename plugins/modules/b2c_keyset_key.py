@@ -81,7 +81,7 @@ options:
         so relying parties that cache the keys learn it before it signs anything.
       - The new key never activates after the usable key it follows expires; a run that finds the key due later than
         that shortens the lead time and warns.
-      - The first key of a keyset (no usable key of that O(kty)/O(use)) is not staged: it activates at once, since
+      - The first key of a keyset (no usable key of that O(kty)/O(use)) is not staged, it activates at once, since
         nothing else would be active until its O(nbf).
       - A staged successor (enabled, future O(nbf), expiring beyond the renewal window) counts as the renewal done, so
         the next run changes nothing. With O(renew_before_days), O(renew_before_days) must be larger than this.
@@ -142,7 +142,7 @@ options:
     default: false
   disable_expired:
     description:
-      - Retire old keys of this O(kty)/O(use) in the same run (Graph C(keys_v2) C(status=disabled)): every enabled key
+      - Retire old keys of this O(kty)/O(use) in the same run (Graph C(keys_v2) C(status=disabled)), that is every enabled key
         whose O(exp) passed more than O(disable_expired_after_days) days ago.
       - Never the active key, and never every enabled key of that O(kty)/O(use) (the one that expired last stays).
         Keys cannot be removed from a keyset, so without this the expired keys of a keyset renewed for years stay
@@ -154,7 +154,7 @@ options:
     description:
       - The grace period of O(disable_expired), in days after a key's O(exp). Must be 0 or more.
       - A key that has just expired may still be needed to check tokens it signed before its O(exp) (relying parties
-        and B2C itself can hold them for days: refresh tokens live 14 days by default and up to 90), so the default
+        and B2C itself can hold them for days; refresh tokens live 14 days by default and up to 90), so the default
         keeps it published 30 days longer. Raise it when your policies issue longer-lived tokens.
     type: int
     default: 30
