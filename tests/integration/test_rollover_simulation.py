@@ -33,9 +33,10 @@ pytestmark = pytest.mark.integration
 
 @dataclasses.dataclass
 class Step:
-    """One rotate.yml run: when it started (emulator time) and each keyset's keys afterwards."""
+    """One rotate.yml run: when it started and when its keys were read afterwards (emulator time), and the keys."""
 
     day: int
+    started: int
     now: int
     keys: dict
 
@@ -53,7 +54,8 @@ def run_simulation(emulator, tmp_path):
         started = emulator.shift_clock(days=day)["now"]
         run = run_playbook(emulator, tmp_path, ROTATE, "-e", "disable_expired=true")
         assert run.returncode == 0, "day %d:\n%s" % (day, run.stdout[-6000:] + run.stderr[-2000:])
-        steps.append(Step(day, started, read_keys(emulator)))
+        keys = read_keys(emulator)
+        steps.append(Step(day, started, emulator.clock()["now"], keys))
     return steps
 
 
@@ -62,7 +64,7 @@ def first_seen(steps, name):
     seen = {}
     for step in steps:
         for key in step.keys[name]:
-            seen.setdefault(key["kid"], step.now)
+            seen.setdefault(key["kid"], step.started)
     return seen
 
 
@@ -122,7 +124,7 @@ def test_three_years_of_monthly_rotation(emulator_clean, tmp_path):
             nbf = next(key["nbf"] for key in steps[-1].keys[name] if key["kid"] == kid)
             assert nbf - seen[kid] >= ACTIVATE_IN_DAYS * DAY, (name, kid, (nbf - seen[kid]) / DAY)
         # Each rollover adds exactly one key; the first run adds the first one.
-        added = [len([kid for kid in seen if seen[kid] == step.now]) for step in steps]
+        added = [len([kid for kid in seen if seen[kid] == step.started]) for step in steps]
         assert added[0] == 1 and set(added[1:]) <= {0, 1}, added
         assert sum(added[1:]) == len(takeovers)
         # Retiring keeps the enabled keys few.
