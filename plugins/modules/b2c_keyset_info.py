@@ -41,7 +41,7 @@ options:
       - Older keys that a newer key has superseded do not count (keys cannot be removed from a keyset, so
         expired predecessors stay there forever); disabled keys do not count. A key without expiry (the
         service's safety net) does not hide that the dated keys are due.
-      - Service-managed and backup keysets are never returned by this filter: they are not renewed by their users.
+      - Service-managed and backup keysets are never returned by this filter, since their users do not renew them.
     type: int
 seealso:
   - module: b2c.trustframework.b2c_keyset
