@@ -14,7 +14,7 @@ __metaclass__ = type
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import (
@@ -336,6 +336,10 @@ class DesiredKey:
     create_keyset: bool = True
     kid: str | None = None
     status: str | None = None
+    activate_in_days: int | None = None
+    valid_days: int | None = None
+    disable_expired: bool = False
+    disable_expired_after_days: int = 30
     secret: str | None = field(default=None, repr=False)
     certificate_b64: str | None = field(default=None, repr=False)
     pkcs12_b64: str | None = field(default=None, repr=False)
@@ -367,10 +371,11 @@ class Plan:
     reason: str
     create_keyset: bool = False
     key: dict | None = None
+    retire: list = field(default_factory=list)
 
     @property
     def changed(self):
-        return self.action != "none" or self.create_keyset
+        return self.action != "none" or self.create_keyset or bool(self.retire)
 
 
 def predicted_key(desired):
@@ -407,6 +412,7 @@ def validate_desired_key(desired, now):
                 "the new key would expire within renew_before_days=%d and be renewed on every run; "
                 "make exp / valid_days longer than renew_before_days" % desired.renew_before_days
             )
+    validate_rollover(desired, now)
 
 
 def plan_key(current, desired, now, key_v2=None):
@@ -416,6 +422,13 @@ def plan_key(current, desired, now, key_v2=None):
     """
     if desired.status:
         return _plan_status(current, desired, key_v2, now)
+    plan = _plan_add(current, desired, now)
+    if desired.disable_expired:
+        plan.retire = keys_to_retire(keys_of(keyset_after_plan(current, plan, desired.keyset)), desired, now)
+    return plan
+
+
+def _plan_add(current, desired, now):
     if current is None:
         if not desired.create_keyset:
             raise B2CError(
@@ -426,9 +439,9 @@ def plan_key(current, desired, now, key_v2=None):
                     create_keyset=True, key=predicted_key(desired))
     check_family(current, desired.family)
     check_use(current, desired.use)
-    if desired.force:
-        return Plan(desired.add_action, "force is set: always add a key", key=predicted_key(desired))
     if desired.source in ("certificate", "pkcs12"):
+        if desired.force:
+            return Plan(desired.add_action, "force is set: always add a key", key=predicted_key(desired))
         return _plan_certificate(current, desired)
     return _plan_generate_or_secret(current, desired, now)
 
@@ -442,18 +455,20 @@ def _plan_certificate(current, desired):
 
 def _plan_generate_or_secret(current, desired, now):
     label = "%s/%s" % (FAMILY_LABELS[desired.family], desired.use)
-    if desired.source == "secret" and desired.update_secret == "always":
-        return Plan("uploaded", "update_secret=always: a secret cannot be read back to compare",
-                    key=predicted_key(desired))
     best = newest_usable(keys_of(current), desired.family, desired.use, now)
+    if desired.force:
+        return _plan_successor(desired, best, "force is set: always add a key", now)
+    if desired.source == "secret" and desired.update_secret == "always":
+        return _plan_successor(desired, best, "update_secret=always: a secret cannot be read back to compare", now)
     if best is None:
         return Plan(desired.add_action, "no usable %s key in %s" % (label, current.get("id")),
                     key=predicted_key(desired))
     if renewal_due(best, desired.renew_before_days, now):
-        return Plan(desired.add_action,
-                    "usable key %s expires in %s days (renew_before_days=%d)"
-                    % (best.get("kid"), days_until(to_epoch(best.get("exp")), now), desired.renew_before_days),
-                    key=predicted_key(desired))
+        check_service_lifetime(best, desired, current.get("id"))
+        return _plan_successor(desired, best,
+                               "usable key %s expires in %s days (renew_before_days=%d)"
+                               % (best.get("kid"), days_until(to_epoch(best.get("exp")), now),
+                                  desired.renew_before_days), now)
     return Plan("none", "usable %s key %s present" % (label, best.get("kid")), key=best)
 
 
@@ -520,6 +535,8 @@ def keyset_after_plan(current, plan, keyset_id):
     elif plan.action == "status_changed":
         keys = [dict(key, status=plan.key["status"]) if key.get("kid") == plan.key.get("kid") else key
                 for key in keys]
+    retired = set(key.get("kid") for key in plan.retire)
+    keys = [dict(key, status="disabled") if key.get("kid") in retired else key for key in keys]
     return dict(base, keys=keys)
 
 
@@ -540,6 +557,143 @@ def added_key_finder(before, desired):
         return None
 
     return is_present
+
+
+# ---------------------------------------------------------------------------
+# Rollover: staged successors, the next key, retiring expired keys
+# ---------------------------------------------------------------------------
+
+
+def validate_rollover(desired, now):
+    """Local checks of activate_in_days and disable_expired_after_days."""
+    if desired.disable_expired_after_days is not None and desired.disable_expired_after_days < 0:
+        raise ValidationError("disable_expired_after_days must be 0 or more")
+    if desired.activate_in_days is None:
+        return
+    if desired.activate_in_days < 0:
+        raise ValidationError("activate_in_days must be 0 or more")
+    if desired.source not in ("generate", "secret"):
+        raise ValidationError("activate_in_days is for source=generate and source=secret; a certificate's "
+                              "activation comes from the certificate")
+    if desired.nbf is not None:
+        raise ValidationError("activate_in_days and nbf are mutually exclusive; set only one of them")
+    lead = desired.activate_in_days * SECONDS_PER_DAY
+    if desired.exp is not None and desired.valid_days is None and desired.exp <= now + lead:
+        raise ValidationError("exp (%s) must be after the staged activation, activate_in_days=%d from now"
+                              % (epoch_to_iso(desired.exp), desired.activate_in_days))
+    if desired.renew_before_days is not None and desired.renew_before_days <= desired.activate_in_days:
+        # Renewal would find the key due too late to publish its successor for the whole lead time.
+        raise ValidationError(
+            "renew_before_days (%d) must be larger than activate_in_days (%d): the successor is added when the "
+            "current key expires within renew_before_days and must be published activate_in_days before it "
+            "takes over" % (desired.renew_before_days, desired.activate_in_days))
+
+
+def successor_dates(desired, outgoing, now):
+    """``(nbf, exp)`` of a key added while ``outgoing`` (or None) is the usable key it follows.
+
+    With activate_in_days the successor is staged: nbf is that many days ahead,
+    but never after ``outgoing`` expires (a late run shortens the lead time
+    rather than leave the keyset without an active key), and valid_days counts
+    from that nbf. The first key of a keyset is never staged: nothing would be
+    active until its nbf.
+    """
+    if desired.activate_in_days is None or outgoing is None:
+        return desired.nbf, desired.exp
+    nbf = int(now) + desired.activate_in_days * SECONDS_PER_DAY
+    outgoing_exp = to_epoch(outgoing.get("exp"))
+    if outgoing_exp is not None:
+        nbf = min(nbf, outgoing_exp)
+    if desired.valid_days is not None:
+        return nbf, nbf + desired.valid_days * SECONDS_PER_DAY
+    return nbf, desired.exp
+
+
+def _plan_successor(desired, outgoing, reason, now):
+    nbf, exp = successor_dates(desired, outgoing, now)
+    if nbf is not None and nbf > now:
+        reason += "; the new key is staged: it activates on %s" % epoch_to_iso(nbf)
+    return Plan(desired.add_action, reason, key=predicted_key(replace(desired, nbf=nbf, exp=exp)))
+
+
+def key_to_send(desired, plan):
+    """``desired`` with the dates the plan decided (a staged successor's nbf and exp)."""
+    if desired.source not in ("generate", "secret") or plan.key is None:
+        return desired
+    return replace(desired, nbf=plan.key.get("nbf"), exp=plan.key.get("exp"))
+
+
+def short_lead_warning(desired, plan, now):
+    """A warning when a staged successor activates sooner than activate_in_days, else None."""
+    if desired.activate_in_days is None or plan.action not in ("generated", "uploaded") or plan.key is None:
+        return None
+    nbf = to_epoch(plan.key.get("nbf"))
+    if nbf is None or nbf >= now + desired.activate_in_days * SECONDS_PER_DAY:
+        return None
+    return ("the new key activates on %s, when the current key expires, sooner than activate_in_days=%d: relying "
+            "parties that refresh their copy of the keys less often may meet tokens signed by a key they do not "
+            "know yet. Renew earlier: renew_before_days must exceed activate_in_days plus the time between runs"
+            % (epoch_to_iso(nbf), desired.activate_in_days))
+
+
+def check_service_lifetime(due, desired, keyset_id):
+    """Refuse a renewal that would repeat on every run because the keys live no longer than the window.
+
+    Without exp or valid_days the service picks the new key's lifetime; the
+    due key shows what it picked last time (or what was asked then).
+    """
+    if desired.exp is not None:
+        return  # the lifetime is ours, checked by validate_desired_key
+    nbf, exp = to_epoch(due.get("nbf")), to_epoch(due.get("exp"))
+    if nbf is None or exp is None:
+        return
+    lifetime_days = (exp - nbf) // SECONDS_PER_DAY
+    if lifetime_days <= desired.renew_before_days:
+        raise ValidationError(
+            "key %s of keyset %s lived %d days (nbf %s, exp %s), not longer than renew_before_days=%d; without exp "
+            "or valid_days the service picks the lifetime of the new key, and a key as short would be renewed on "
+            "every run: set valid_days longer than renew_before_days"
+            % (due.get("kid"), keyset_id, lifetime_days, epoch_to_iso(nbf), epoch_to_iso(exp),
+               desired.renew_before_days))
+
+
+def next_key(keys, now):
+    """The key that takes over next (reference section 7.4), or None.
+
+    The enabled key with the earliest ``nbf`` still ahead and an ``exp`` after
+    that ``nbf``: when its nbf passes it is the started key with the latest nbf.
+    """
+    def waiting(key):
+        nbf, exp = to_epoch(key.get("nbf")), to_epoch(key.get("exp"))
+        return is_enabled(key) and nbf is not None and nbf > now and (exp is None or exp > nbf)
+
+    staged = [key for key in keys if waiting(key)]
+    return min(staged, key=lambda key: to_epoch(key.get("nbf"))) if staged else None
+
+
+def summarize_next_key(keys, now):
+    """The public view of :func:`next_key` plus ``activates_in_days``, or None."""
+    key = next_key(keys, now)
+    if key is None:
+        return None
+    return dict(summarize_key(key, now), activates_in_days=days_until(to_epoch(key.get("nbf")), now))
+
+
+def keys_to_retire(keys, desired, now):
+    """Enabled keys of the desired kty/use whose exp passed more than disable_expired_after_days ago.
+
+    Never the active key, and never every enabled key of that kty/use: the one
+    that expired last stays. Keys without a kid cannot be addressed (a
+    predicted key).
+    """
+    mine = [key for key in keys if is_enabled(key) and _matches(key, desired.family, desired.use)]
+    cutoff = now - desired.disable_expired_after_days * SECONDS_PER_DAY
+    active = active_key(mine, now)
+    old = [key for key in mine if key.get("kid") and key is not active
+           and to_epoch(key.get("exp")) is not None and to_epoch(key.get("exp")) < cutoff]
+    if old and len(old) == len(mine):
+        old.remove(max(old, key=lambda key: to_epoch(key.get("exp"))))
+    return old
 
 
 # ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decision
     check_kid,
     find_kid,
     key_family,
+    key_to_send,
     normalize_name,
     plan_key,
     strip_prefix,
@@ -285,20 +286,23 @@ def apply_key_plan(graph, current, desired, plan, now, sleep=time.sleep):
         current, keyset_created = create_keyset(graph, desired.keyset, sleep=sleep)
         # Create may have found an existing keyset (another run won the race): decide again.
         plan = plan_key(current, desired, now)
-        if plan.action == "none":
+        if not plan.changed:
             return Applied(plan, plan.key, current, keyset_created)
     keyset_id = current.get("id") or desired.keyset
+    answer, kid = plan.key, (plan.key or {}).get("kid")
     if plan.action == "status_changed":
         set_key_status(graph, keyset_id, desired.kid, desired.status)
-        answer, kid = plan.key, desired.kid
-    else:
-        answer = add_key_once(graph, keyset_id, lambda: send_key(graph, keyset_id, desired),
+        kid = desired.kid
+    elif plan.action != "none":
+        answer = add_key_once(graph, keyset_id, lambda: send_key(graph, keyset_id, key_to_send(desired, plan)),
                               added_key_finder(current, desired), sleep=sleep)
         kid = (answer or {}).get("kid")
+    for key in plan.retire:
+        set_key_status(graph, keyset_id, key["kid"], "disabled")
     after = read_keyset_after_write(graph, keyset_id, sleep=sleep) or current
     # keys_v2 is where the service reports a key's status (reference section 7.4: an
     # uploaded key may start disabled), so the key is read back from there.
-    status_view = get_key_v2(graph, keyset_id, kid) if kid else None
+    status_view = get_key_v2(graph, keyset_id, kid) if kid and plan.action != "none" else None
     return Applied(plan, _merge_key_views(find_kid(after, kid), answer, status_view), after, keyset_created)
 
 

@@ -111,6 +111,27 @@ keysets:
       description: The active key (same fields as RV(keysets[].keys)), or null when none is active.
       type: dict
       returned: when O(active_key=true)
+    next_key:
+      description:
+        - The key that takes over next, or null. Computed locally with the service's rule (no extra request) as the
+          enabled key with the earliest C(nbf) still ahead and an C(exp) after that C(nbf), for example a successor
+          staged with O(b2c.trustframework.b2c_keyset_key#module:activate_in_days).
+        - Same fields as RV(keysets[].keys), plus C(activates_in_days), whole days until its C(nbf) (rounded like
+          C(expires_in_days)).
+      type: dict
+      returned: always
+      sample:
+        kid: 8vzk1Bq3Lk2mHc0ZQbA7Xr5yT1uN4pWs6dEfGhIjKlM
+        kty: RSA
+        use: sig
+        nbf: 1798761600
+        exp: 1830297600
+        x5t: null
+        status: enabled
+        nbf_iso: "2027-01-01T00:00:00Z"
+        exp_iso: "2028-01-01T00:00:00Z"
+        expires_in_days: 372
+        activates_in_days: 7
     service_managed:
       description: True for a keyset that B2C creates and uses itself (C(B2C_1A_AdminClientEncryptionKeyContainer)).
       type: bool
@@ -148,6 +169,7 @@ def describe(graph, keyset, with_active_key, now):
     entry = decisions.summarize_keyset(keyset, now)
     entry["service_managed"] = decisions.is_service_managed(keyset["id"])
     entry["backup"] = decisions.is_backup(keyset["id"])
+    entry["next_key"] = decisions.summarize_next_key(decisions.keys_of(keyset), now)
     if with_active_key:
         entry["active_key"] = decisions.summarize_key(service.get_active_key(graph, keyset["id"]), now)
     return entry

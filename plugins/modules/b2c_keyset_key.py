@@ -72,6 +72,21 @@ options:
   valid_days:
     description:
       - Alternative to O(exp). The key expires this many days after O(nbf) (or after now without O(nbf)).
+      - With O(activate_in_days), it counts from the staged key's O(nbf).
+    type: int
+  activate_in_days:
+    description:
+      - Stage the new key of a renewal (O(renew_before_days), O(force), O(update_secret=always)) this many days ahead
+        of its activation, for O(source=generate) and O(source=secret). Must be 0 or more; mutually exclusive with O(nbf).
+      - The new key gets O(nbf) = now + this many days, and O(valid_days) counts from that O(nbf). Until then the current
+        key stays active, while the new key is already published in the keyset (the JWKS of the policies that use it),
+        so relying parties that cache the keys learn it before it signs anything.
+      - The new key never activates after the usable key it follows expires; a run that finds the key due later than
+        that shortens the lead time and warns.
+      - The first key of a keyset (no usable key of that O(kty)/O(use)) is not staged, it activates at once, since
+        nothing else would be active until its O(nbf).
+      - A staged successor (enabled, future O(nbf), expiring beyond the renewal window) counts as the renewal done, so
+        the next run changes nothing. With O(renew_before_days), O(renew_before_days) must be larger than this.
     type: int
   secret:
     description:
@@ -129,6 +144,24 @@ options:
         of its C(kty)/C(use) (see O(status)).
     type: bool
     default: false
+  disable_expired:
+    description:
+      - Retire old keys of this O(kty)/O(use) in the same run (Graph C(keys_v2) C(status=disabled)), that is every enabled key
+        whose O(exp) passed more than O(disable_expired_after_days) days ago.
+      - Never the active key, and never every enabled key of that O(kty)/O(use) (the one that expired last stays).
+        Keys cannot be removed from a keyset, so without this the expired keys of a keyset renewed for years stay
+        enabled and published.
+      - The keys it disabled are returned in RV(disabled_keys); check mode and diff mode show them.
+    type: bool
+    default: false
+  disable_expired_after_days:
+    description:
+      - The grace period of O(disable_expired), in days after a key's O(exp). Must be 0 or more.
+      - A key that has just expired may still be needed to check tokens it signed before its O(exp) (relying parties
+        and B2C itself can hold them for days; refresh tokens live 14 days by default and up to 90), so the default
+        keeps it published 30 days longer. Raise it when your policies issue longer-lived tokens.
+    type: int
+    default: 30
   create_keyset:
     description:
       - Create the keyset first when it does not exist. When V(false), a missing keyset is an error.
@@ -189,6 +222,15 @@ EXAMPLES = r"""
     use: enc
     valid_days: 365
     renew_before_days: 30
+
+- name: Zero-downtime rollover - stage the successor a week before it signs anything, retire keys expired 30+ days ago
+  b2c.trustframework.b2c_keyset_key:
+    keyset: TokenSigningKeyContainer
+    use: sig
+    valid_days: 365
+    renew_before_days: 45
+    activate_in_days: 7
+    disable_expired: true
 
 - name: Facebook app secret, uploaded once
   b2c.trustframework.b2c_keyset_key:
@@ -290,6 +332,13 @@ key:
       type: int
       returned: always
       sample: 364
+disabled_keys:
+  description:
+    - The keys that O(disable_expired) disabled in this run (would disable, in check mode), as in RV(key).
+  returned: always
+  type: list
+  elements: dict
+  sample: []
 keyset:
   description: The keyset after the run (predicted in check mode), keys as in RV(key).
   returned: always
@@ -328,6 +377,9 @@ ARGUMENT_SPEC = dict(
     pkcs12_reencode=dict(type="bool", default=True),
     renew_before_days=dict(type="int"),
     force=dict(type="bool", default=False),
+    activate_in_days=dict(type="int"),
+    disable_expired=dict(type="bool", default=False),
+    disable_expired_after_days=dict(type="int", default=30),
     create_keyset=dict(type="bool", default=True),
     kid=dict(type="str"),
     status=dict(type="str", choices=["enabled", "disabled"]),
@@ -339,7 +391,7 @@ SOURCE_OPTIONS = {
     "certificate": ("certificate", "certificate_path"),
     "pkcs12": ("pkcs12", "pkcs12_path", "pkcs12_password"),
 }
-VALIDITY_OPTIONS = ("nbf", "exp", "valid_days")
+VALIDITY_OPTIONS = ("nbf", "exp", "valid_days", "activate_in_days")
 
 
 def check_source_options(params):
@@ -401,7 +453,9 @@ def desired_key(params, now):
         keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
         use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,
         update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
-        force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"])
+        force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"],
+        activate_in_days=params["activate_in_days"], valid_days=params["valid_days"],
+        disable_expired=params["disable_expired"], disable_expired_after_days=params["disable_expired_after_days"])
     warnings = load_certificate_material(params, desired, now) if source in ("certificate", "pkcs12") else []
     decisions.validate_desired_key(desired, now)
     return desired, warnings
@@ -440,7 +494,8 @@ def main():
     module = B2CModule(
         argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
-        mutually_exclusive=[("exp", "valid_days"), ("certificate", "certificate_path"), ("pkcs12", "pkcs12_path")],
+        mutually_exclusive=[("exp", "valid_days"), ("nbf", "activate_in_days"), ("certificate", "certificate_path"),
+                            ("pkcs12", "pkcs12_path")],
         required_if=[("source", "secret", ["secret"]),
                      ("source", "certificate", ["certificate", "certificate_path"], True),
                      ("source", "pkcs12", ["pkcs12", "pkcs12_path"], True)],
@@ -463,6 +518,9 @@ def main():
         module.fail_b2c(error, context)
     keyset_id = current["id"] if current else desired.keyset
     key, after, keyset_created = plan.key, decisions.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
+    lead_warning = decisions.short_lead_warning(desired, plan, now)
+    if lead_warning:
+        module.warn(lead_warning)
     added = applied is not None and applied.plan.action in ("generated", "uploaded")
     if applied is not None:
         plan, key, after, keyset_created = applied.plan, applied.key, applied.keyset, applied.keyset_created
@@ -477,7 +535,8 @@ def main():
     if keyset_created and action == "none":
         action = "created_keyset"  # the keyset was created, yet it already held a matching key
     result = dict(changed=keyset_created or plan.changed, action=action, keyset_created=keyset_created,
-                  key=decisions.summarize_key(key, now), keyset=decisions.summarize_keyset(after, now))
+                  key=decisions.summarize_key(key, now), keyset=decisions.summarize_keyset(after, now),
+                  disabled_keys=[decisions.summarize_key(dict(old, status="disabled"), now) for old in plan.retire])
     if module._diff:
         result["diff"] = decisions.keyset_diff(current, after, now)
     unusable = reconcile.unusable_on_arrival(key, now) if added else None

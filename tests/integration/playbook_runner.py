@@ -62,12 +62,12 @@ def playbook_environment(emulator, tmp_path, clock_offset_seconds=None, **overri
         **dict(shifted_time_environment(offset), **overrides))
 
 
-def run_playbook(emulator, tmp_path, playbook, *options, extra_vars=None, env=None, inventory="localhost,"):
-    """Run one playbook (a path) and return the CompletedProcess; stdout and stderr are text."""
+def run_playbook(emulator, tmp_path, playbook, *options, extra_vars=None, env=None, inventory="localhost,", cwd=REPO_ROOT):
+    """Run one playbook (a path) from ``cwd`` and return the CompletedProcess; stdout and stderr are text."""
     command = [ANSIBLE_PLAYBOOK, "-i", inventory, str(playbook), *options]
     if extra_vars:
         vars_file = tmp_path / "extra-vars.json"
         vars_file.write_text(json.dumps(extra_vars))
         command += ["-e", "@%s" % vars_file]
-    return subprocess.run(command, cwd=REPO_ROOT, env=env or playbook_environment(emulator, tmp_path),
+    return subprocess.run(command, cwd=cwd, env=env or playbook_environment(emulator, tmp_path),
                           capture_output=True, text=True, timeout=600, check=False)

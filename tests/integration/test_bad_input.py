@@ -61,6 +61,14 @@ CASES = [
     case("key-renew-before-days-negative", "b2c_keyset_key", {"keyset": "Sig", "renew_before_days": -1}, "renew_before_days must be 0 or more"),
     case("key-renew-before-outlives-key", "b2c_keyset_key", {"keyset": "Sig", "valid_days": 10, "renew_before_days": 30},
          "renewed on every run", "make exp / valid_days longer than renew_before_days"),
+    case("key-activate-with-nbf", "b2c_keyset_key", {"keyset": "Sig", "activate_in_days": 7, "nbf": "2031-01-01T00:00:00Z"},
+         "parameters are mutually exclusive: nbf|activate_in_days"),
+    case("key-activate-negative", "b2c_keyset_key", {"keyset": "Sig", "activate_in_days": -1}, "activate_in_days must be 0 or more"),
+    case("key-activate-not-below-renewal", "b2c_keyset_key",
+         {"keyset": "Sig", "activate_in_days": 7, "renew_before_days": 7, "valid_days": 365},
+         "renew_before_days (7) must be larger than activate_in_days (7)"),
+    case("key-disable-expired-grace-negative", "b2c_keyset_key", {"keyset": "Sig", "disable_expired_after_days": -1},
+         "disable_expired_after_days must be 0 or more"),
     case("key-kid-without-status", "b2c_keyset_key", {"keyset": "Sig", "kid": "abc"}, "parameters are required together: kid, status"),
     case("key-status-without-kid", "b2c_keyset_key", {"keyset": "Sig", "status": "disabled"}, "parameters are required together: kid, status"),
     # b2c_keyset_key: sources and key material
@@ -126,7 +134,8 @@ CASES = [
     # kty/use are compared case-insensitively by the module, which refuses anything else before any request
     case("role-unknown-use", ROLE, {"name": "Both", "use": "both"}, "use='both' must be one of sig, enc (any case)"),
     case("role-unknown-kty", ROLE, {"name": "Curve", "kty": "EC"}, "kty='EC' must be one of rsa, oct (any case)"),
-    case("role-unknown-item-option", ROLE, {"name": "Typo", "sauce": "generate"}, "b2c_policy_keys.sauce. Supported parameters include: certificate"),
+    case("role-unknown-item-option", ROLE, {"name": "Typo", "sauce": "generate"},
+         "b2c_policy_keys.sauce. Supported parameters include: activate_in_days, certificate"),
     case("role-valid-days-not-a-number", ROLE, {"name": "Days", "valid_days": "ten"}, "argument 'valid_days' is of type str found in 'b2c_policy_keys'",
          "cannot be converted to an int"),
 ]

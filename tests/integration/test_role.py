@@ -96,7 +96,7 @@ def test_report_fails_on_a_key_near_expiry_and_rotate_renews_it(emulator_clean, 
                           "-e", "fail_within_days=30", "-e", "report_file=%s" % report_file)
     assert report.returncode != 0
     assert "B2C_1A_TokenSigningKeyContainer" in report.stdout
-    assert "expires within 30 days" in report.stdout
+    assert "no successor is staged" in report.stdout
     rows = {keyset["id"]: keyset for keyset in json.loads(report_file.read_text())}
     assert rows["B2C_1A_TokenSigningKeyContainer"]["active_key"]["expires_in_days"] in (4, 5)
 
@@ -220,3 +220,52 @@ def test_role_items_take_every_key_option_and_a_password_variable(emulator_clean
     stored = keysets(emulator_clean)
     assert [key["status"] for key in stored["B2C_1A_RoleUpper"]] == ["disabled"]
     assert "B2C_1A_RoleNeverCreated" not in stored
+
+
+def playbook(emulator, tmp_path, name, *options, **keywords):
+    return run_playbook(emulator, tmp_path, os.path.join(PLAYBOOKS, name), *options, **keywords)
+
+
+def test_report_judges_coverage_by_the_staged_successor(emulator_clean, tmp_path):
+    """A key 20 days from expiry fails the gate until rotate.yml stages its successor, which the report shows."""
+    seed_near_expiry_signing_key(emulator_clean, days_left=20)
+    provision(emulator_clean, tmp_path)
+    before = playbook(emulator_clean, tmp_path, "report.yml")
+    assert before.returncode != 0
+    assert "B2C_1A_TokenSigningKeyContainer: the active key expires in" in before.stdout
+
+    rotate = playbook(emulator_clean, tmp_path, "rotate.yml")
+    assert rotate.returncode == 0, rotate.stdout[-8000:]
+    assert recap_total(rotate.stdout, "changed") == 1
+    staged = [key for key in keysets(emulator_clean)["B2C_1A_TokenSigningKeyContainer"] if key["nbf"] > time.time()]
+    assert len(staged) == 1 and 6 * DAY < staged[0]["nbf"] - time.time() <= 7 * DAY
+    assert staged[0]["exp"] - staged[0]["nbf"] == 365 * DAY
+
+    report_file = tmp_path / "keys.md"
+    after = playbook(emulator_clean, tmp_path, "report.yml", "-e", "report_file=keys.md", cwd=str(tmp_path))
+    assert after.returncode == 0, after.stdout[-8000:]
+    row = next(line for line in report_file.read_text().splitlines() if "TokenSigning" in line)
+    assert staged[0]["kid"] in row and staged[0]["kid"] not in row.split("|")[2]  # next kid, not the active one
+
+
+def test_report_fails_on_missing_expected_keysets_and_on_an_empty_tenant(emulator_clean, tmp_path):
+    empty = playbook(emulator_clean, tmp_path, "report.yml")
+    assert empty.returncode != 0
+    assert "B2C_1A_TokenSigningKeyContainer: expected, but missing" in empty.stdout
+    nothing_expected = playbook(emulator_clean, tmp_path, "report.yml", extra_vars={"b2c_policy_keys": []})
+    assert nothing_expected.returncode != 0 and "the tenant has no keyset of its own" in nothing_expected.stdout
+
+    provision(emulator_clean, tmp_path)
+    assert playbook(emulator_clean, tmp_path, "report.yml").returncode == 0
+    extra = playbook(emulator_clean, tmp_path, "report.yml", "-e", '{"expected_keysets": ["b2c_1a_GitHubSecret"]}')
+    assert extra.returncode != 0 and "B2C_1A_GitHubSecret: expected, but missing" in extra.stdout
+
+
+@pytest.mark.parametrize("options, message", [
+    (["-e", "renew_before_days=800"], "smaller than valid_days (365)"),
+    (["-e", "renew_before_days=7"], "must be larger than activate_in_days (7)"),
+])
+def test_rotate_refuses_windows_that_stage_too_late_or_renew_every_run(emulator_clean, tmp_path, options, message):
+    run = playbook(emulator_clean, tmp_path, "rotate.yml", *options)
+    assert run.returncode != 0 and message in run.stdout
+    assert writes(emulator_clean) == []

@@ -22,6 +22,7 @@ CASES = [
     ("b2c_keyset_key", "certificate"),
     ("b2c_keyset_key", "pkcs12"),
     ("b2c_keyset_key", "renew"),
+    ("b2c_keyset_key", "rollover"),
     ("b2c_keyset_key", "status"),
     ("b2c_keyset_key", "fault"),
     ("b2c_keyset_key", "errors"),

@@ -166,12 +166,15 @@ PLAN_CASES = [
     ("only expired key -> generate", keyset(key("a", exp=NOW - DAY)), {}, "generated", False),
     ("only disabled key -> generate", keyset(key("a", status="disabled")), {}, "generated", False),
     ("force -> generate", keyset(key("a")), {"force": True}, "generated", False),
-    ("renew due -> generate", keyset(key("a", exp=NOW + 5 * DAY)), {"renew_before_days": 30}, "generated", False),
+    ("renew due -> generate", keyset(key("a", exp=NOW + 5 * DAY)), {"renew_before_days": 30, "exp": NOW + 400 * DAY},
+     "generated", False),
+    ("renew due, service lifetime long enough -> generate", keyset(key("a", nbf=NOW - 700 * DAY, exp=NOW + 5 * DAY)),
+     {"renew_before_days": 30}, "generated", False),
     ("renew not due -> nothing", keyset(key("a", exp=NOW + 50 * DAY)), {"renew_before_days": 30}, "none", False),
     ("renew: newer key covers -> nothing", keyset(key("a", exp=NOW + 5 * DAY), key("b", exp=NOW + 400 * DAY)),
      {"renew_before_days": 30}, "none", False),
     ("renew: a dateless key does not hide the due key", keyset(key("a", exp=NOW + 5 * DAY), key("n", nbf=None, exp=None)),
-     {"renew_before_days": 30}, "generated", False),
+     {"renew_before_days": 30, "exp": NOW + 400 * DAY}, "generated", False),
     ("renew: staged successor covers -> nothing", keyset(key("a", exp=NOW + 5 * DAY),
                                                          key("b", nbf=NOW + 3 * DAY, exp=NOW + 400 * DAY)),
      {"renew_before_days": 30}, "none", False),
@@ -438,3 +441,182 @@ def test_keyset_after_keyset_plan_redacts_keys():
 ])
 def test_keyset_needs_renewal(keys, within, needs):
     assert ks.keyset_needs_renewal(keyset(*keys), within, NOW) is needs
+
+
+# --------------------------------------------------------------------------- rollover
+
+STAGED = {"renew_before_days": 30, "activate_in_days": 7, "valid_days": 365, "exp": NOW + 365 * DAY}
+
+ROLLOVER_CASES = [
+    # id, keys, desired options, expected action, expected (nbf, exp) of the added key (None: no add)
+    ("due key gets a successor staged 7 days ahead, valid 365 days from its nbf",
+     [key("a", exp=NOW + 20 * DAY)], STAGED, "generated", (NOW + 7 * DAY, NOW + 372 * DAY)),
+    ("staged successor counts as renewal done",
+     [key("a", exp=NOW + 20 * DAY), key("b", nbf=NOW + 7 * DAY, exp=NOW + 372 * DAY)], STAGED, "none", None),
+    ("a disabled staged successor does not count",
+     [key("a", exp=NOW + 20 * DAY), key("b", nbf=NOW + 7 * DAY, exp=NOW + 372 * DAY, status="disabled")], STAGED,
+     "generated", (NOW + 7 * DAY, NOW + 372 * DAY)),
+    ("a staged key that ends inside the window does not count",
+     [key("a", exp=NOW + 20 * DAY), key("b", nbf=NOW + 7 * DAY, exp=NOW + 25 * DAY)], STAGED,
+     "generated", (NOW + 7 * DAY, NOW + 372 * DAY)),
+    ("late run: the successor activates when the due key expires, no gap",
+     [key("a", exp=NOW + 3 * DAY)], STAGED, "generated", (NOW + 3 * DAY, NOW + 368 * DAY)),
+    ("first key of a keyset activates at once", [], STAGED, "generated", (None, NOW + 365 * DAY)),
+    ("only an expired key: the new key activates at once", [key("a", exp=NOW - DAY)], STAGED, "generated",
+     (None, NOW + 365 * DAY)),
+    ("not due: nothing", [key("a", exp=NOW + 200 * DAY)], STAGED, "none", None),
+    ("force stages too", [key("a", exp=NOW + 200 * DAY)], dict(STAGED, force=True), "generated",
+     (NOW + 7 * DAY, NOW + 372 * DAY)),
+    ("secret always stages", [key("s", kty="OCT", exp=NOW + 200 * DAY)],
+     dict(STAGED, source="secret", secret="s", update_secret="always"), "uploaded", (NOW + 7 * DAY, NOW + 372 * DAY)),
+    ("service lifetime: exp given with staging stays as given",
+     [key("a", exp=NOW + 20 * DAY)], {"renew_before_days": 30, "activate_in_days": 7, "exp": NOW + 400 * DAY},
+     "generated", (NOW + 7 * DAY, NOW + 400 * DAY)),
+    ("activate_in_days 0 activates now", [key("a", exp=NOW + 20 * DAY)], dict(STAGED, activate_in_days=0),
+     "generated", (NOW, NOW + 365 * DAY)),
+]
+
+
+@pytest.mark.parametrize("keys, options, action, dates", [c[1:] for c in ROLLOVER_CASES],
+                         ids=[c[0] for c in ROLLOVER_CASES])
+def test_plan_staged_successor(keys, options, action, dates):
+    plan = ks.plan_key(keyset(*keys), desired(**options), NOW)
+    assert plan.action == action, plan.reason
+    if dates is not None:
+        assert (plan.key["nbf"], plan.key["exp"]) == dates
+        sent = ks.key_to_send(desired(**options), plan)
+        assert (sent.nbf, sent.exp) == dates
+
+
+def test_staged_plan_says_when_the_key_activates_and_predicts_the_keyset():
+    current = keyset(key("a", exp=NOW + 20 * DAY))
+    plan = ks.plan_key(current, desired(**STAGED), NOW)
+    assert "staged: it activates on 2026-01-08T00:00:00Z" in plan.reason
+    after = ks.keyset_after_plan(current, plan, "B2C_1A_Sig")
+    assert ks.active_key(after["keys"], NOW)["kid"] == "a"
+    assert ks.next_key(after["keys"], NOW)["nbf"] == NOW + 7 * DAY
+
+
+@pytest.mark.parametrize("keys, options, warned", [
+    ([key("a", exp=NOW + 20 * DAY)], STAGED, False),
+    ([key("a", exp=NOW + 3 * DAY)], STAGED, True),
+    ([], STAGED, False),
+    ([key("a", exp=NOW + 3 * DAY)], {"renew_before_days": 30, "exp": NOW + 400 * DAY}, False),
+])
+def test_short_lead_warning(keys, options, warned):
+    plan = ks.plan_key(keyset(*keys), desired(**options), NOW)
+    warning = ks.short_lead_warning(desired(**options), plan, NOW)
+    assert (warning is not None) is warned
+    if warned:
+        assert "sooner than activate_in_days=7" in warning
+
+
+def test_key_to_send_keeps_certificates_as_they_are():
+    cert = desired(source="certificate", x5t=X5T, nbf=NOW - DAY, exp=NOW + DAY)
+    plan = ks.plan_key(keyset(), cert, NOW)
+    assert ks.key_to_send(cert, plan) is cert
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"activate_in_days": -1}, "activate_in_days must be 0 or more"),
+    ({"activate_in_days": 7, "nbf": NOW + DAY}, "mutually exclusive"),
+    ({"activate_in_days": 7, "source": "certificate", "x5t": X5T}, "for source=generate and source=secret"),
+    ({"activate_in_days": 7, "renew_before_days": 7, "exp": NOW + 400 * DAY}, r"must be larger than activate_in_days"),
+    ({"activate_in_days": 30, "renew_before_days": 7, "exp": NOW + 400 * DAY}, r"renew_before_days \(7\) must be larger"),
+    ({"activate_in_days": 7, "exp": NOW + 5 * DAY}, "must be after the staged activation"),
+    ({"disable_expired_after_days": -1}, "disable_expired_after_days must be 0 or more"),
+])
+def test_validate_rollover(options, message):
+    with pytest.raises(ValidationError, match=message):
+        ks.validate_desired_key(desired(**options), NOW)
+
+
+@pytest.mark.parametrize("due, options, refused", [
+    (key("a", nbf=NOW - 25 * DAY, exp=NOW + 5 * DAY), {"renew_before_days": 30}, True),
+    (key("a", nbf=NOW - 700 * DAY, exp=NOW + 5 * DAY), {"renew_before_days": 800}, True),
+    (key("a", nbf=NOW - 700 * DAY, exp=NOW + 5 * DAY), {"renew_before_days": 30}, False),
+    (key("a", nbf=NOW - 25 * DAY, exp=NOW + 5 * DAY), {"renew_before_days": 30, "exp": NOW + 400 * DAY}, False),
+    (key("a", nbf=None, exp=NOW + 5 * DAY), {"renew_before_days": 30}, False),
+])
+def test_renewal_window_longer_than_the_services_lifetime_is_refused(due, options, refused):
+    """Without exp/valid_days the due key shows the lifetime the service gives: a window as long renews every run."""
+    if refused:
+        with pytest.raises(ValidationError, match="renewed on every run: set valid_days longer"):
+            ks.plan_key(keyset(due), desired(**options), NOW)
+    else:
+        ks.plan_key(keyset(due), desired(**options), NOW)
+
+
+NEXT_CASES = [
+    # id, keys, kid of the next key
+    ("no keys", [], None),
+    ("only an active key", [key("a")], None),
+    ("staged successor", [key("a"), key("b", nbf=NOW + 7 * DAY, exp=NOW + 400 * DAY)], "b"),
+    ("earliest future nbf wins", [key("c", nbf=NOW + 30 * DAY, exp=NOW + 400 * DAY),
+                                  key("b", nbf=NOW + 7 * DAY, exp=NOW + 400 * DAY)], "b"),
+    ("disabled staged key is not next", [key("b", nbf=NOW + 7 * DAY, exp=NOW + 400 * DAY, status="disabled")], None),
+    ("staged key without exp", [key("b", nbf=NOW + 7 * DAY, exp=None)], "b"),
+    ("key whose exp is not after its nbf never takes over", [key("b", nbf=NOW + 7 * DAY, exp=NOW + 7 * DAY)], None),
+    ("dateless key is not next", [key("n", nbf=None, exp=None)], None),
+    ("no status counts as enabled", [key("b", nbf=NOW + DAY, exp=NOW + 9 * DAY, status=None)], "b"),
+]
+
+
+@pytest.mark.parametrize("keys, kid", [c[1:] for c in NEXT_CASES], ids=[c[0] for c in NEXT_CASES])
+def test_next_key(keys, kid):
+    found = ks.next_key(keys, NOW)
+    assert (found or {}).get("kid") == kid
+
+
+def test_summarize_next_key_adds_activates_in_days():
+    summary = ks.summarize_next_key([key("a"), key("b", nbf=NOW + 7 * DAY, exp=NOW + 372 * DAY)], NOW)
+    assert summary["kid"] == "b" and summary["activates_in_days"] == 7 and summary["nbf_iso"] == "2026-01-08T00:00:00Z"
+    assert ks.summarize_next_key([key("a")], NOW) is None
+
+
+RETIRE = {"disable_expired": True}
+RETIRE_CASES = [
+    # id, keys, desired options, kids disabled
+    ("expired 40 days ago -> disabled", [key("old", exp=NOW - 40 * DAY), key("a")], RETIRE, ["old"]),
+    ("expired 10 days ago: within the grace", [key("old", exp=NOW - 10 * DAY), key("a")], RETIRE, []),
+    ("grace of 5 days", [key("old", exp=NOW - 10 * DAY), key("a")], dict(RETIRE, disable_expired_after_days=5), ["old"]),
+    ("already disabled: nothing", [key("old", exp=NOW - 40 * DAY, status="disabled"), key("a")], RETIRE, []),
+    ("off by default", [key("old", exp=NOW - 40 * DAY), key("a")], {}, []),
+    ("dateless and current keys stay", [key("n", nbf=None, exp=None), key("a"), key("old", exp=NOW - 400 * DAY)],
+     RETIRE, ["old"]),
+    ("only keys of the desired family", [key("old", exp=NOW - 40 * DAY), key("a")],
+     dict(RETIRE, source="secret", secret="s"), []),
+]
+
+
+@pytest.mark.parametrize("keys, options, kids", [c[1:] for c in RETIRE_CASES], ids=[c[0] for c in RETIRE_CASES])
+def test_plan_retires_expired_keys(keys, options, kids):
+    current = keyset(*keys)
+    if options.get("source") == "secret":  # an RSA keyset: the plan refuses oct keys, the rule only looks at oct ones
+        assert ks.keys_to_retire(keys, desired(**options), NOW) == []
+        return
+    plan = ks.plan_key(current, desired(**options), NOW)
+    assert [old["kid"] for old in plan.retire] == kids
+    assert plan.changed is bool(kids or plan.action != "none")
+    after = ks.keyset_after_plan(current, plan, "B2C_1A_Sig")
+    assert [k["kid"] for k in after["keys"] if k.get("status") == "disabled" and k["kid"] in kids] == kids
+
+
+def test_retiring_never_disables_every_enabled_key():
+    keys = [key("older", exp=NOW - 90 * DAY), key("old", exp=NOW - 40 * DAY), key("off", exp=NOW - 50 * DAY,
+                                                                                   status="disabled")]
+    assert [old["kid"] for old in ks.keys_to_retire(keys, desired(disable_expired=True), NOW)] == ["older"]
+
+
+def test_retiring_never_disables_the_active_key():
+    """A grace of 0 days and an active key that expires later: only keys already expired go."""
+    keys = [key("a", nbf=NOW - DAY, exp=NOW + DAY), key("old", exp=NOW - 1)]
+    options = desired(disable_expired=True, disable_expired_after_days=0)
+    assert [old["kid"] for old in ks.keys_to_retire(keys, options, NOW)] == ["old"]
+
+
+def test_retiring_counts_the_key_being_added():
+    """Only expired keys: the run adds a new key, and then the expired key is not the last one any more."""
+    current = keyset(key("old", exp=NOW - 40 * DAY))
+    plan = ks.plan_key(current, desired(disable_expired=True), NOW)
+    assert plan.action == "generated" and [old["kid"] for old in plan.retire] == ["old"]

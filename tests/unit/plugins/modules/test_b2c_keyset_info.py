@@ -71,3 +71,16 @@ def test_list_failure_reports_graph_details(run, graph):
 def test_negative_days_rejected(run, graph):
     result = run(expiring_within_days=-1)
     assert result["failed"] and "expiring_within_days" in result["msg"]
+
+
+def test_next_key_is_the_staged_successor(run, graph):
+    now = int(time.time())
+    graph.keysets["b2c_1a_roll"] = {"id": "B2C_1A_Roll", "keys": [
+        {"kid": "old", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 20 * DAY, "status": "enabled"},
+        {"kid": "new", "kty": "RSA", "use": "sig", "nbf": now + 7 * DAY + 60, "exp": now + 372 * DAY,
+         "status": "enabled"}]}
+    keyset = run(name="Roll")["keysets"][0]
+    assert keyset["active_key"]["kid"] == "old"
+    assert keyset["next_key"]["kid"] == "new" and keyset["next_key"]["activates_in_days"] == 7
+    graph.keysets["b2c_1a_roll"]["keys"].pop()
+    assert run(name="Roll")["keysets"][0]["next_key"] is None

@@ -3,8 +3,10 @@
 import json
 import os
 import time
+from unittest import mock
 
 import pytest
+from ansible.module_utils import basic
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset_key
@@ -310,3 +312,65 @@ def test_keys_of_different_runs_are_not_called_duplicates(run, graph):
     graph.keysets["b2c_1a_two"] = {"id": "B2C_1A_Two", "keys": [older, newer]}
     result = run(keyset="Two")
     assert result["action"] == "none" and not result.get("warnings")
+
+
+def seed_due_key(graph, days_left=20, **extra):
+    now = int(time.time())
+    key = {"kid": "old", "kty": "RSA", "use": "sig", "nbf": now - 300 * DAY, "exp": now + days_left * DAY,
+           "status": "enabled"}
+    graph.keysets["b2c_1a_sig"] = {"id": "B2C_1A_Sig", "keys": [key] + list(extra.get("more", []))}
+    return now
+
+
+STAGE = dict(keyset="Sig", renew_before_days=30, valid_days=365, activate_in_days=7)
+
+
+def test_activate_in_days_stages_the_successor_and_check_mode_predicts_it(run, graph):
+    now = seed_due_key(graph)
+    checked = run(check_mode=True, **STAGE)
+    assert (checked["changed"], checked["action"]) == (True, "generated")
+    assert abs(checked["key"]["nbf"] - (now + 7 * DAY)) < 60
+    assert checked["key"]["exp"] - checked["key"]["nbf"] == 365 * DAY
+    assert graph.writes() == []
+
+    staged = run(**STAGE)
+    body = graph.posts_to("generateKey")[0][2]
+    assert body["exp"] - body["nbf"] == 365 * DAY and abs(body["nbf"] - (now + 7 * DAY)) < 60
+    assert staged["key"]["nbf"] == body["nbf"]
+    assert run(**STAGE)["changed"] is False
+
+
+def test_a_late_renewal_activates_when_the_old_key_expires_and_warns(run, graph):
+    seed_due_key(graph, days_left=2)
+    with mock.patch.object(basic.AnsibleModule, "warn") as warn:
+        staged = run(**STAGE)
+    assert staged["key"]["nbf"] == graph.keys("B2C_1A_Sig")[0]["exp"]
+    assert "sooner than activate_in_days=7" in warn.call_args[0][0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(STAGE, renew_before_days=7), "must be larger than activate_in_days"),
+    (dict(STAGE, nbf="2030-01-01T00:00:00Z"), "mutually exclusive"),
+    (dict(keyset="Cert", source="certificate", certificate="x", activate_in_days=7), "does not apply to source=certificate"),
+])
+def test_activate_in_days_refusals(run, graph, args, message):
+    result = run(**args)
+    assert result["failed"] and message in result["msg"]
+    assert graph.writes() == []
+
+
+def test_disable_expired_retires_old_keys_once(run, graph):
+    now = int(time.time())
+    expired = {"kid": "gone", "kty": "RSA", "use": "sig", "nbf": now - 800 * DAY, "exp": now - 60 * DAY,
+               "status": "enabled"}
+    seed_due_key(graph, days_left=200, more=[expired])
+    checked = run(keyset="Sig", disable_expired=True, check_mode=True, diff=True)
+    assert (checked["changed"], checked["action"]) == (True, "none")
+    assert [key["kid"] for key in checked["disabled_keys"]] == ["gone"]
+    assert checked["diff"]["after"]["keys"][1]["status"] == "disabled"
+    assert graph.writes() == []
+
+    applied = run(keyset="Sig", disable_expired=True)
+    assert applied["changed"] and [key["status"] for key in applied["disabled_keys"]] == ["disabled"]
+    assert [call[1] for call in graph.writes()] == ["/trustFramework/keySets/B2C_1A_Sig/keys_v2/gone"]
+    assert run(keyset="Sig", disable_expired=True)["changed"] is False
