@@ -77,7 +77,7 @@ def test_next_key_is_the_staged_successor(run, graph):
     now = int(time.time())
     graph.keysets["b2c_1a_roll"] = {"id": "B2C_1A_Roll", "keys": [
         {"kid": "old", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 20 * DAY, "status": "enabled"},
-        {"kid": "new", "kty": "RSA", "use": "sig", "nbf": now + 7 * DAY + 60, "exp": now + 372 * DAY,
+        {"kid": "new", "kty": "RSA", "use": "sig", "nbf": now + 7 * DAY - 60, "exp": now + 372 * DAY,
          "status": "enabled"}]}
     keyset = run(name="Roll")["keysets"][0]
     assert keyset["active_key"]["kid"] == "old"
