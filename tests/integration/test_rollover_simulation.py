@@ -118,7 +118,8 @@ def test_three_years_of_monthly_rotation(emulator_clean, tmp_path):
         active_days = daily_active_kids(steps, name)
         assert all(kid for _when, kid in active_days), [when for when, kid in active_days if not kid][:5]
         # Every key that takes over from another was published activate_in_days before its nbf.
-        takeovers = [kid for (_, before), (_, kid) in zip(active_days, active_days[1:]) if kid != before]
+        kids_by_day = [kid for _when, kid in active_days]
+        takeovers = [kid for before, kid in zip(kids_by_day, kids_by_day[1:]) if kid != before]
         assert takeovers, "three years without a rollover: the simulation proves nothing"
         for kid in takeovers:
             nbf = next(key["nbf"] for key in steps[-1].keys[name] if key["kid"] == kid)

@@ -603,8 +603,8 @@ def test_plan_retires_expired_keys(keys, options, kids):
 
 
 def test_retiring_never_disables_every_enabled_key():
-    keys = [key("older", exp=NOW - 90 * DAY), key("old", exp=NOW - 40 * DAY), key("off", exp=NOW - 50 * DAY,
-                                                                                   status="disabled")]
+    keys = [key("older", exp=NOW - 90 * DAY), key("old", exp=NOW - 40 * DAY),
+            key("off", exp=NOW - 50 * DAY, status="disabled")]
     assert [old["kid"] for old in ks.keys_to_retire(keys, desired(disable_expired=True), NOW)] == ["older"]
 
 
