@@ -225,7 +225,7 @@ def active_key(keys, now):
     return undated[0] if undated else None
 
 
-def _matches(key, family, use):
+def matches_kind(key, family, use):
     return (family is None or key_family(key.get("kty")) == family) and (use is None or same_use(key.get("use"), use))
 
 
@@ -237,7 +237,7 @@ def newest_usable(keys, kty, use, now):
     Picking by validity (not upload order) makes renewal converge.
     """
     family = key_family(kty) if kty is not None else None
-    candidates = [key for key in keys if is_usable(key, now) and _matches(key, family, use)]
+    candidates = [key for key in keys if is_usable(key, now) and matches_kind(key, family, use)]
     dated = [key for key in candidates if to_epoch(key.get("exp")) is not None]
     pool = dated or candidates
     return max(pool, key=lambda key: (to_epoch(key.get("exp")) or 0, to_epoch(key.get("nbf")) or 0)) if pool else None
@@ -261,7 +261,7 @@ def keyset_needs_renewal(keyset, within_days, now):
     pairs = set((key_family(key.get("kty")), key_use(key)) for key in keys_of(keyset) if is_enabled(key))
     for family, use in pairs:
         dated = [key for key in keys_of(keyset)
-                 if is_enabled(key) and _matches(key, family, use) and to_epoch(key.get("exp")) is not None]
+                 if is_enabled(key) and matches_kind(key, family, use) and to_epoch(key.get("exp")) is not None]
         if dated and renewal_due(max(dated, key=lambda key: to_epoch(key.get("exp"))), within_days, now):
             return True
     return False
@@ -500,7 +500,7 @@ def check_disable_keeps_a_key(keyset, key, now):
     active = active_key(keys, now)
     others = [item for item in keys if item.get("kid") != kid]
     same_pair = [item for item in others
-                 if is_usable(item, now) and _matches(item, key_family(key.get("kty")), key_use(key) or None)]
+                 if is_usable(item, now) and matches_kind(item, key_family(key.get("kty")), key_use(key) or None)]
     if active is not None and active.get("kid") == kid:
         what = "the active key of keyset %s" % keyset.get("id")
     elif is_usable(key, now) and not same_pair:
@@ -552,7 +552,7 @@ def added_key_finder(before, desired):
         if desired.x5t:
             return find_by_thumbprint(keys_of(keyset), desired.x5t)
         for key in reversed(keys_of(keyset)):
-            if key.get("kid") not in known and _matches(key, desired.family, desired.use):
+            if key.get("kid") not in known and matches_kind(key, desired.family, desired.use):
                 return key
         return None
 
@@ -686,7 +686,7 @@ def keys_to_retire(keys, desired, now):
     that expired last stays. Keys without a kid cannot be addressed (a
     predicted key).
     """
-    mine = [key for key in keys if is_enabled(key) and _matches(key, desired.family, desired.use)]
+    mine = [key for key in keys if is_enabled(key) and matches_kind(key, desired.family, desired.use)]
     cutoff = now - desired.disable_expired_after_days * SECONDS_PER_DAY
     active = active_key(mine, now)
     old = [key for key in mine if key.get("kid") and key is not active

@@ -17,19 +17,14 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.key_material im
 from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decisions import (
     is_enabled,
     is_usable,
-    key_family,
     keys_of,
-    same_use,
+    matches_kind,
     to_epoch,
 )
 
 # Two enabled keys of one kind whose dates lie this close were added by one request
 # applied twice (a resend after a late write), not by two decisions.
 DUPLICATE_WINDOW = 900  # seconds
-
-
-def _same_kind(key, desired):
-    return key_family(key.get("kty")) == desired.family and same_use(key.get("use"), desired.use)
 
 
 def refuse_expired_again(current, desired, now):
@@ -43,7 +38,8 @@ def refuse_expired_again(current, desired, now):
         return
     for key in keys_of(current):
         exp = to_epoch(key.get("exp"))
-        if _same_kind(key, desired) and to_epoch(key.get("nbf")) == desired.nbf and exp is not None and exp <= now:
+        same_request = matches_kind(key, desired.family, desired.use) and to_epoch(key.get("nbf")) == desired.nbf
+        if same_request and exp is not None and exp <= now:
             raise B2CError(
                 "keyset %s already holds key %s with nbf %s, which the service gave exp %s, already past: the same "
                 "request would add another key that can never be used" % (
@@ -75,8 +71,8 @@ def late_write_duplicates(current, key, desired, now):
         return (one is None) == (two is None) and (one is None or abs(one - two) <= DUPLICATE_WINDOW)
 
     return [other for other in keys_of(current)
-            if other.get("kid") != key.get("kid") and _same_kind(other, desired) and is_enabled(other)
-            and is_usable(other, now) and close("nbf", other) and close("exp", other)]
+            if other.get("kid") != key.get("kid") and matches_kind(other, desired.family, desired.use)
+            and is_enabled(other) and is_usable(other, now) and close("nbf", other) and close("exp", other)]
 
 
 def duplicates_warning(keyset_id, key, duplicates):
