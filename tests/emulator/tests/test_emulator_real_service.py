@@ -156,9 +156,24 @@ def test_exp_in_the_past_is_400_aadb2c90214(graph, action, body):
     assert graph.get(f"/keySets/{keyset}").json()["keys"] == []
 
 
-def test_expired_keys_can_still_come_in_a_create_payload(graph):
-    keyset = _keyset(graph, "Seeded", [{**SIG_OCT, "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}])
-    assert graph.get(f"/keySets/{keyset}").json()["keys"][0]["exp"] == NOW - HOUR
+def test_exp_in_the_past_in_a_create_payload_is_400_aadb2c90214_and_creates_nothing(graph):
+    refused = graph.post("/keySets", json={"id": "Seeded", "keys": [{**SIG_OCT, "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}]})
+    assert b2c_refusal(refused) == "AADB2C90214"
+    assert graph.get("/keySets").json()["value"] == []
+
+
+def test_exp_in_the_past_in_a_put_payload_is_400_aadb2c90214_and_keeps_the_keys(graph):
+    keyset = _keyset(graph, "Seeded", [SIG_OCT])
+    refused = graph.put(f"/keySets/{keyset}", json={"keys": [SIG_OCT, {**SIG_OCT, "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}]})
+    assert b2c_refusal(refused) == "AADB2C90214"
+    assert len(graph.get(f"/keySets/{keyset}").json()["keys"]) == 1
+
+
+def test_a_key_that_expires_while_stored_stays_listed(emulator_clean, graph):
+    now = emulator_clean.clock()["now"]
+    keyset = _keyset(graph, "Ageing", [{**SIG_OCT, "nbf": now - HOUR, "exp": now + 60}])
+    emulator_clean.advance_clock(seconds=120)
+    assert graph.get(f"/keySets/{keyset}").json()["keys"][0]["exp"] == now + 60
 
 
 @pytest.mark.parametrize("second_upload", ["certificate", "pkcs12"])
@@ -249,16 +264,18 @@ def test_active_key_rule(keys, expected):
     assert (winner or {}).get("kid") == expected
 
 
-def test_get_active_key_follows_the_rule_then_400_aadb2c90220_when_none(graph):
+def test_get_active_key_follows_the_rule_then_400_aadb2c90220_when_none(emulator_clean, graph):
+    now = emulator_clean.clock()["now"]
     keyset = _keyset(graph, "Rollover", [
-        {**SIG_OCT, "nbf": NOW - 10 * DAY, "exp": NOW + 30 * DAY},  # older
-        {**SIG_OCT, "nbf": NOW - DAY, "exp": NOW + 30 * DAY},       # newer: active
-        {**SIG_OCT, "nbf": NOW + 5 * DAY, "exp": NOW + 60 * DAY},   # future
-        {**SIG_OCT, "nbf": NOW - HOUR, "exp": NOW - 60},            # expired
+        {**SIG_OCT, "nbf": now - 10 * DAY, "exp": now + 30 * DAY},  # older
+        {**SIG_OCT, "nbf": now - DAY, "exp": now + 30 * DAY},       # newer: active
+        {**SIG_OCT, "nbf": now + 5 * DAY, "exp": now + 60 * DAY},   # future
+        {**SIG_OCT, "nbf": now - HOUR, "exp": now + 60},            # expired once the clock has moved on
         SIG_OCT,                                                     # dateless safety net
     ])
+    emulator_clean.advance_clock(seconds=120)  # the service refuses keys that arrive expired (AADB2C90214)
     kid_by_nbf = {key.get("nbf"): key["kid"] for key in graph.get(f"/keySets/{keyset}").json()["keys"]}
-    for expected_nbf in (NOW - DAY, NOW - 10 * DAY, None):
+    for expected_nbf in (now - DAY, now - 10 * DAY, None):
         active = graph.get(f"/keySets/{keyset}/getActiveKey")
         assert active.status_code == 200 and active.json().get("nbf") == expected_nbf
         patch = graph.patch(f"/keySets/{keyset}/keys_v2/{kid_by_nbf[expected_nbf]}", json={"status": "disabled"})
