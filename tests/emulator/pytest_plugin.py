@@ -6,7 +6,6 @@ process, reset before the test). Without pytest: ``with EmulatorProcess() as emu
 
 from __future__ import annotations
 
-import datetime
 import os
 import shutil
 import signal
@@ -18,10 +17,8 @@ import threading
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
+
+from tests.support.certs import pem, private_key_pem, self_signed
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 READY_TIMEOUT = 20.0
@@ -31,17 +28,10 @@ DAY = 24 * 3600
 
 def write_client_certificate(path: str, common_name: str = "emulator-client") -> None:
     """A self-signed certificate + unencrypted RSA key in one PEM (0600): a certificate credential."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    pem += cert.public_bytes(serialization.Encoding.PEM)
+    key, cert = self_signed(common_name)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+        handle.write(private_key_pem(key) + pem(cert).encode("ascii"))
 
 
 class EmulatorProcess:
