@@ -334,6 +334,7 @@ ROUTES = [
     Route(BASE + "/{keyset_id}/uploadSecret", upload_secret, methods=["POST"]),
     Route(BASE + "/{keyset_id}/uploadCertificate", upload_certificate, methods=["POST"]),
     Route(BASE + "/{keyset_id}/uploadPkcs12", upload_pkcs12, methods=["POST"]),
+    # GET only: the docs once said POST, which real tenants refuse (microsoft-graph-docs #6219, #8930).
     Route(BASE + "/{keyset_id}/getActiveKey", get_active_key, methods=["GET"]),
     Route(BASE + "/{keyset_id}/keys_v2/{kid}", get_key_v2, methods=["GET"]),
     Route(BASE + "/{keyset_id}/keys_v2/{kid}", patch_key_v2, methods=["PATCH"]),

@@ -281,3 +281,8 @@ def test_get_active_key_follows_the_rule_then_400_aadb2c90220_when_none(emulator
         patch = graph.patch(f"/keySets/{keyset}/keys_v2/{kid_by_nbf[expected_nbf]}", json={"status": "disabled"})
         assert patch.status_code == 204
     assert b2c_refusal(graph.get(f"/keySets/{keyset}/getActiveKey")) == "AADB2C90220"
+
+
+def test_get_active_key_answers_get_only_as_real_tenants_do(graph, keyset):
+    # microsoft-graph-docs #6219, #8930: the documented POST fails on real tenants; GET works.
+    assert graph.post(f"/keySets/{keyset}/getActiveKey").status_code == 405
