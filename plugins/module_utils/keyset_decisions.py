@@ -158,9 +158,11 @@ def summarize_key(key, now):
 
 
 def summarize_keyset(keyset, now):
+    """The public summary of a keyset. Its list is ``key_list``, not ``keys``: Jinja resolves
+    ``result.keyset.keys`` to the dict method, so that name could not be read with dot access."""
     if keyset is None:
         return None
-    return {"id": keyset.get("id"), "keys": [summarize_key(key, now) for key in keys_of(keyset)]}
+    return {"id": keyset.get("id"), "key_list": [summarize_key(key, now) for key in keys_of(keyset)]}
 
 
 def keyset_diff(before, after, now):

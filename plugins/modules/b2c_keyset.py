@@ -143,29 +143,38 @@ EXAMPLES = r"""
 
 RETURN = r"""
 keyset:
-  description:
-    - The keyset after the run (predicted in check mode), or null when absent.
-    - Keys carry C(kid kty use nbf exp x5t status) plus C(nbf_iso), C(exp_iso) and C(expires_in_days); private
-      members are never returned.
-    - C(expires_in_days) is rounded up while the key is valid (a started day counts; V(1) on its last day) and
-      negative once it has expired.
+  description: The keyset after the run (predicted in check mode), or null when absent.
   returned: always
   type: dict
-  sample:
-    id: B2C_1A_TokenSigningKeyContainer
-    keys:
-      - kid: 4PjEfAq0F8ytkXbc5XLpKhJ0gVBqpsqlpPuu7xhcAT4
-        kty: RSA
-        use: sig
-        nbf: 1767225600
-        exp: 1830297600
-        x5t: null
-        status: enabled
-        nbf_iso: "2026-01-01T00:00:00Z"
-        exp_iso: "2028-01-01T00:00:00Z"
-        expires_in_days: 729
+  contains:
+    id:
+      description: Keyset id.
+      type: str
+      returned: always
+      sample: B2C_1A_TokenSigningKeyContainer
+    key_list:
+      description:
+        - The keys of the keyset, read with dot access (C(result.keyset.key_list)).
+        - Keys carry C(kid kty use nbf exp x5t status) plus C(nbf_iso), C(exp_iso) and C(expires_in_days); private
+          members are never returned.
+        - C(expires_in_days) is rounded up while the key is valid (a started day counts; V(1) on its last day) and
+          negative once it has expired.
+      type: list
+      elements: dict
+      returned: always
+      sample:
+        - kid: 4PjEfAq0F8ytkXbc5XLpKhJ0gVBqpsqlpPuu7xhcAT4
+          kty: RSA
+          use: sig
+          nbf: 1767225600
+          exp: 1830297600
+          x5t: null
+          status: enabled
+          nbf_iso: "2026-01-01T00:00:00Z"
+          exp_iso: "2028-01-01T00:00:00Z"
+          expires_in_days: 729
 diff:
-  description: The keyset summary before and after (V({}) when absent).
+  description: The keyset before and after (summaries as in RV(keyset); V({}) when absent).
   returned: in diff mode
   type: dict
 """

@@ -63,6 +63,13 @@ EXAMPLES = r"""
   b2c.trustframework.b2c_keyset_info:
   register: b2c_keysets
 
+- name: Show when the keys of each keyset expire
+  ansible.builtin.debug:
+    msg: "{{ item.id }}: {{ item.key_list | map(attribute='exp_iso') | join(', ') }}"
+  loop: "{{ b2c_keysets.keysets }}"
+  loop_control:
+    label: "{{ item.id }}"
+
 - name: Keysets that need a new key within 30 days
   b2c.trustframework.b2c_keyset_info:
     expiring_within_days: 30
@@ -87,8 +94,9 @@ keysets:
       type: str
       returned: always
       sample: B2C_1A_TokenSigningKeyContainer
-    keys:
+    key_list:
       description:
+        - The keys of the keyset, read with dot access (C(result.keysets[0].key_list)).
         - Keys with C(kid kty use nbf exp x5t status) as Graph returns them, plus C(nbf_iso), C(exp_iso)
           (UTC ISO 8601) and C(expires_in_days) (days left rounded up while valid, so a 10-day key shows V(10) on
           the day it is made and V(1) on its last day; negative once expired; null without C(exp)).
@@ -108,7 +116,7 @@ keysets:
           exp_iso: "2028-01-01T00:00:00Z"
           expires_in_days: 729
     active_key:
-      description: The active key (same fields as RV(keysets[].keys)), or null when none is active.
+      description: The active key (same fields as RV(keysets[].key_list)), or null when none is active.
       type: dict
       returned: when O(active_key=true)
     next_key:
@@ -116,7 +124,7 @@ keysets:
         - The key that takes over next, or null. Computed locally with the service's rule (no extra request) as the
           enabled key with the earliest C(nbf) still ahead and an C(exp) after that C(nbf), for example a successor
           staged with O(b2c.trustframework.b2c_keyset_key#module:activate_in_days).
-        - Same fields as RV(keysets[].keys), plus C(activates_in_days), whole days until its C(nbf) (rounded like
+        - Same fields as RV(keysets[].key_list), plus C(activates_in_days), whole days until its C(nbf) (rounded like
           C(expires_in_days)).
       type: dict
       returned: always

@@ -340,10 +340,22 @@ disabled_keys:
   elements: dict
   sample: []
 keyset:
-  description: The keyset after the run (predicted in check mode), keys as in RV(key).
+  description: The keyset after the run (predicted in check mode).
   returned: always
   type: dict
-  sample: {"id": "B2C_1A_TokenSigningKeyContainer", "keys": []}
+  contains:
+    id:
+      description: Keyset id.
+      type: str
+      returned: always
+      sample: B2C_1A_TokenSigningKeyContainer
+    key_list:
+      description:
+        - The keys of the keyset, each as in RV(key), read with dot access (C(result.keyset.key_list)).
+      type: list
+      elements: dict
+      returned: always
+      sample: []
 diff:
   description: The keyset before and after (summaries as in RV(keyset); V({}) when absent).
   returned: in diff mode

@@ -229,6 +229,8 @@ def prepare_b2c_keyset_info(emulator, _workdir):
 def check_b2c_keyset_info(_emulator, first_results, _extra_vars):
     listed = first_results["All keysets with their active keys"]["keysets"]
     assert [(keyset["id"], bool(keyset["active_key"])) for keyset in listed] == [("B2C_1A_TokenSigningKeyContainer", True)]
+    shown = [item["msg"] for item in first_results["Show when the keys of each keyset expire"]["results"]]
+    assert shown == ["B2C_1A_TokenSigningKeyContainer: " + listed[0]["key_list"][0]["exp_iso"]]
     assert first_results["Keysets that need a new key within 30 days"]["keysets"] == []
 
 

@@ -331,5 +331,5 @@ def test_read_only_client_gets_the_permission_message_and_can_still_read(emulato
     for fragment in ("TrustFrameworkKeySet.ReadWrite.All", "admin consent", "B2C IEF Keyset Administrator"):
         assert fragment in denied["msg"], denied["msg"]
     listed = run.result("read the keyset")["keysets"]
-    assert [(keyset["id"], keyset["keys"], keyset["active_key"]) for keyset in listed] == [("B2C_1A_RelReadOnly", [], None)]
+    assert [(keyset["id"], keyset["key_list"], keyset["active_key"]) for keyset in listed] == [("B2C_1A_RelReadOnly", [], None)]
     assert kids(read_keyset(emulator_clean, "RelReadOnly")) == []

@@ -85,7 +85,15 @@ def test_days_until_rounds_up_while_valid(seconds_left, days):
 def test_summaries_of_nothing():
     assert ks.summarize_key(None, NOW) is None
     assert ks.summarize_keyset(None, NOW) is None
-    assert ks.summarize_keyset({"id": "B2C_1A_x"}, NOW) == {"id": "B2C_1A_x", "keys": []}
+    assert ks.summarize_keyset({"id": "B2C_1A_x"}, NOW) == {"id": "B2C_1A_x", "key_list": []}
+
+
+def test_summary_names_work_with_jinja_dot_access():
+    """``result.keyset.keys`` in Jinja is the dict method: no returned name may be one of a dict's attributes."""
+    staged = keyset(key("a", nbf=NOW + DAY))
+    summary = ks.summarize_keyset(staged, NOW)
+    names = set(summary) | set(summary["key_list"][0]) | set(ks.summarize_next_key(ks.keys_of(staged), NOW))
+    assert names & set(dir(dict)) == set()
 
 
 # --------------------------------------------------------------------------- decisions

@@ -19,8 +19,8 @@ def run(run_module):
 def test_present_check_apply_idempotent(run, graph):
     checked = run(name="TokenSigningKeyContainer", check_mode=True, diff=True)
     assert checked["changed"] is True
-    assert checked["keyset"] == {"id": "B2C_1A_TokenSigningKeyContainer", "keys": []}
-    assert checked["diff"] == {"before": {}, "after": {"id": "B2C_1A_TokenSigningKeyContainer", "keys": []}}
+    assert checked["keyset"] == {"id": "B2C_1A_TokenSigningKeyContainer", "key_list": []}
+    assert checked["diff"] == {"before": {}, "after": {"id": "B2C_1A_TokenSigningKeyContainer", "key_list": []}}
     assert graph.writes() == []
     applied = run(name="TokenSigningKeyContainer", diff=True)
     assert applied["changed"] is True and applied["keyset"]["id"] == "B2C_1A_TokenSigningKeyContainer"
@@ -44,7 +44,7 @@ def test_absent(run, graph):
 def test_create_with_keys_never_returns_private_members(run, graph):
     keys = [{"kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": "2030-01-01T00:00:00Z"}]
     checked = run(name="Legacy", keys=keys, check_mode=True, diff=True)
-    assert checked["keyset"]["keys"][0]["exp"] == 1893456000
+    assert checked["keyset"]["key_list"][0]["exp"] == 1893456000
     created = run(name="Legacy", keys=keys, diff=True)
     assert created["changed"] is True
     sent = graph.posts_to("/keySets")[0][2]
@@ -62,10 +62,10 @@ def test_update_keys_replaces_when_the_keys_differ(run, graph):
     run(name="K", keys=[{"kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": "2030-01-01T00:00:00Z"}])
     keys = [{"kty": "oct", "use": "sig", "k": OCT_SECRET, "exp": "2031-01-01T00:00:00Z"}]
     checked = run(name="K", keys=keys, update_keys=True, check_mode=True, diff=True)
-    assert checked["changed"] is True and [k["exp"] for k in checked["diff"]["after"]["keys"]] == [1924992000]
+    assert checked["changed"] is True and [k["exp"] for k in checked["diff"]["after"]["key_list"]] == [1924992000]
     assert not [w for w in graph.writes() if w[0] == "PUT"]
     updated = run(name="K", keys=keys, update_keys=True)
-    assert updated["changed"] is True and [k["exp"] for k in updated["keyset"]["keys"]] == [1924992000]
+    assert updated["changed"] is True and [k["exp"] for k in updated["keyset"]["key_list"]] == [1924992000]
     assert OCT_SECRET not in json.dumps(updated)
     assert run(name="K", keys=keys, update_keys=True)["changed"] is False
 

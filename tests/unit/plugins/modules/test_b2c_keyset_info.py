@@ -38,7 +38,7 @@ def test_lists_every_keyset_with_active_keys(run, tenant):
     assert set(by_id) == {"B2C_1A_Fresh", "B2C_1A_Due", "B2C_1A_Empty"}
     assert by_id["B2C_1A_Fresh"]["active_key"]["kid"] == "f1"
     assert by_id["B2C_1A_Empty"]["active_key"] is None
-    assert by_id["B2C_1A_Due"]["keys"][0]["expires_in_days"] == 10
+    assert by_id["B2C_1A_Due"]["key_list"][0]["expires_in_days"] == 10
     assert "PRIVATE" not in str(result)
     assert tenant.writes() == []
 

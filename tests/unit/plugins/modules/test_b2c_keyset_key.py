@@ -40,8 +40,8 @@ def test_generate_check_apply_idempotent(run, graph):
     applied = run(keyset="TokenSigningKeyContainer", diff=True)
     assert (applied["changed"], applied["action"], applied["keyset_created"]) == (True, "generated", True)
     assert applied["key"]["kid"] and applied["key"]["status"] == "enabled"
-    assert [k["kid"] for k in applied["keyset"]["keys"]] == [applied["key"]["kid"]]
-    assert applied["diff"]["after"]["keys"][0]["kid"] == applied["key"]["kid"]
+    assert [k["kid"] for k in applied["keyset"]["key_list"]] == [applied["key"]["kid"]]
+    assert applied["diff"]["after"]["key_list"][0]["kid"] == applied["key"]["kid"]
     assert_no_secrets(applied)
 
     again = run(keyset="B2C_1A_tokensigningkeycontainer")
@@ -197,7 +197,7 @@ def test_status_disable_and_idempotent(run, graph):
     kid = run(keyset="Sig")["key"]["kid"]
     checked = run(keyset="Sig", kid=kid, status="disabled", force=True, check_mode=True, diff=True)
     assert (checked["action"], checked["key"]["status"]) == ("status_changed", "disabled")
-    assert checked["diff"]["after"]["keys"][0]["status"] == "disabled"
+    assert checked["diff"]["after"]["key_list"][0]["status"] == "disabled"
     assert not [c for c in graph.calls if c[0] == "PATCH"]
     done = run(keyset="Sig", kid=kid, status="disabled", force=True)
     assert (done["changed"], done["key"]["status"]) == (True, "disabled")
@@ -364,7 +364,7 @@ def test_disable_expired_retires_old_keys_once(run, graph):
     checked = run(keyset="Sig", disable_expired=True, check_mode=True, diff=True)
     assert (checked["changed"], checked["action"]) == (True, "none")
     assert [key["kid"] for key in checked["disabled_keys"]] == ["gone"]
-    assert checked["diff"]["after"]["keys"][1]["status"] == "disabled"
+    assert checked["diff"]["after"]["key_list"][1]["status"] == "disabled"
     assert graph.writes() == []
 
     applied = run(keyset="Sig", disable_expired=True)
