@@ -43,8 +43,11 @@ test: venv link system-deps unit integration sanity ansible-lint changelog-lint 
 unit: venv link
 	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration --ignore=tests/live
 
+# One pytest-xdist worker per core (each with its own emulator); a module that shares one playbook run stays
+# on one worker (xdist_group), and the collection order (long tests first) is kept. TEST_WORKERS=1: one process.
+TEST_WORKERS ?= auto
 integration: venv link system-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder tests/integration
 
 test-live: venv link
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m live -rs tests/live

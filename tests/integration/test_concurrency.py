@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.integration.playbook_runner import runs_on_one_worker
 from tests.integration.reliability.support import (
     create_keyset,
     kids,
@@ -10,6 +11,8 @@ from tests.integration.reliability.support import (
     read_keyset,
     run_plays,
 )
+
+pytestmark = runs_on_one_worker(__name__)
 
 HOSTS = ["racer%d" % number for number in range(1, 9)]
 CONNECTION = {"max_retries": 1, "timeout": 10}
