@@ -40,12 +40,14 @@ link:
 
 test: venv link system-deps unit integration sanity ansible-lint changelog-lint docs-lint build ee
 
-unit: venv link
-	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration --ignore=tests/live
+# The test suites run on every logical CPU with pytest-xdist; TEST_WORKERS=1 (or another number) to choose.
+TEST_WORKERS ?= logical
 
-# One pytest-xdist worker per core (each with its own emulator); a module that shares one playbook run stays
-# on one worker (xdist_group), and the collection order (long tests first) is kept. TEST_WORKERS=1: one process.
-TEST_WORKERS ?= auto
+unit: venv link
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --ignore=tests/integration --ignore=tests/live
+
+# Each worker starts its own emulator; a module that shares one playbook run stays on one worker (xdist_group),
+# and the collection order (long tests first, tests/integration/conftest.py) is kept.
 integration: venv link system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder tests/integration
 
