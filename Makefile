@@ -46,8 +46,8 @@ TEST_WORKERS ?= logical
 unit: venv link
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --ignore=tests/integration --ignore=tests/live
 
-# Each worker starts its own emulator; a module that shares one playbook run stays on one worker (xdist_group),
-# and the collection order (long tests first, tests/integration/conftest.py) is kept.
+# Each worker starts its own emulator. loadgroup without xdist_group marks: each test is a unit of its own, handed
+# in collection order (long tests first, tests/integration/conftest.py) to the next worker with room.
 integration: venv link system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder tests/integration
 

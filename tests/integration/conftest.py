@@ -1,6 +1,6 @@
 """Order of the integration suite: what runs for minutes starts first.
 
-`make integration` spreads the tests over pytest-xdist workers in collection order
+`make integration` hands the tests to pytest-xdist workers one by one in collection order
 (--dist loadgroup --no-loadscope-reorder): a long sequential test started first runs
 while the other workers share the rest, instead of keeping one worker busy at the end.
 """

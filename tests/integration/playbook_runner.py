@@ -6,8 +6,6 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from tools.playbook_env import emulator_playbook_environment
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -19,15 +17,6 @@ LIBFAKETIME_PATTERNS = ("/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib64/fake
                         "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1")
 MISSING_LIBFAKETIME = ("Running playbooks in shifted time needs libfaketime: run `make system-deps` "
                        "(or install it: apt-get install libfaketime, dnf install libfaketime).")
-
-
-def runs_on_one_worker(module_name):
-    """The mark of a test module whose tests share a module-scoped playbook run.
-
-    `make integration` spreads the tests over pytest-xdist workers (--dist loadgroup); this group
-    keeps the module on one worker, so its shared run happens once instead of once per worker.
-    """
-    return pytest.mark.xdist_group(module_name)
 
 
 def libfaketime_path():

@@ -9,11 +9,8 @@ import dataclasses
 
 import pytest
 
-from tests.integration.playbook_runner import runs_on_one_worker
 from tests.integration.reliability.support import local_play, module_task, request_ended, run_plays
 from tests.support.certs import b64, ec_key, pem, pfx, self_signed
-
-pytestmark = runs_on_one_worker(__name__)
 
 PFX_PASSWORD = "bad-input-pfx-password"
 NO_SECRET = {"AZURE_CLIENT_SECRET": "", "AZURE_SECRET": ""}

@@ -7,9 +7,8 @@ import sys
 import pytest
 
 from bench.__main__ import main as run_bench
-from tests.integration.playbook_runner import runs_on_one_worker
 
-pytestmark = [pytest.mark.integration, runs_on_one_worker(__name__)]
+pytestmark = pytest.mark.integration
 
 # One case of each kind: a reference task given a token, a module task with a cold token cache, a tenant play.
 CASES = ("uri", "key_cold", "scale_1")

@@ -2,7 +2,6 @@
 
 import pytest
 
-from tests.integration.playbook_runner import runs_on_one_worker
 from tests.integration.reliability.support import (
     create_keyset,
     kids,
@@ -11,8 +10,6 @@ from tests.integration.reliability.support import (
     read_keyset,
     run_plays,
 )
-
-pytestmark = runs_on_one_worker(__name__)
 
 HOSTS = ["racer%d" % number for number in range(1, 9)]
 CONNECTION = {"max_retries": 1, "timeout": 10}

@@ -6,13 +6,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from tests.integration.playbook_runner import runs_on_one_worker
 from tests.integration.reliability.support import local_play, module_task, run_plays
 
 PFX_PASSWORD = "pfx-pass-123"
 NO_CACHE = {"token_cache_path": ""}
 
-pytestmark = [pytest.mark.integration, runs_on_one_worker(__name__)]
+pytestmark = pytest.mark.integration
 
 
 def _pkcs12_of(pem_path, target):

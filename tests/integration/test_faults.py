@@ -14,7 +14,6 @@ import json
 
 import pytest
 
-from tests.integration.playbook_runner import runs_on_one_worker
 from tests.integration.reliability.support import (
     add_faults_task,
     create_keyset,
@@ -28,8 +27,6 @@ from tests.integration.reliability.support import (
     run_plays,
 )
 from tests.support.certs import b64, pem, pfx, self_signed, x5t
-
-pytestmark = runs_on_one_worker(__name__)
 
 PFX_PASSWORD = "faults-pfx-password"
 # Retries fast enough for a test, slow enough to tell a wait from none.

@@ -16,7 +16,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from tests.emulator.pytest_plugin import EmulatorProcess
-from tests.integration.playbook_runner import runs_on_one_worker
 from tests.integration.reliability.support import (
     create_keyset,
     local_play,
@@ -25,8 +24,6 @@ from tests.integration.reliability.support import (
     run_plays,
 )
 from tests.support.certs import b64, pfx, private_key_pem, self_signed
-
-pytestmark = runs_on_one_worker(__name__)
 
 SENTINELS = {
     "client_secret": "sentinel-client-secret-5c1b7e",

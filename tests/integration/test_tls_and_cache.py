@@ -7,7 +7,6 @@ import stat
 import pytest
 
 from tests.emulator.pytest_plugin import EmulatorProcess
-from tests.integration.playbook_runner import runs_on_one_worker
 from tests.integration.reliability.support import (
     for_keyset,
     kids,
@@ -18,8 +17,6 @@ from tests.integration.reliability.support import (
     request_started,
     run_plays,
 )
-
-pytestmark = runs_on_one_worker(__name__)
 
 CONNECTION = {"max_retries": 1, "timeout": 5}
 TLS_ADVICE = ("TLS certificate verification failed", "set ca_path (or B2C_CA_PATH)", "validate_certs=false")
