@@ -40,11 +40,16 @@ link:
 
 test: venv link system-deps unit integration sanity ansible-lint changelog-lint docs-lint build ee
 
-unit: venv link
-	$(BIN)/python -m pytest -q -p no:cacheprovider --ignore=tests/integration --ignore=tests/live
+# The test suites run on every logical CPU with pytest-xdist; TEST_WORKERS=1 (or another number) to choose.
+TEST_WORKERS ?= logical
 
+unit: venv link
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --ignore=tests/integration --ignore=tests/live
+
+# Each worker starts its own emulator. loadgroup without xdist_group marks: each test is a unit of its own, handed
+# in collection order (long tests first, tests/integration/conftest.py) to the next worker with room.
 integration: venv link system-deps
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder tests/integration
 
 test-live: venv link
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m live -rs tests/live

@@ -1,7 +1,7 @@
 """Start the emulator for tests and benchmarks.
 
-pytest: fixtures `emulator` (one process per session) and `emulator_clean` (the same
-process, reset before the test). Without pytest: ``with EmulatorProcess() as emu: ...``.
+pytest: fixtures `emulator` (one process per session, so one per pytest-xdist worker) and
+`emulator_clean` (the same process, reset before the test). Without pytest: ``with EmulatorProcess() as emu: ...``.
 """
 
 from __future__ import annotations

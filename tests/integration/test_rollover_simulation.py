@@ -28,7 +28,7 @@ SKIPPED_RUN = 20  # the month a real schedule misses
 RUN_DAYS = [INTERVAL_DAYS * month for month in range(37) if month != SKIPPED_RUN]  # 36 runs over three years
 MAX_ENABLED_KEYS = 3  # the active key, a staged successor, a predecessor within its grace
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.long_running]
 
 
 @dataclasses.dataclass
