@@ -8,7 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_material
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_rollover
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
@@ -70,16 +74,16 @@ def load_certificate_material(params, desired, now):
 
 def desired_key(params, now):
     """``(DesiredKey, warnings)`` from the module options; every local check happens here, before any request."""
-    name = decisions.normalize_name(params["keyset"], "keyset")
+    name = keyset_names.normalize_name(params["keyset"], "keyset")
     if params["status"]:
-        desired = decisions.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
+        desired = key_plan.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
                                        create_keyset=params["create_keyset"], force=params["force"])
-        decisions.validate_desired_key(desired, now)
+        key_plan.validate_desired_key(desired, now)
         return desired, []
     check_source_options(params)
     source = params["source"]
     nbf, exp = key_material.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
-    desired = decisions.DesiredKey(
+    desired = key_plan.DesiredKey(
         keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
         use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,
         update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
@@ -87,7 +91,7 @@ def desired_key(params, now):
         activate_in_days=params["activate_in_days"], valid_days=params["valid_days"],
         disable_expired=params["disable_expired"], disable_expired_after_days=params["disable_expired_after_days"])
     warnings = load_certificate_material(params, desired, now) if source in ("certificate", "pkcs12") else []
-    decisions.validate_desired_key(desired, now)
+    key_plan.validate_desired_key(desired, now)
     return desired, warnings
 
 
@@ -128,7 +132,7 @@ class KeyResource(Resource):
         return KeysetState(current)
 
     def plan(self, current, desired):
-        plan = decisions.plan_key(current.keyset, desired, self.now, key_v2=current.key_v2)
+        plan = key_plan.plan_key(current.keyset, desired, self.now, key_v2=current.key_v2)
         if plan.action in ADDED and current.keyset is not None:
             reconcile.refuse_expired_again(current.keyset, desired, self.now)
         return plan
@@ -139,14 +143,14 @@ class KeyResource(Resource):
     def outcome(self, current, desired, plan, applied):
         now, current = self.now, current.keyset
         keyset_id = current["id"] if current else desired.keyset
-        key, after, keyset_created = plan.key, decisions.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
-        lead_warning = decisions.short_lead_warning(desired, plan, now)
+        key, after, keyset_created = plan.key, key_plan.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
+        lead_warning = key_rollover.short_lead_warning(desired, plan, now)
         if lead_warning:
             self.warnings.append(lead_warning)
         added = applied is not None and applied.plan.action in ADDED
         if applied is not None:
             plan, key, after, keyset_created = applied.plan, applied.key, applied.keyset, applied.keyset_created
-            if added and not decisions.is_enabled(key or {}):
+            if added and not key_rules.is_enabled(key or {}):
                 self.warnings.append(disabled_key_warning(key, after.get("id")))
         elif plan.action == "none" and not desired.status:
             duplicates = reconcile.late_write_duplicates(current, key, desired, now)
@@ -155,9 +159,9 @@ class KeyResource(Resource):
         action = plan.action
         if keyset_created and action == "none":
             action = "created_keyset"  # the keyset was created, yet it already held a matching key
-        result = dict(action=action, keyset_created=keyset_created, key=decisions.summarize_key(key, now),
-                      keyset=decisions.summarize_keyset(after, now),
-                      disabled_keys=[decisions.summarize_key(dict(old, status="disabled"), now) for old in plan.retire])
+        result = dict(action=action, keyset_created=keyset_created, key=key_summary.summarize_key(key, now),
+                      keyset=key_summary.summarize_keyset(after, now),
+                      disabled_keys=[key_summary.summarize_key(dict(old, status="disabled"), now) for old in plan.retire])
         return Outcome(changed=keyset_created or plan.changed, result=result,
-                       diff=decisions.keyset_diff(current, after, now),
+                       diff=key_summary.keyset_diff(current, after, now),
                        failure=reconcile.unusable_on_arrival(key, now) if added else None)

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_plan
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
 
@@ -15,13 +17,13 @@ class KeysetResource(Resource):
 
     def desired(self):
         params, keys = self.params, self.params["keys"]
-        desired = decisions.DesiredKeyset(
-            name=decisions.normalize_name(params["name"], "name"),
+        desired = keyset_plan.DesiredKeyset(
+            name=keyset_names.normalize_name(params["name"], "name"),
             state=params["state"],
-            keys=decisions.clean_jwks(keys, self.now) if keys is not None else None,
+            keys=keyset_plan.clean_jwks(keys, self.now) if keys is not None else None,
             update_keys=params["update_keys"],
         )
-        decisions.validate_desired_keyset(desired)
+        keyset_plan.validate_desired_keyset(desired)
         return desired
 
     def failure_context(self, desired):
@@ -34,14 +36,14 @@ class KeysetResource(Resource):
         return service.read_keyset(graph, desired.name)
 
     def plan(self, current, desired):
-        return decisions.plan_keyset(current, desired)
+        return keyset_plan.plan_keyset(current, desired)
 
     def apply(self, graph, current, desired, plan):
         return service.apply_keyset_plan(graph, current, desired, plan)
 
     def outcome(self, current, desired, plan, applied):
-        after, changed = decisions.keyset_after_keyset_plan(current, plan, desired), plan.changed
+        after, changed = keyset_plan.keyset_after_keyset_plan(current, plan, desired), plan.changed
         if applied is not None:
             after, changed = applied
-        return Outcome(changed=changed, result=dict(keyset=decisions.summarize_keyset(after, self.now)),
-                       diff=decisions.keyset_diff(current, after, self.now))
+        return Outcome(changed=changed, result=dict(keyset=key_summary.summarize_keyset(after, self.now)),
+                       diff=key_summary.keyset_diff(current, after, self.now))

@@ -154,7 +154,9 @@ keysets:
 
 import time
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
@@ -174,26 +176,26 @@ def read_keysets(graph, name):
 
 
 def describe(graph, keyset, with_active_key, now):
-    entry = decisions.summarize_keyset(keyset, now)
-    entry["service_managed"] = decisions.is_service_managed(keyset["id"])
-    entry["backup"] = decisions.is_backup(keyset["id"])
-    entry["next_key"] = decisions.summarize_next_key(decisions.keys_of(keyset), now)
+    entry = key_summary.summarize_keyset(keyset, now)
+    entry["service_managed"] = keyset_names.is_service_managed(keyset["id"])
+    entry["backup"] = keyset_names.is_backup(keyset["id"])
+    entry["next_key"] = key_summary.summarize_next_key(key_rules.keys_of(keyset), now)
     if with_active_key:
-        entry["active_key"] = decisions.summarize_key(service.get_active_key(graph, keyset["id"]), now)
+        entry["active_key"] = key_summary.summarize_key(service.get_active_key(graph, keyset["id"]), now)
     return entry
 
 
 def needs_renewal(keyset, within_days, now):
     """Due for a new key, and the user's to renew (not service-managed, not a backup)."""
-    user_owned = not (decisions.is_service_managed(keyset["id"]) or decisions.is_backup(keyset["id"]))
-    return user_owned and decisions.keyset_needs_renewal(keyset, within_days, now)
+    user_owned = not (keyset_names.is_service_managed(keyset["id"]) or keyset_names.is_backup(keyset["id"]))
+    return user_owned and key_rules.keyset_needs_renewal(keyset, within_days, now)
 
 
 def main():
     module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params, now = module.params, time.time()
     try:
-        name = decisions.normalize_name(params["name"]) if params["name"] is not None else None
+        name = keyset_names.normalize_name(params["name"]) if params["name"] is not None else None
         if params["expiring_within_days"] is not None and params["expiring_within_days"] < 0:
             raise ValidationError("expiring_within_days must be 0 or more")
     except B2CError as error:
