@@ -198,3 +198,23 @@ def check_use(keyset, use):
             "keyset %s holds %s keys; a keyset cannot mix sig and enc keys (AADB2C95042); "
             "use another keyset for the %s key" % (keyset.get("id"), existing, str(use).lower())
         )
+
+
+def coverage_problem(active, successor, within_days):
+    """Why the keys of a keyset stop covering the next ``within_days`` days, or None when they cover them.
+
+    Covered: the active key is valid beyond them, or a successor that takes
+    over before the active key expires (``next_key``) is valid beyond them.
+    ``active`` and ``successor`` are key summaries (with ``expires_in_days``).
+    """
+    if active is None:
+        return "no active key"
+    left = active.get("expires_in_days")
+    if left is None or left > within_days:
+        return None
+    if successor is None or to_epoch(successor.get("nbf")) > to_epoch(active.get("exp")):
+        return "the active key expires in %d days and no successor is staged to take over before" % left
+    successor_left = successor.get("expires_in_days")
+    if successor_left is not None and successor_left <= within_days:
+        return "the active key and its successor both expire within %d days" % within_days
+    return None

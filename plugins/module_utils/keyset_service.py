@@ -176,20 +176,6 @@ def upload_pkcs12(graph, keyset_id, pfx_b64, password):
     return graph.request("POST", keyset_path(keyset_id, "uploadPkcs12"), json=body)
 
 
-def get_active_key(graph, keyset_id):
-    """The active key, or None when the service has none to offer.
-
-    The docs do not say what an empty or all-expired keyset answers; expect a
-    4xx. Auth and throttling failures (401/403/429) are real errors and raised.
-    """
-    try:
-        return graph.request("GET", keyset_path(keyset_id, "getActiveKey"))
-    except GraphError as error:
-        if error.status is not None and 400 <= error.status < 500 and error.status not in (401, 403, 429):
-            return None
-        raise
-
-
 def _unwrap_value(answer):
     # The keys_v2 GET sample wraps the key in {"value": {...}}; accept both shapes.
     if isinstance(answer, dict) and isinstance(answer.get("value"), dict):

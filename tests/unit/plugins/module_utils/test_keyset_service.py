@@ -124,21 +124,6 @@ def test_set_key_status_patches_only_status():
     assert graph.keys("B2C_1A_Sig")[0]["status"] == "disabled"
 
 
-@pytest.mark.parametrize("status, result", [(404, None), (400, None)])
-def test_get_active_key_none_on_4xx(status, result):
-    graph = FakeGraph([keyset(name="B2C_1A_Sig")])
-    graph.fail("GET", "getActiveKey", GraphError(status=status))
-    assert svc.get_active_key(graph, "B2C_1A_Sig") is result
-
-
-@pytest.mark.parametrize("status", [401, 403, 429, 500])
-def test_get_active_key_raises_real_errors(status):
-    graph = FakeGraph([keyset(name="B2C_1A_Sig")])
-    graph.fail("GET", "getActiveKey", GraphError(status=status))
-    with pytest.raises(GraphError):
-        svc.get_active_key(graph, "B2C_1A_Sig")
-
-
 def test_delete_keyset():
     graph = FakeGraph([keyset(name="B2C_1A_Sig")])
     assert svc.delete_keyset(graph, "B2C_1A_Sig") is True
@@ -324,7 +309,6 @@ def test_which_answers_mean_the_keyset_is_missing(error, is_missing):
 @pytest.mark.parametrize("call", [
     lambda graph: svc.delete_keyset(graph, "B2C_1A_Gone"),
     lambda graph: svc.get_key_v2(graph, "B2C_1A_Gone", "kid"),
-    lambda graph: svc.get_active_key(graph, "B2C_1A_Gone"),
     lambda graph: svc.read_keyset(graph, "Gone"),
 ])
 def test_missing_keyset_answers_every_call_with_the_real_service_code(call):
