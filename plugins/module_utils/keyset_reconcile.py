@@ -4,7 +4,7 @@
 """What a run learns about earlier adds: keys that were unusable on arrival, duplicates a late write left.
 
 Keys cannot be removed one by one, so a key added by mistake stays forever.
-These checks (no network, like keyset_decisions) keep a run from adding such
+These checks (no network, like the key rules) keep a run from adding such
 a key again and say what an earlier run left behind.
 """
 
@@ -14,7 +14,7 @@ __metaclass__ = type
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import epoch_to_iso
-from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decisions import (
+from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import (
     is_enabled,
     is_usable,
     keys_of,

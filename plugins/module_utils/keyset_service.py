@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The keyset endpoints, and carrying out the plans of ``keyset_decisions``.
+"""The keyset endpoints, and carrying out the key and keyset plans.
 
 Every function takes the Graph client as ``graph`` (anything with ``request``
 and ``get_all``): this is the only place that knows the keyset paths and how
@@ -21,16 +21,12 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     GraphError,
     keyset_missing,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decisions import (
-    KTY_WIRE,
-    Plan,
-    added_key_finder,
+from ansible_collections.b2c.trustframework.plugins.module_utils.key_plan import Plan, added_key_finder, plan_key
+from ansible_collections.b2c.trustframework.plugins.module_utils.key_rollover import key_to_send
+from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import KTY_WIRE, find_kid, key_family
+from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_names import (
     check_kid,
-    find_kid,
-    key_family,
-    key_to_send,
     normalize_name,
-    plan_key,
     strip_prefix,
 )
 
@@ -178,20 +174,6 @@ def upload_certificate(graph, keyset_id, cert_b64):
 def upload_pkcs12(graph, keyset_id, pfx_b64, password):
     body = {"key": pfx_b64, "password": password or ""}
     return graph.request("POST", keyset_path(keyset_id, "uploadPkcs12"), json=body)
-
-
-def get_active_key(graph, keyset_id):
-    """The active key, or None when the service has none to offer.
-
-    The docs do not say what an empty or all-expired keyset answers; expect a
-    4xx. Auth and throttling failures (401/403/429) are real errors and raised.
-    """
-    try:
-        return graph.request("GET", keyset_path(keyset_id, "getActiveKey"))
-    except GraphError as error:
-        if error.status is not None and 400 <= error.status < 500 and error.status not in (401, 403, 429):
-            return None
-        raise
 
 
 def _unwrap_value(answer):

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import graph_argument_spec
@@ -25,7 +23,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client im
     GraphClient,
     build_http_client,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_lock import keyset_lock, lock_path
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import build_token_provider
 
 
@@ -72,28 +69,16 @@ class B2CModule(AnsibleModule):
                                       http_client=self._http_client)
         return self._graph
 
-    @contextlib.contextmanager
-    def keyset_lock(self, keyset_id):
-        """Be the only writer of ``keyset_id`` among the forks and runs of this controller (keyset_lock.py).
+    def fail_b2c(self, error, context, **details):
+        """fail_json for a B2CError: '<context>: <error> <hint>' plus graph_error_code/status/request ids or auth_error_code.
 
-        Raises KeysetLockTimeout (a B2CError) when another writer holds it too long.
+        ``details`` are further return values of the failed task.
         """
-        settings = self.connection
-        path = lock_path(settings.token_cache_path, settings.endpoints.graph_root,
-                         getattr(settings.credential, "tenant_id", None), keyset_id)
-        warnings = []
-        with keyset_lock(path, keyset_id, warnings):
-            for warning in warnings:
-                self.warn(warning)
-            yield
-
-    def fail_b2c(self, error, context):
-        """fail_json for a B2CError: '<context>: <error> <hint>' plus graph_error_code/status/request ids or auth_error_code."""
         msg = "%s: %s" % (context, error) if context else str(error)
         hint = hint_for(error)
         if hint and hint not in msg:
             msg += " " + hint
-        result = {}
+        result = dict(details)
         if isinstance(error, GraphError):
             result.update(graph_error_code=error.code, status=error.status, request_id=error.request_id,
                           client_request_id=error.client_request_id)

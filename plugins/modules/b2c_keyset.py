@@ -179,12 +179,9 @@ diff:
   type: dict
 """
 
-import time
-
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
+from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_task import KeysetResource
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
 
 SECRET_MEMBER = dict(type="str", no_log=True)
 
@@ -203,51 +200,9 @@ ARGUMENT_SPEC = dict(
 )
 
 
-def desired_keyset(params, now):
-    keys = params["keys"]
-    desired = decisions.DesiredKeyset(
-        name=decisions.normalize_name(params["name"], "name"),
-        state=params["state"],
-        keys=decisions.clean_jwks(keys, now) if keys is not None else None,
-        update_keys=params["update_keys"],
-    )
-    decisions.validate_desired_keyset(desired)
-    return desired
-
-
-def read_and_plan(graph, desired):
-    current = service.read_keyset(graph, desired.name)
-    return current, decisions.plan_keyset(current, desired)
-
-
 def main():
     module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    now = time.time()
-    try:
-        desired = desired_keyset(module.params, now)
-    except B2CError as error:
-        module.fail_b2c(error, "Invalid options")
-    context = "Could not ensure keyset %s is %s" % (desired.name, desired.state)
-
-    applied = None
-    try:
-        current, plan = read_and_plan(module.graph, desired)
-        if plan.changed and not module.check_mode:
-            with module.keyset_lock(desired.name):
-                # Another fork or run may have written while we read: read and decide again, holding the lock.
-                current, plan = read_and_plan(module.graph, desired)
-                if plan.changed:
-                    applied = service.apply_keyset_plan(module.graph, current, desired, plan)
-    except B2CError as error:
-        module.fail_b2c(error, context)
-    after, changed = decisions.keyset_after_keyset_plan(current, plan, desired), plan.changed
-    if applied is not None:
-        after, changed = applied
-
-    result = dict(changed=changed, keyset=decisions.summarize_keyset(after, now))
-    if module._diff:
-        result["diff"] = decisions.keyset_diff(current, after, now)
-    module.exit_json(**result)
+    run_task(module, KeysetResource(module.params))
 
 
 if __name__ == "__main__":

@@ -28,10 +28,10 @@ options:
     aliases: [id]
   active_key:
     description:
-      - Include the key the service currently uses (C(getActiveKey)) as RV(keysets[].active_key); null when
-        no key is active (empty keyset, or every key expired or disabled). Costs one request per keyset.
-      - The service's rule is the enabled key whose C(nbf) passed last and whose C(exp) has not; failing that,
-        a key without dates.
+      - Include the key the service currently uses as RV(keysets[].active_key); null when no key is active
+        (empty keyset, or every key expired or disabled).
+      - Computed from the keyset that was read, with the service's documented rule (no extra request): the enabled
+        key whose C(nbf) passed last and whose C(exp) has not; failing that, a key without dates.
     type: bool
     default: true
   expiring_within_days:
@@ -43,15 +43,30 @@ options:
         service's safety net) does not hide that the dated keys are due.
       - Service-managed and backup keysets are never returned by this filter, since their users do not renew them.
     type: int
+  expected:
+    description:
+      - Keyset names (with or without the C(B2C_1A_) prefix) the tenant should have. Those that are missing are
+        returned in RV(missing), so a report can fail on them.
+      - Mutually exclusive with O(name).
+    type: list
+    elements: str
+  coverage_days:
+    description:
+      - Judge whether the keys of each keyset cover the next this many days, in RV(keysets[].covered) and
+        RV(keysets[].coverage_problem).
+      - Covered means the active key is valid for more than this many days, or a successor (RV(keysets[].next_key))
+        takes over before the active key expires and is itself valid for more than this many days.
+      - Service-managed and backup keysets are not judged (both values null).
+    type: int
 seealso:
   - module: b2c.trustframework.b2c_keyset
   - module: b2c.trustframework.b2c_keyset_key
   - name: "List keySets (Microsoft Graph beta)"
     description: The API that lists keysets.
     link: https://learn.microsoft.com/en-us/graph/api/trustframework-list-keysets?view=graph-rest-beta
-  - name: "trustFrameworkKeySet: getActiveKey (Microsoft Graph beta)"
-    description: The API that returns the active key.
-    link: https://learn.microsoft.com/en-us/graph/api/trustframeworkkeyset-getactivekey?view=graph-rest-beta
+  - name: "Azure AD B2C policy keys overview"
+    description: Which key of a keyset is active, and how a key rolls over.
+    link: https://learn.microsoft.com/en-us/azure/active-directory-b2c/policy-keys-overview
 extends_documentation_fragment:
   - b2c.trustframework.graph
   - b2c.trustframework.attributes.info_module
@@ -80,6 +95,18 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: b2c_due.keysets | length == 0
     fail_msg: "Rotate: {{ b2c_due.keysets | map(attribute='id') | join(', ') }}"
+
+- name: Gate on the keysets a tenant must have and on keys that stop covering the next 30 days
+  b2c.trustframework.b2c_keyset_info:
+    expected: [TokenSigningKeyContainer, TokenEncryptionKeyContainer]
+    coverage_days: 30
+  register: b2c_keys
+
+- name: Fail when one is missing or not covered
+  ansible.builtin.assert:
+    that:
+      - b2c_keys.missing | length == 0
+      - b2c_keys.keysets | selectattr('covered', 'false') | list | length == 0
 """
 
 RETURN = r"""
@@ -150,63 +177,42 @@ keysets:
       type: bool
       returned: always
       sample: false
+    covered:
+      description:
+        - Whether the keys of the keyset cover the next O(coverage_days) days (see there); null for a
+          service-managed or backup keyset.
+      type: bool
+      returned: when O(coverage_days) is set
+      sample: true
+    coverage_problem:
+      description: Why the keyset is not covered, in words, or null.
+      type: str
+      returned: when O(coverage_days) is set
+      sample: the active key expires in 12 days and no successor is staged to take over before
+missing:
+  description: The names of O(expected) (with the C(B2C_1A_) prefix) that the tenant does not have.
+  returned: when O(expected) is set
+  type: list
+  elements: str
+  sample: [B2C_1A_FacebookSecret]
 """
 
-import time
-
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_info_task import KeysetInfoResource
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", aliases=["id"]),
     active_key=dict(type="bool", default=True),
     expiring_within_days=dict(type="int"),
+    expected=dict(type="list", elements="str"),
+    coverage_days=dict(type="int"),
 )
 
 
-def read_keysets(graph, name):
-    if name is None:
-        return service.list_keysets(graph)
-    keyset = service.read_keyset(graph, name)
-    return [keyset] if keyset is not None else []
-
-
-def describe(graph, keyset, with_active_key, now):
-    entry = decisions.summarize_keyset(keyset, now)
-    entry["service_managed"] = decisions.is_service_managed(keyset["id"])
-    entry["backup"] = decisions.is_backup(keyset["id"])
-    entry["next_key"] = decisions.summarize_next_key(decisions.keys_of(keyset), now)
-    if with_active_key:
-        entry["active_key"] = decisions.summarize_key(service.get_active_key(graph, keyset["id"]), now)
-    return entry
-
-
-def needs_renewal(keyset, within_days, now):
-    """Due for a new key, and the user's to renew (not service-managed, not a backup)."""
-    user_owned = not (decisions.is_service_managed(keyset["id"]) or decisions.is_backup(keyset["id"]))
-    return user_owned and decisions.keyset_needs_renewal(keyset, within_days, now)
-
-
 def main():
-    module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    params, now = module.params, time.time()
-    try:
-        name = decisions.normalize_name(params["name"]) if params["name"] is not None else None
-        if params["expiring_within_days"] is not None and params["expiring_within_days"] < 0:
-            raise ValidationError("expiring_within_days must be 0 or more")
-    except B2CError as error:
-        module.fail_b2c(error, "Invalid options")
-
-    try:
-        found = read_keysets(module.graph, name)
-        if params["expiring_within_days"] is not None:
-            found = [k for k in found if needs_renewal(k, params["expiring_within_days"], now)]
-        result = [describe(module.graph, keyset, params["active_key"], now) for keyset in found]
-    except B2CError as error:
-        module.fail_b2c(error, "Could not read keyset %s" % name if name else "Could not list keysets")
-    module.exit_json(changed=False, keysets=result)
+    module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[("name", "expected")])
+    run_task(module, KeysetInfoResource(module.params))
 
 
 if __name__ == "__main__":

@@ -362,14 +362,9 @@ diff:
   type: dict
 """
 
-import time
-
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_material
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.key_task import KeyResource
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
 
 ARGUMENT_SPEC = dict(
     keyset=dict(type="str", required=True, no_log=False),
@@ -397,110 +392,6 @@ ARGUMENT_SPEC = dict(
     status=dict(type="str", choices=["enabled", "disabled"]),
 )
 
-# Options that only make sense with one source: given with another source they are a mistake.
-SOURCE_OPTIONS = {
-    "secret": ("secret",),
-    "certificate": ("certificate", "certificate_path"),
-    "pkcs12": ("pkcs12", "pkcs12_path", "pkcs12_password"),
-}
-VALIDITY_OPTIONS = ("nbf", "exp", "valid_days", "activate_in_days")
-
-
-def check_source_options(params):
-    source = params["source"]
-    for owner, options in SOURCE_OPTIONS.items():
-        for option in options:
-            if owner != source and params.get(option) is not None:
-                raise ValidationError("%s is for source=%s, but source is %s; set source: %s" % (option, owner, source, owner))
-    if source in ("certificate", "pkcs12"):
-        for option in VALIDITY_OPTIONS:
-            if params.get(option) is not None:
-                raise ValidationError("%s does not apply to source=%s: the certificate's own validity is used" % (option, source))
-
-
-def lower_choice(params, option, choices, default):
-    value = (params.get(option) or default).strip().lower()
-    if value not in choices:
-        raise ValidationError("%s=%r must be one of %s (any case)" % (option, params.get(option), ", ".join(choices)))
-    return value
-
-
-def load_certificate_material(params, desired, now):
-    """Validate the certificate or PKCS#12 input locally; fills the upload body, x5t and predicted validity.
-
-    Returns the warnings to show (a re-encrypted PKCS#12 bundle).
-    """
-    source = desired.source
-    option = source if params[source] is not None else source + "_path"
-    data = params[option] if option == source else key_material.read_file(params[option], option)
-    warnings = []
-    if source == "certificate":
-        cert, desired.certificate_b64 = key_material.certificate_upload(data, option, now)
-    else:
-        cert, desired.pkcs12_b64, reencoded = key_material.pkcs12_upload(
-            data, params["pkcs12_password"], option, now, reencode=params["pkcs12_reencode"])
-        desired.pkcs12_password = params["pkcs12_password"]
-        if reencoded:
-            warnings.append("%s is encrypted with AES (or has a MAC other than SHA-1), which B2C refuses as 'password "
-                            "incorrect' (AADB2C90213); it was re-encrypted locally with PBE-SHA1-3DES and a SHA-1 MAC "
-                            "for the upload (same certificate and x5t). Set pkcs12_reencode: false to refuse such "
-                            "bundles instead." % option)
-    desired.x5t = key_material.x5t(cert)
-    desired.nbf, desired.exp = key_material.certificate_validity(cert)  # predicts the key in check mode
-    return warnings
-
-
-def desired_key(params, now):
-    """``(DesiredKey, warnings)`` from the module options; every local check happens here, before any request."""
-    name = decisions.normalize_name(params["keyset"], "keyset")
-    if params["status"]:
-        desired = decisions.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
-                                       create_keyset=params["create_keyset"], force=params["force"])
-        decisions.validate_desired_key(desired, now)
-        return desired, []
-    check_source_options(params)
-    source = params["source"]
-    nbf, exp = key_material.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
-    desired = decisions.DesiredKey(
-        keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
-        use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,
-        update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
-        force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"],
-        activate_in_days=params["activate_in_days"], valid_days=params["valid_days"],
-        disable_expired=params["disable_expired"], disable_expired_after_days=params["disable_expired_after_days"])
-    warnings = load_certificate_material(params, desired, now) if source in ("certificate", "pkcs12") else []
-    decisions.validate_desired_key(desired, now)
-    return desired, warnings
-
-
-def read_state(graph, desired, now):
-    current = service.read_keyset(graph, desired.keyset)
-    key_v2 = None
-    if desired.status and current is not None:
-        key_v2 = service.get_key_v2(graph, current["id"], desired.kid)
-    plan = decisions.plan_key(current, desired, now, key_v2=key_v2)
-    if plan.action in ("generated", "uploaded") and current is not None:
-        reconcile.refuse_expired_again(current, desired, now)
-    return current, plan
-
-
-def decide_and_apply(module, desired, now):
-    """``(current, plan, applied)``: read and decide; when a write is needed, under the keyset lock."""
-    current, plan = read_state(module.graph, desired, now)
-    if not plan.changed or module.check_mode:
-        return current, plan, None
-    with module.keyset_lock(desired.keyset):
-        # Another fork or run may have written while we read: read and decide again, holding the lock.
-        current, plan = read_state(module.graph, desired, now)
-        applied = service.apply_key_plan(module.graph, current, desired, plan, now) if plan.changed else None
-    return current, plan, applied
-
-
-def disabled_key_warning(key, keyset_id):
-    return ("the service reports the new key %s of keyset %s as disabled, so it is not used; enable it with "
-            "b2c.trustframework.b2c_keyset_key (keyset: %s, kid: %s, status: enabled)"
-            % (key.get("kid"), keyset_id, keyset_id, key.get("kid")))
-
 
 def main():
     module = B2CModule(
@@ -513,48 +404,7 @@ def main():
                      ("source", "pkcs12", ["pkcs12", "pkcs12_path"], True)],
         required_together=[("kid", "status")],
     )
-    now = time.time()
-    try:
-        desired, warnings = desired_key(module.params, now)
-    except B2CError as error:
-        module.fail_b2c(error, "Invalid options")
-    for warning in warnings:
-        module.warn(warning)
-    context = "Could not ensure the key in keyset %s" % desired.keyset
-    if desired.status:
-        context = "Could not set the status of key %s in keyset %s" % (desired.kid, desired.keyset)
-
-    try:
-        current, plan, applied = decide_and_apply(module, desired, now)
-    except B2CError as error:
-        module.fail_b2c(error, context)
-    keyset_id = current["id"] if current else desired.keyset
-    key, after, keyset_created = plan.key, decisions.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
-    lead_warning = decisions.short_lead_warning(desired, plan, now)
-    if lead_warning:
-        module.warn(lead_warning)
-    added = applied is not None and applied.plan.action in ("generated", "uploaded")
-    if applied is not None:
-        plan, key, after, keyset_created = applied.plan, applied.key, applied.keyset, applied.keyset_created
-        if added and not decisions.is_enabled(key or {}):
-            module.warn(disabled_key_warning(key, after.get("id")))
-    elif plan.action == "none" and not desired.status:
-        duplicates = reconcile.late_write_duplicates(current, key, desired, now)
-        if duplicates:
-            module.warn(reconcile.duplicates_warning(keyset_id, key, duplicates))
-
-    action = plan.action
-    if keyset_created and action == "none":
-        action = "created_keyset"  # the keyset was created, yet it already held a matching key
-    result = dict(changed=keyset_created or plan.changed, action=action, keyset_created=keyset_created,
-                  key=decisions.summarize_key(key, now), keyset=decisions.summarize_keyset(after, now),
-                  disabled_keys=[decisions.summarize_key(dict(old, status="disabled"), now) for old in plan.retire])
-    if module._diff:
-        result["diff"] = decisions.keyset_diff(current, after, now)
-    unusable = reconcile.unusable_on_arrival(key, now) if added else None
-    if unusable:
-        module.fail_json(msg="%s: %s" % (context, unusable), **result)
-    module.exit_json(**result)
+    run_task(module, KeyResource(module.params))
 
 
 if __name__ == "__main__":

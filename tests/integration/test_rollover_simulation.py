@@ -16,7 +16,9 @@ import os
 import httpx
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
 from tests.integration.playbook_runner import REPO_ROOT, run_playbook
 
 DAY = 86400
@@ -74,7 +76,7 @@ def daily_active_kids(steps, name):
     for step, following in zip(steps, steps[1:] + [None]):
         days = (following.now - step.now) // DAY if following else INTERVAL_DAYS
         for offset in range(days):
-            key = keyset_decisions.active_key(step.keys[name], step.now + offset * DAY)
+            key = key_rules.active_key(step.keys[name], step.now + offset * DAY)
             active.append((step.now + offset * DAY, key and key["kid"]))
     return active
 
@@ -93,14 +95,14 @@ def timeline(steps):
             keys = step.keys[name]
             before = {key["kid"]: key for key in previous.keys[name]} if previous else {}
             added = [key["kid"] for key in keys if key["kid"] not in before]
-            disabled = [key["kid"] for key in keys if key["kid"] in before and not keyset_decisions.is_enabled(key)
-                        and keyset_decisions.is_enabled(before[key["kid"]])]
-            active = keyset_decisions.active_key(keys, step.now)
-            upcoming = keyset_decisions.summarize_next_key(keys, step.now)
+            disabled = [key["kid"] for key in keys if key["kid"] in before and not key_rules.is_enabled(key)
+                        and key_rules.is_enabled(before[key["kid"]])]
+            active = key_rules.active_key(keys, step.now)
+            upcoming = key_summary.summarize_next_key(keys, step.now)
             upcoming_text = "%s (%d d)" % (short(upcoming["kid"]), upcoming["activates_in_days"]) if upcoming else "-"
             lines.append("| %d | %s | %s | %d | %d | %s | %s | %s | %s |" % (
-                step.day, date, keyset_decisions.strip_prefix(name).replace("KeyContainer", ""), len(keys),
-                len([key for key in keys if keyset_decisions.is_enabled(key)]), short(active and active["kid"]),
+                step.day, date, keyset_names.strip_prefix(name).replace("KeyContainer", ""), len(keys),
+                len([key for key in keys if key_rules.is_enabled(key)]), short(active and active["kid"]),
                 upcoming_text, " ".join(map(short, added)) or "-", " ".join(map(short, disabled)) or "-"))
         previous = step
     return "\n".join(lines)
@@ -130,6 +132,6 @@ def test_three_years_of_monthly_rotation(emulator_clean, tmp_path):
         assert sum(added[1:]) == len(takeovers)
         # Retiring keeps the enabled keys few.
         for step in steps:
-            enabled = [key for key in step.keys[name] if keyset_decisions.is_enabled(key)]
+            enabled = [key for key in step.keys[name] if key_rules.is_enabled(key)]
             assert len(enabled) <= MAX_ENABLED_KEYS, (step.day, name, enabled)
         assert len(steps[-1].keys[name]) > MAX_ENABLED_KEYS  # old keys stay in the keyset, disabled

@@ -1,6 +1,6 @@
 """Sample keys, keysets and desired keys shared by the keyset decision and service tests."""
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
 DAY = 86400
@@ -19,4 +19,4 @@ def keyset(*keys, name="B2C_1A_Sig"):
 
 def desired(**kwargs):
     kwargs.setdefault("keyset", "B2C_1A_Sig")
-    return keyset_decisions.DesiredKey(**kwargs)
+    return key_plan.DesiredKey(**kwargs)

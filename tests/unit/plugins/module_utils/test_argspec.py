@@ -11,12 +11,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.b2c.trustframework.plugins.doc_fragments.graph import ModuleDocFragment
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS, graph_argument_spec
+from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
 
 from tests.unit.module_args import patch_module_args
 
-ENV_VARS = ("AZURE_TENANT_ID", "AZURE_TENANT", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET",
-            "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "B2C_ACCESS_TOKEN", "AZURE_CLOUD",
-            "AZURE_CLOUD_ENVIRONMENT", "AZURE_FEDERATED_TOKEN_FILE", "B2C_GRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "B2C_CA_PATH", "B2C_TOKEN_CACHE_PATH")
+# Every variable an option falls back to, read from the spec so that a new one is cleared too.
+ENV_VARS = tuple(name for option in CONNECTION_OPTIONS.values() if "fallback" in option for name in option["fallback"][1])
 
 
 @pytest.fixture(autouse=True)
@@ -39,11 +39,6 @@ def test_spec_shape():
         "authority_host", "validate_certs", "ca_path", "timeout", "max_retries", "token_cache_path"}
     for name in ("client_secret", "client_certificate_password", "access_token"):
         assert CONNECTION_OPTIONS[name]["no_log"] is True
-    assert CONNECTION_OPTIONS["validate_certs"]["default"] is True
-    assert CONNECTION_OPTIONS["timeout"] == dict(type="float", default=30.0)
-    assert CONNECTION_OPTIONS["max_retries"] == dict(type="int", default=5)
-    assert CONNECTION_OPTIONS["auth_method"]["default"] == "auto"
-    assert CONNECTION_OPTIONS["cloud"]["default"] == "public"
 
 
 def test_graph_argument_spec_merges_and_copies():
@@ -53,10 +48,14 @@ def test_graph_argument_spec_merges_and_copies():
     assert CONNECTION_OPTIONS["timeout"]["default"] == 30.0
 
 
-def test_defaults():
-    params = module_params({})
-    assert params["validate_certs"] is True and params["timeout"] == 30.0 and params["max_retries"] == 5
-    assert params["auth_method"] == "auto" and params["cloud"] == "public"
+def test_a_task_without_connection_options_talks_to_public_graph_verified_with_30_s_and_5_retries():
+    """What SPEC promises a task that only gives its credential, whatever the spec's defaults spell."""
+    settings = ConnectionSettings.from_params(module_params({"access_token": "t"}))
+    assert settings.endpoints.graph_root == "https://graph.microsoft.com"
+    assert settings.endpoints.authority_host == "https://login.microsoftonline.com"
+    assert settings.verify is True
+    assert (settings.timeout, settings.max_retries) == (30.0, 5)
+    assert settings.credential.method == "access_token", "auth_method auto picks the one credential given"
 
 
 @pytest.mark.parametrize("env, args, option, expected", [

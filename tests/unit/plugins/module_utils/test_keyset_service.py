@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as ks
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as svc
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError, ValidationError
 
@@ -123,21 +124,6 @@ def test_set_key_status_patches_only_status():
     assert graph.keys("B2C_1A_Sig")[0]["status"] == "disabled"
 
 
-@pytest.mark.parametrize("status, result", [(404, None), (400, None)])
-def test_get_active_key_none_on_4xx(status, result):
-    graph = FakeGraph([keyset(name="B2C_1A_Sig")])
-    graph.fail("GET", "getActiveKey", GraphError(status=status))
-    assert svc.get_active_key(graph, "B2C_1A_Sig") is result
-
-
-@pytest.mark.parametrize("status", [401, 403, 429, 500])
-def test_get_active_key_raises_real_errors(status):
-    graph = FakeGraph([keyset(name="B2C_1A_Sig")])
-    graph.fail("GET", "getActiveKey", GraphError(status=status))
-    with pytest.raises(GraphError):
-        svc.get_active_key(graph, "B2C_1A_Sig")
-
-
 def test_delete_keyset():
     graph = FakeGraph([keyset(name="B2C_1A_Sig")])
     assert svc.delete_keyset(graph, "B2C_1A_Sig") is True
@@ -161,7 +147,7 @@ def generate_once(graph, keyset_id="B2C_1A_Sig", attempts=3):
     wanted = desired()
     before = svc.read_keyset(graph, keyset_id)
     return svc.add_key_once(graph, keyset_id, lambda: svc.send_key(graph, keyset_id, wanted),
-                            ks.added_key_finder(before, wanted), attempts=attempts, sleep=no_sleep)
+                            key_plan.added_key_finder(before, wanted), attempts=attempts, sleep=no_sleep)
 
 
 @pytest.mark.parametrize("applied, posts", [(True, 1), (False, 2)])
@@ -205,7 +191,7 @@ def test_add_key_once_tolerates_replication_lag_on_the_reread():
     wanted = desired()
     before = keyset(name="B2C_1A_Sig")
     added = svc.add_key_once(graph, "B2C_1A_Sig", lambda: svc.send_key(graph, "B2C_1A_Sig", wanted),
-                             ks.added_key_finder(before, wanted), sleep=no_sleep)
+                             key_plan.added_key_finder(before, wanted), sleep=no_sleep)
     assert added is not None
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
@@ -223,7 +209,7 @@ def test_add_key_once_waits_for_a_key_the_service_applies_late():
         slept.append(seconds)
 
     added = svc.add_key_once(graph, "B2C_1A_Sig", lambda: svc.send_key(graph, "B2C_1A_Sig", wanted),
-                             ks.added_key_finder(keyset(name="B2C_1A_Sig"), wanted), sleep=service_applies_it_while_we_wait)
+                             key_plan.added_key_finder(keyset(name="B2C_1A_Sig"), wanted), sleep=service_applies_it_while_we_wait)
     assert added is not None and slept == [1]
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
@@ -234,7 +220,7 @@ def test_add_key_once_retries_a_404_send_after_a_wait():
     slept = []
     wanted = desired()
     svc.add_key_once(graph, "B2C_1A_Sig", lambda: svc.send_key(graph, "B2C_1A_Sig", wanted),
-                     ks.added_key_finder(None, wanted), sleep=slept.append)
+                     key_plan.added_key_finder(None, wanted), sleep=slept.append)
     assert slept == [1, 2]
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
@@ -249,14 +235,14 @@ def test_add_key_once_404_that_persists_is_raised():
 
 
 def test_added_key_finder_for_certificates_uses_x5t():
-    finder = ks.added_key_finder(keyset(), desired(source="certificate", x5t=X5T))
+    finder = key_plan.added_key_finder(keyset(), desired(source="certificate", x5t=X5T))
     assert finder(keyset(key("c", x5t=X5T)))["kid"] == "c"
     assert finder(keyset(key("c", x5t="other"))) is None
 
 
 def test_added_key_finder_ignores_known_kids_and_other_families():
     before = keyset(key("old"))
-    finder = ks.added_key_finder(before, desired())
+    finder = key_plan.added_key_finder(before, desired())
     assert finder(keyset(key("old"))) is None
     assert finder(keyset(key("old"), key("enc", use="enc"))) is None
     assert finder(keyset(key("old"), key("new")))["kid"] == "new"
@@ -267,19 +253,19 @@ def test_added_key_finder_ignores_known_kids_and_other_families():
 def test_apply_creates_the_keyset_then_generates():
     graph = FakeGraph()
     wanted = desired(keyset="B2C_1A_New")
-    plan = ks.plan_key(None, wanted, NOW)
+    plan = key_plan.plan_key(None, wanted, NOW)
     applied = svc.apply_key_plan(graph, None, wanted, plan, NOW, sleep=no_sleep)
     assert applied.keyset_created is True
     assert applied.key["kid"] and applied.key["status"] == "enabled"
     assert [k["kid"] for k in applied.keyset["keys"]] == [applied.key["kid"]]
-    assert LEAKY_PRIVATE_D not in json.dumps(ks.summarize_keyset(applied.keyset, NOW))
-    assert LEAKY_PRIVATE_D not in json.dumps(ks.summarize_key(applied.key, NOW))
+    assert LEAKY_PRIVATE_D not in json.dumps(key_summary.summarize_keyset(applied.keyset, NOW))
+    assert LEAKY_PRIVATE_D not in json.dumps(key_summary.summarize_key(applied.key, NOW))
 
 
 def test_apply_when_another_run_created_the_keyset_with_a_key():
     graph = FakeGraph([keyset(key("theirs"), name="B2C_1A_New")])
     wanted = desired(keyset="B2C_1A_New")
-    applied = svc.apply_key_plan(graph, None, wanted, ks.plan_key(None, wanted, NOW), NOW, sleep=no_sleep)
+    applied = svc.apply_key_plan(graph, None, wanted, key_plan.plan_key(None, wanted, NOW), NOW, sleep=no_sleep)
     assert (applied.plan.action, applied.keyset_created, applied.key["kid"]) == ("none", False, "theirs")
     assert graph.posts_to("generateKey") == []
 
@@ -288,7 +274,7 @@ def test_apply_status_change():
     graph = FakeGraph([keyset(key("a"), name="B2C_1A_Sig")])
     current = svc.read_keyset(graph, "Sig")
     wanted = desired(kid="a", status="disabled", force=True)
-    applied = svc.apply_key_plan(graph, current, wanted, ks.plan_key(current, wanted, NOW), NOW, sleep=no_sleep)
+    applied = svc.apply_key_plan(graph, current, wanted, key_plan.plan_key(current, wanted, NOW), NOW, sleep=no_sleep)
     assert applied.key["status"] == "disabled"
     assert applied.keyset["keys"][0]["status"] == "disabled"
 
@@ -323,7 +309,6 @@ def test_which_answers_mean_the_keyset_is_missing(error, is_missing):
 @pytest.mark.parametrize("call", [
     lambda graph: svc.delete_keyset(graph, "B2C_1A_Gone"),
     lambda graph: svc.get_key_v2(graph, "B2C_1A_Gone", "kid"),
-    lambda graph: svc.get_active_key(graph, "B2C_1A_Gone"),
     lambda graph: svc.read_keyset(graph, "Gone"),
 ])
 def test_missing_keyset_answers_every_call_with_the_real_service_code(call):
@@ -368,7 +353,7 @@ def test_an_internal_error_on_upload_secret_is_not_resent_when_the_secret_landed
     graph.fail("POST", "uploadSecret", GraphError(status=500, code="AADB2C90063", may_have_been_applied=True), applied=True)
     wanted = desired(keyset="B2C_1A_Sec", source="secret", secret="s3cret")
     svc.add_key_once(graph, "B2C_1A_Sec", lambda: svc.send_key(graph, "B2C_1A_Sec", wanted),
-                     ks.added_key_finder(keyset(name="B2C_1A_Sec"), wanted), sleep=no_sleep)
+                     key_plan.added_key_finder(keyset(name="B2C_1A_Sec"), wanted), sleep=no_sleep)
     assert len(graph.posts_to("uploadSecret")) == 1 and len(graph.keys("B2C_1A_Sec")) == 1
 
 
@@ -378,7 +363,7 @@ def test_a_send_refused_as_missing_is_resent_after_a_wait():
     slept = []
     wanted = desired()
     svc.add_key_once(graph, "B2C_1A_Sig", lambda: svc.send_key(graph, "B2C_1A_Sig", wanted),
-                     ks.added_key_finder(None, wanted), sleep=slept.append)
+                     key_plan.added_key_finder(None, wanted), sleep=slept.append)
     assert slept == [1] and len(graph.keys("B2C_1A_Sig")) == 1
 
 
@@ -387,7 +372,7 @@ def test_apply_reads_the_new_keys_status_back_from_keys_v2():
     graph.disable_new_keys = True
     wanted = desired()
     current = svc.read_keyset(graph, "Sig")
-    applied = svc.apply_key_plan(graph, current, wanted, ks.plan_key(current, wanted, NOW), NOW, sleep=no_sleep)
+    applied = svc.apply_key_plan(graph, current, wanted, key_plan.plan_key(current, wanted, NOW), NOW, sleep=no_sleep)
     assert applied.key["status"] == "disabled"
     assert ("GET", "/trustFramework/keySets/B2C_1A_Sig/keys_v2/" + applied.key["kid"], None) in graph.calls
 

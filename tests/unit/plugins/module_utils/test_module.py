@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import credentials, token_cache
 from ansible_collections.b2c.trustframework.plugins.module_utils import module as module_mod
+from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 
@@ -22,9 +23,8 @@ from tests.unit.module_args import patch_module_args
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections"))
 SECRET = "Very-Secret-Client-Secret"
 TOKEN = "eyJhbGciOi.secret-token.sig"
-ENV_VARS = ("AZURE_TENANT_ID", "AZURE_TENANT", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET",
-            "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "B2C_ACCESS_TOKEN", "AZURE_CLOUD",
-            "B2C_GRAPH_ENDPOINT", "AZURE_AUTHORITY_HOST", "B2C_CA_PATH", "B2C_TOKEN_CACHE_PATH")
+# Every variable an option falls back to, read from the spec so that a new one is cleared too.
+ENV_VARS = tuple(name for option in CONNECTION_OPTIONS.values() if "fallback" in option for name in option["fallback"][1])
 
 
 @pytest.fixture(autouse=True)

@@ -84,3 +84,62 @@ def test_next_key_is_the_staged_successor(run, graph):
     assert keyset["next_key"]["kid"] == "new" and keyset["next_key"]["activates_in_days"] == 7
     graph.keysets["b2c_1a_roll"]["keys"].pop()
     assert run(name="Roll")["keysets"][0]["next_key"] is None
+
+
+def test_a_named_keyset_is_one_request_and_its_active_key_follows_the_documented_rule(run, graph):
+    now = int(time.time())
+    graph.keysets["b2c_1a_roll"] = {"id": "B2C_1A_Roll", "keys": [
+        {"kid": "long", "kty": "RSA", "use": "sig", "nbf": now - 30 * DAY, "exp": now + 900 * DAY, "status": "enabled"},
+        {"kid": "newer", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 100 * DAY, "status": "enabled"},
+        {"kid": "staged", "kty": "RSA", "use": "sig", "nbf": now + 5 * DAY, "exp": now + 400 * DAY}]}
+    result = run(name="Roll")
+    assert [call[:2] for call in graph.calls] == [("GET", "/trustFramework/keySets/B2C_1A_Roll")]
+    entry = result["keysets"][0]
+    assert entry["active_key"]["kid"] == "newer", "the latest nbf that has passed wins, not the longest-lived key"
+    assert entry["next_key"]["kid"] == "staged"
+
+
+def covered_by(result):
+    return dict((k["id"], (k["covered"], k["coverage_problem"])) for k in result["keysets"])
+
+
+def test_coverage_is_judged_with_the_successor_that_takes_over_in_time(run, tenant):
+    now = int(time.time())
+    tenant.keysets["b2c_1a_staged"] = {"id": "B2C_1A_Staged", "keys": [
+        {"kid": "s1", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 10 * DAY, "status": "enabled"},
+        {"kid": "s2", "kty": "RSA", "use": "sig", "nbf": now + 5 * DAY, "exp": now + 400 * DAY, "status": "enabled"}]}
+    tenant.keysets["b2c_1a_late"] = {"id": "B2C_1A_Late", "keys": [
+        {"kid": "l1", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 10 * DAY, "status": "enabled"},
+        {"kid": "l2", "kty": "RSA", "use": "sig", "nbf": now + 20 * DAY, "exp": now + 400 * DAY, "status": "enabled"}]}
+    tenant.keysets["b2c_1a_short"] = {"id": "B2C_1A_Short", "keys": [
+        {"kid": "h1", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 10 * DAY, "status": "enabled"},
+        {"kid": "h2", "kty": "RSA", "use": "sig", "nbf": now + 5 * DAY, "exp": now + 20 * DAY, "status": "enabled"}]}
+    tenant.keysets["b2c_1a_old.bak"] = {"id": "B2C_1A_Old.bak", "keys": []}
+    result = covered_by(run(coverage_days=30, active_key=False))
+    assert result == {
+        "B2C_1A_Fresh": (True, None),
+        "B2C_1A_Due": (False, "the active key expires in 10 days and no successor is staged to take over before"),
+        "B2C_1A_Empty": (False, "no active key"),
+        "B2C_1A_Staged": (True, None),
+        "B2C_1A_Late": (False, "the active key expires in 10 days and no successor is staged to take over before"),
+        "B2C_1A_Short": (False, "the active key and its successor both expire within 30 days"),
+        "B2C_1A_Old.bak": (None, None),
+    }
+    assert "covered" not in run()["keysets"][0], "without coverage_days nothing is judged"
+
+
+def test_expected_names_that_are_missing_are_returned(run, tenant):
+    result = run(expected=["Fresh", "B2C_1A_Facebook", "b2c_1a_fresh", "fresh", "DUE"])
+    assert result["missing"] == ["B2C_1A_Facebook"]
+    assert "missing" not in run()
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"coverage_days": -1}, "coverage_days must be 0 or more"),
+    ({"expected": ["B2C_1A_B2C_1A_X"]}, "expected='B2C_1A_B2C_1A_X' carries the B2C_1A_ prefix twice"),
+    ({"expected": ["X"], "name": "X"}, "mutually exclusive"),
+])
+def test_bad_coverage_options_fail_before_any_request(run, tenant, args, message):
+    result = run(**args)
+    assert result["failed"] and message in result["msg"]
+    assert tenant.calls == []

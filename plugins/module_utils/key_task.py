@@ -1,0 +1,167 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The task of b2c_keyset_key: a usable key of a kind in a keyset, or one key's status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_material
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_rollover
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
+
+# Options that only make sense with one source: given with another source they are a mistake.
+SOURCE_OPTIONS = {
+    "secret": ("secret",),
+    "certificate": ("certificate", "certificate_path"),
+    "pkcs12": ("pkcs12", "pkcs12_path", "pkcs12_password"),
+}
+VALIDITY_OPTIONS = ("nbf", "exp", "valid_days", "activate_in_days")
+ADDED = ("generated", "uploaded")
+
+
+def check_source_options(params):
+    source = params["source"]
+    for owner, options in SOURCE_OPTIONS.items():
+        for option in options:
+            if owner != source and params.get(option) is not None:
+                raise ValidationError("%s is for source=%s, but source is %s; set source: %s" % (option, owner, source, owner))
+    if source in ("certificate", "pkcs12"):
+        for option in VALIDITY_OPTIONS:
+            if params.get(option) is not None:
+                raise ValidationError("%s does not apply to source=%s: the certificate's own validity is used" % (option, source))
+
+
+def lower_choice(params, option, choices, default):
+    value = (params.get(option) or default).strip().lower()
+    if value not in choices:
+        raise ValidationError("%s=%r must be one of %s (any case)" % (option, params.get(option), ", ".join(choices)))
+    return value
+
+
+def load_certificate_material(params, desired, now):
+    """Validate the certificate or PKCS#12 input locally; fills the upload body, x5t and predicted validity.
+
+    Returns the warnings to show (a re-encrypted PKCS#12 bundle).
+    """
+    source = desired.source
+    option = source if params[source] is not None else source + "_path"
+    data = params[option] if option == source else key_material.read_file(params[option], option)
+    warnings = []
+    if source == "certificate":
+        cert, desired.certificate_b64 = key_material.certificate_upload(data, option, now)
+    else:
+        cert, desired.pkcs12_b64, reencoded = key_material.pkcs12_upload(
+            data, params["pkcs12_password"], option, now, reencode=params["pkcs12_reencode"])
+        desired.pkcs12_password = params["pkcs12_password"]
+        if reencoded:
+            warnings.append("%s is encrypted with AES (or has a MAC other than SHA-1), which B2C refuses as 'password "
+                            "incorrect' (AADB2C90213); it was re-encrypted locally with PBE-SHA1-3DES and a SHA-1 MAC "
+                            "for the upload (same certificate and x5t). Set pkcs12_reencode: false to refuse such "
+                            "bundles instead." % option)
+    desired.x5t = key_material.x5t(cert)
+    desired.nbf, desired.exp = key_material.certificate_validity(cert)  # predicts the key in check mode
+    return warnings
+
+
+def desired_key(params, now):
+    """``(DesiredKey, warnings)`` from the module options; every local check happens here, before any request."""
+    name = keyset_names.normalize_name(params["keyset"], "keyset")
+    if params["status"]:
+        desired = key_plan.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
+                                       create_keyset=params["create_keyset"], force=params["force"])
+        key_plan.validate_desired_key(desired, now)
+        return desired, []
+    check_source_options(params)
+    source = params["source"]
+    nbf, exp = key_material.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
+    desired = key_plan.DesiredKey(
+        keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
+        use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,
+        update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
+        force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"],
+        activate_in_days=params["activate_in_days"], valid_days=params["valid_days"],
+        disable_expired=params["disable_expired"], disable_expired_after_days=params["disable_expired_after_days"])
+    warnings = load_certificate_material(params, desired, now) if source in ("certificate", "pkcs12") else []
+    key_plan.validate_desired_key(desired, now)
+    return desired, warnings
+
+
+def disabled_key_warning(key, keyset_id):
+    return ("the service reports the new key %s of keyset %s as disabled, so it is not used; enable it with "
+            "b2c.trustframework.b2c_keyset_key (keyset: %s, kid: %s, status: enabled)"
+            % (key.get("kid"), keyset_id, keyset_id, key.get("kid")))
+
+
+@dataclass
+class KeysetState:
+    """What a key task reads: the keyset (None when missing) and, to set a status, the key's keys_v2 view."""
+
+    keyset: dict | None
+    key_v2: dict | None = None
+
+
+class KeyResource(Resource):
+    kind = "keyset"  # a key is written through its keyset: one lock for both modules
+
+    def desired(self):
+        desired, warnings = desired_key(self.params, self.now)
+        self.warnings.extend(warnings)
+        return desired
+
+    def failure_context(self, desired):
+        if desired.status:
+            return "Could not set the status of key %s in keyset %s" % (desired.kid, desired.keyset)
+        return "Could not ensure the key in keyset %s" % desired.keyset
+
+    def lock_ids(self, desired):
+        return [desired.keyset]
+
+    def read(self, graph, desired):
+        current = service.read_keyset(graph, desired.keyset)
+        if desired.status and current is not None:
+            return KeysetState(current, service.get_key_v2(graph, current["id"], desired.kid))
+        return KeysetState(current)
+
+    def plan(self, current, desired):
+        plan = key_plan.plan_key(current.keyset, desired, self.now, key_v2=current.key_v2)
+        if plan.action in ADDED and current.keyset is not None:
+            reconcile.refuse_expired_again(current.keyset, desired, self.now)
+        return plan
+
+    def apply(self, graph, current, desired, plan):
+        return service.apply_key_plan(graph, current.keyset, desired, plan, self.now)
+
+    def outcome(self, current, desired, plan, applied):
+        now, current = self.now, current.keyset
+        keyset_id = current["id"] if current else desired.keyset
+        key, after, keyset_created = plan.key, key_plan.keyset_after_plan(current, plan, keyset_id), plan.create_keyset
+        lead_warning = key_rollover.short_lead_warning(desired, plan, now)
+        if lead_warning:
+            self.warnings.append(lead_warning)
+        added = applied is not None and applied.plan.action in ADDED
+        if applied is not None:
+            plan, key, after, keyset_created = applied.plan, applied.key, applied.keyset, applied.keyset_created
+            if added and not key_rules.is_enabled(key or {}):
+                self.warnings.append(disabled_key_warning(key, after.get("id")))
+        elif plan.action == "none" and not desired.status:
+            duplicates = reconcile.late_write_duplicates(current, key, desired, now)
+            if duplicates:
+                self.warnings.append(reconcile.duplicates_warning(keyset_id, key, duplicates))
+        action = plan.action
+        if keyset_created and action == "none":
+            action = "created_keyset"  # the keyset was created, yet it already held a matching key
+        result = dict(action=action, keyset_created=keyset_created, key=key_summary.summarize_key(key, now),
+                      keyset=key_summary.summarize_keyset(after, now),
+                      disabled_keys=[key_summary.summarize_key(dict(old, status="disabled"), now) for old in plan.retire])
+        return Outcome(changed=keyset_created or plan.changed, result=result,
+                       diff=key_summary.keyset_diff(current, after, now),
+                       failure=reconcile.unusable_on_arrival(key, now) if added else None)

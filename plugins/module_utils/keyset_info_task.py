@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The task of b2c_keyset_info: the keysets, their active and next keys, expiry and coverage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules, key_summary, keyset_names
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
+
+
+@dataclass
+class InfoRequest:
+    name: str | None
+    active_key: bool
+    expiring_within_days: int | None
+    expected: list
+    coverage_days: int | None
+
+
+def _at_least_zero(params, option):
+    if params[option] is not None and params[option] < 0:
+        raise ValidationError("%s must be 0 or more" % option)
+    return params[option]
+
+
+def user_owned(keyset):
+    """Not B2C's own keyset and not a portal backup: the user's to renew and to judge."""
+    return not (keyset_names.is_service_managed(keyset["id"]) or keyset_names.is_backup(keyset["id"]))
+
+
+class KeysetInfoResource(Resource):
+    def desired(self):
+        params = self.params
+        name = keyset_names.normalize_name(params["name"]) if params["name"] is not None else None
+        expected = [keyset_names.normalize_name(item, "expected") for item in params["expected"] or []]
+        return InfoRequest(name=name, active_key=params["active_key"],
+                           expiring_within_days=_at_least_zero(params, "expiring_within_days"),
+                           expected=list(dict((item.lower(), item) for item in expected).values()),
+                           coverage_days=_at_least_zero(params, "coverage_days"))
+
+    def failure_context(self, desired):
+        return "Could not read keyset %s" % desired.name if desired.name else "Could not list keysets"
+
+    def read(self, graph, desired):
+        """One request per named keyset, or the listing (its pages): the key rules decide the rest locally."""
+        if desired.name is None:
+            return service.list_keysets(graph)
+        keyset = service.read_keyset(graph, desired.name)
+        return [keyset] if keyset is not None else []
+
+    def outcome(self, current, desired, plan, applied):
+        present = set(keyset["id"].lower() for keyset in current)
+        found = current
+        if desired.expiring_within_days is not None:
+            found = [keyset for keyset in found if user_owned(keyset)
+                     and key_rules.keyset_needs_renewal(keyset, desired.expiring_within_days, self.now)]
+        result = dict(keysets=[self.describe(keyset, desired) for keyset in found])
+        if desired.expected:
+            result["missing"] = [name for name in desired.expected if name.lower() not in present]
+        return Outcome(changed=False, result=result)
+
+    def describe(self, keyset, desired):
+        now, keys = self.now, key_rules.keys_of(keyset)
+        entry = key_summary.summarize_keyset(keyset, now)
+        entry["service_managed"] = keyset_names.is_service_managed(keyset["id"])
+        entry["backup"] = keyset_names.is_backup(keyset["id"])
+        entry["next_key"] = key_summary.summarize_next_key(keys, now)
+        active = key_summary.summarize_key(key_rules.active_key(keys, now), now)
+        if desired.active_key:
+            entry["active_key"] = active
+        if desired.coverage_days is not None:
+            problem = key_rules.coverage_problem(active, entry["next_key"], desired.coverage_days)
+            judged = user_owned(keyset)
+            entry["covered"] = problem is None if judged else None
+            entry["coverage_problem"] = problem if judged else None
+        return entry

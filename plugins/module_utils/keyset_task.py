@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The task of b2c_keyset: a keyset exists (with given keys) or is absent."""
+
+from __future__ import annotations
+
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_plan
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
+from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
+
+
+class KeysetResource(Resource):
+    kind = "keyset"
+
+    def desired(self):
+        params, keys = self.params, self.params["keys"]
+        desired = keyset_plan.DesiredKeyset(
+            name=keyset_names.normalize_name(params["name"], "name"),
+            state=params["state"],
+            keys=keyset_plan.clean_jwks(keys, self.now) if keys is not None else None,
+            update_keys=params["update_keys"],
+        )
+        keyset_plan.validate_desired_keyset(desired)
+        return desired
+
+    def failure_context(self, desired):
+        return "Could not ensure keyset %s is %s" % (desired.name, desired.state)
+
+    def lock_ids(self, desired):
+        return [desired.name]
+
+    def read(self, graph, desired):
+        return service.read_keyset(graph, desired.name)
+
+    def plan(self, current, desired):
+        return keyset_plan.plan_keyset(current, desired)
+
+    def apply(self, graph, current, desired, plan):
+        return service.apply_keyset_plan(graph, current, desired, plan)
+
+    def outcome(self, current, desired, plan, applied):
+        after, changed = keyset_plan.keyset_after_keyset_plan(current, plan, desired), plan.changed
+        if applied is not None:
+            after, changed = applied
+        return Outcome(changed=changed, result=dict(keyset=key_summary.summarize_keyset(after, self.now)),
+                       diff=key_summary.keyset_diff(current, after, self.now))
