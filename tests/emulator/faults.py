@@ -25,7 +25,10 @@ class Fault:
     apply_then_fail: bool = False
     replication_lag_ms: int = 0
     code: str | None = None
-    message: str | None = None  # the error message ("" allowed: the service sends UnknownError with none)
+    # The error message; "" is allowed. Policy uploads fail now and then with "Object reference not set to an
+    # instance of an object" or an UnknownError without a message, and a re-run works (azure-ad-b2c/advanced-policies
+    # #47, ieftool #5, azure-ad-b2c/deploy-trustframework-policy #3).
+    message: str | None = None
     id: int = 0
     hits: int = 0
 

@@ -107,8 +107,9 @@ def _rewrite(element, depth: int) -> None:
     for name, value in reversed(attributes):
         element.setAttribute(name, value)
     children = list(element.childNodes)
-    if any(child.nodeType == xml.dom.Node.TEXT_NODE and child.data.strip() for child in children):
-        return  # mixed content: its text is data, leave it as it is
+    if any(child.nodeType == xml.dom.Node.CDATA_SECTION_NODE or (child.nodeType == xml.dom.Node.TEXT_NODE and child.data.strip())
+           for child in children):
+        return  # text content (mixed or not) is data: leave it as it is
     for child in children:
         if child.nodeType == xml.dom.Node.TEXT_NODE:
             element.removeChild(child)

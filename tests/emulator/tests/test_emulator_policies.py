@@ -7,8 +7,10 @@ import json
 import os
 from xml.etree.ElementTree import canonicalize
 
+import httpx
 import pytest
 
+from tests.emulator.pytest_plugin import EmulatorProcess
 from tests.emulator.tests.helpers import b2c_refusal, graph_error_code
 
 NAMESPACE = "http://schemas.microsoft.com/online/cpim/schemas/2013/06"
@@ -118,8 +120,6 @@ def test_put_without_value_is_aadb2c99009(graph):
 
 
 def test_policies_need_the_policy_permissions(emulator_clean):
-    import httpx
-
     keyset_only = emulator_clean.mint_token(roles=["TrustFrameworkKeySet.ReadWrite.All"])
     reader = emulator_clean.mint_token(read_only=True)
     with httpx.Client(base_url=f"{emulator_clean.url}/beta/trustFramework", verify=emulator_clean.ssl_context()) as client:
@@ -131,11 +131,7 @@ def test_policies_need_the_policy_permissions(emulator_clean):
 
 
 def test_policies_survive_a_restart(tmp_path):
-    from tests.emulator.pytest_plugin import EmulatorProcess
-
     with EmulatorProcess(state_dir=str(tmp_path / "state")) as emu:
-        import httpx
-
         headers = {"Authorization": f"Bearer {emu.mint_token()}", **XML}
         text = policy_xml("B2C_1A_Kept")
         with httpx.Client(base_url=emu.graph_url, verify=emu.ssl_context()) as client:
@@ -261,21 +257,20 @@ def test_validation_errors_are_concatenated_without_separator(graph):
 # -- the reformatted output switch ------------------------------------------------------------------------
 
 def test_reformat_switch_serves_the_same_canonical_xml_in_other_bytes(graph, emulator_clean, keyset):
-    text = policy_xml("B2C_1A_Fmt", keysets=[keyset], extra="  <!-- Zürich -->\n")
+    text = policy_xml("B2C_1A_Fmt", keysets=[keyset], extra="  <!-- Zürich -->\n  <Note><![CDATA[keep  <this>]]></Note>\n")
     assert upload(graph, "B2C_1A_Fmt", text).status_code == 201
     emulator_clean.set_policy_format(True)
     assert emulator_clean.policy_format() is True
     served = graph.get("/policies/B2C_1A_Fmt/$value").content.decode("utf-8")
     assert not served.startswith("<?xml") and "\n\t<ClaimsProviders>" in served
     assert served.index("PolicyId=") < served.index("TenantId=")  # attributes in another order
+    assert "<Note><![CDATA[keep  <this>]]></Note>" in served  # text content is data: never reindented
     assert served != text and canonical(served) == canonical(text)
     emulator_clean.set_policy_format(False)
     assert graph.get("/policies/B2C_1A_Fmt/$value").content == text.encode("utf-8")
 
 
 def test_reset_puts_the_format_back_and_the_option_sets_it_from_the_start(tmp_path):
-    from tests.emulator.pytest_plugin import EmulatorProcess
-
     with EmulatorProcess(state_dir=str(tmp_path / "state"), extra_args=["--reformat-policies"]) as emu:
         assert emu.info()["reformat_policies"] is True
         emu.set_policy_format(False)
@@ -315,3 +310,9 @@ def test_transient_failures_with_the_service_words(graph, emulator_clean, code, 
     assert response.status_code == 400 and graph_error_code(response) == code
     assert response.json()["error"]["message"] == message
     assert upload(graph, "B2C_1A_T", policy_xml("B2C_1A_T")).status_code == 201
+
+
+@pytest.mark.parametrize("body", [{"reformat": "yes"}, {}, {"reformat": True, "other": 1}])
+def test_the_format_switch_refuses_anything_but_a_boolean(emulator_clean, body):
+    with httpx.Client(base_url=emulator_clean.url, verify=emulator_clean.ssl_context()) as client:
+        assert client.post("/_emulator/policy_format", json=body).status_code == 400
