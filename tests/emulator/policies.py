@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from .errors import GraphError
 from .graph import POLICY_ROLES, authorize, base_url, list_page, services, tenant
+from .keys import active_key
 from .policy_xml import NotXml, PolicyDocument, decode_body, parse, placeholder_in, reformat
 
 BASE = "/beta/trustFramework/policies"
@@ -182,8 +183,8 @@ def _validation_errors(request: Request, document: PolicyDocument, url_id: str |
 def _id_errors(request: Request, document: PolicyDocument, url_id: str | None) -> list[str]:
     policy_id = document.policy_id
     if not policy_id:
-        return ["The policy has no PolicyId attribute."]  # inferred wording
-    errors = []
+        return ["The policy has no PolicyId attribute."]  # the schema requires it; wording inferred
+    errors = [] if document.tenant_id else ["The policy has no TenantId attribute."]  # likewise
     if not policy_id.upper().startswith(PREFIX):
         # MicrosoftDocs/azure-docs #5303.
         errors.append(f"Policy '{policy_id}' of tenant '{tenant(request)}' is not allowed: basic policy constraint "
@@ -211,11 +212,24 @@ def _tenant_errors(request: Request, document: PolicyDocument) -> list[str]:
         for reference in member.storage_reference_ids:
             references.setdefault(reference.lower(), reference)
     for reference in references.values():
-        if svc.store.find(reference) is None:
-            # MicrosoftDocs/azure-docs #20564, #27602; mrochon/IEFPolicies #10, #34.
-            errors.append(f'Tenant "{tenant(request)}" does not have CryptographicKey referenced by '
-                          f'storageReferenceId "{reference}".')
+        errors += _keyset_errors(request, reference)
     return errors
+
+
+def _keyset_errors(request: Request, reference: str) -> list[str]:
+    svc = services(request)
+    keyset = svc.store.find(reference)
+    if keyset is None or svc.lag.is_hidden(reference):
+        # MicrosoftDocs/azure-docs #20564, #27602; mrochon/IEFPolicies #10, #34. A keyset another replica does not
+        # know yet is missing too (IEFPolicies waits 30 s after creating keysets).
+        return [f'Tenant "{tenant(request)}" does not have CryptographicKey referenced by storageReferenceId "{reference}".']
+    if active_key(keyset["keys"], now=svc.clock.now()) is None:
+        # Inferred: nothing shows whether upload passes a keyset without a usable key; at run time the service
+        # fails with AADB2C90019 (B2C error-code reference), whose words are used here, the strict choice.
+        reason = "the key container holds no key" if not keyset["keys"] else "no key is enabled and within its nbf/exp"
+        return [f"The key container with ID '{keyset['id']}' in tenant '{tenant(request)}' does not have a valid key. "
+                f"Reason: {reason}."]
+    return []
 
 
 def _ancestors(request: Request, document: PolicyDocument) -> tuple[list[PolicyDocument], str | None]:

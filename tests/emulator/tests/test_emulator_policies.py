@@ -55,9 +55,15 @@ def canonical(text: str) -> str:
     return canonicalize(text, strip_text=True)
 
 
+def usable_keyset(graph, name: str) -> str:
+    keyset = graph.post("/keySets", json={"id": name}).json()["id"]
+    assert graph.post(f"/keySets/{keyset}/generateKey", json={"use": "sig", "kty": "oct"}).status_code == 200
+    return keyset
+
+
 @pytest.fixture
 def keyset(graph):
-    return graph.post("/keySets", json={"id": "TokenSigningKeyContainer"}).json()["id"]
+    return usable_keyset(graph, "TokenSigningKeyContainer")
 
 
 # -- endpoints ------------------------------------------------------------------------------------------
@@ -213,13 +219,36 @@ def test_a_base_policy_not_in_the_tenant(graph, emulator_clean):
 
 
 def test_a_missing_keyset_in_the_policy_or_an_ancestor(graph, keyset):
-    doomed = graph.post("/keySets", json={"id": "MissingInBase"}).json()["id"]
+    doomed = usable_keyset(graph, "MissingInBase")
     uploaded(graph, "B2C_1A_Base", keysets=[keyset, doomed])
     assert graph.delete(f"/keySets/{doomed}").status_code == 204  # not known to be refused while a policy uses it
     response = upload(graph, "B2C_1A_Child", policy_xml("B2C_1A_Child", base="B2C_1A_Base", keysets=["B2C_1A_Missing"]))
     header = 'Validation failed: 2 validation error(s) found in policy "B2C_1A_CHILD" of tenant "emulator.onmicrosoft.com".'
     missing = 'Tenant "emulator.onmicrosoft.com" does not have CryptographicKey referenced by storageReferenceId "{}".'
     assert validation_message(response) == header + missing.format("B2C_1A_Missing") + missing.format("B2C_1A_MissingInBase")
+
+
+def test_a_keyset_without_a_usable_key_is_refused(graph, emulator_clean):
+    empty = graph.post("/keySets", json={"id": "Empty"}).json()["id"]
+    disabled = usable_keyset(graph, "Disabled")
+    kid = graph.get(f"/keySets/{disabled}").json()["keys"][0]["kid"]
+    assert graph.patch(f"/keySets/{disabled}/keys_v2/{kid}", json={"status": "disabled"}).status_code == 204
+    message = validation_message(upload(graph, "B2C_1A_K", policy_xml("B2C_1A_K", keysets=[empty, disabled])))
+    assert message.startswith('Validation failed: 2 validation error(s)')
+    for keyset in (empty, disabled):
+        assert f"The key container with ID '{keyset}' in tenant '{emulator_clean.tenant}' does not have a valid key." in message
+
+
+def test_a_keyset_hidden_by_replication_lag_is_missing(graph, emulator_clean):
+    emulator_clean.add_fault(method="POST", path="keySets$", replication_lag_ms=10 * 60 * 1000)
+    fresh = graph.post("/keySets", json={"id": "Fresh", "keys": [{"kty": "oct", "use": "sig", "k": "c2VjcmV0"}]}).json()["id"]
+    message = validation_message(upload(graph, "B2C_1A_K", policy_xml("B2C_1A_K", keysets=[fresh])))
+    assert f'does not have CryptographicKey referenced by storageReferenceId "{fresh}"' in message
+
+
+def test_a_policy_needs_a_tenant_id(graph):
+    text = policy_xml("B2C_1A_NoTenant").replace('TenantId="emulator.onmicrosoft.com" ', "")
+    assert "has no TenantId attribute" in validation_message(upload(graph, "B2C_1A_NoTenant", text))
 
 
 def test_keyset_references_compare_case_insensitively(graph, keyset):
