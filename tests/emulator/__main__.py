@@ -25,7 +25,7 @@ PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICA
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.emulator",
-                                     description="Local HTTPS emulator of the B2C login service and Graph keysets.")
+                                     description="Local HTTPS emulator of the B2C login service and Graph keysets and policies.")
     parser.add_argument("--port", type=int, default=8443, help="TCP port; 0 picks a free one (default 8443)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--state-dir", required=True, help="directory for ca.pem, keys and state.json")
@@ -45,6 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--page-size", type=int, default=50, help="list page size without $top (default 50)")
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every Graph/login request")
     parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime, seconds")
+    parser.add_argument("--reformat-policies", action="store_true",
+                        help="GET policies/{id}/$value answers the policy reformatted (no declaration, other "
+                             "indentation and attribute order) instead of the uploaded text")
     parser.add_argument("--fault", action="append", default=[], metavar="JSON",
                         help="a fault (or JSON list of faults) active from the start; same schema as POST /_emulator/faults")
     return parser.parse_args(argv)
@@ -65,7 +68,7 @@ def build_settings(args: argparse.Namespace) -> EmulatorSettings:
         clients[client_id] = ClientCredential(client_id=client_id, secret=secret, read_only=True)
     return EmulatorSettings(tenant=args.tenant, clients=clients, identity_header=args.identity_header,
                             page_size=args.page_size, latency_ms=args.latency_ms, token_lifetime=args.token_lifetime,
-                            federated_issuer=args.federated_issuer)
+                            federated_issuer=args.federated_issuer, reformat_policies=args.reformat_policies)
 
 
 def _certificates_in(pem_path: str) -> list:

@@ -10,13 +10,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from . import control, graph, login
+from . import control, graph, login, policies
 from .clock import Clock
 from .errors import GraphError, graph_error_response
 from .faults import FaultBook, ReplicationLag
 from .frontdoor import FrontDoor, RequestLog, classify
 from .settings import EmulatorSettings
-from .store import KeysetStore
+from .store import TenantStore
+from .unrouted import not_found_answer, wrong_method_answer
 from .tokens import FederatedIssuer, TokenService
 
 STATE_FILE = "state.json"
@@ -28,12 +29,13 @@ FEDERATED_ISSUER_KEY_FILE = "federated-issuer-key.pem"
 class Services:
     settings: EmulatorSettings
     clock: Clock
-    store: KeysetStore
+    store: TenantStore
     tokens: TokenService
     federated_issuer: FederatedIssuer
     faults: FaultBook
     lag: ReplicationLag
     log: RequestLog
+    policy_output: policies.PolicyOutput
 
 
 async def _graph_error(request: Request, exc: GraphError) -> JSONResponse:
@@ -41,12 +43,11 @@ async def _graph_error(request: Request, exc: GraphError) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    """Unknown paths and wrong methods: Graph-shaped on Graph paths, a plain JSON error elsewhere."""
+    """Unknown paths and wrong methods: answered as Graph does on Graph paths, a plain JSON error elsewhere."""
     if classify(request.url.path) == "graph":
-        code = "Request_BadRequest" if exc.status_code == 405 else "itemNotFound"
-        message = f"{request.method} {request.url.path} is not supported." if exc.status_code == 405 else \
-            f"Resource not found for the segment in '{request.url.path}'."
-        return graph_error_response(request.scope, exc.status_code, code, message)
+        path = request.url.path
+        status, code, message = wrong_method_answer(path) if exc.status_code == 405 else not_found_answer(path)
+        return graph_error_response(request.scope, status, code, message)
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code)
 
 
@@ -55,18 +56,19 @@ def build_services(settings: EmulatorSettings, state_dir: str) -> Services:
     return Services(
         settings=settings,
         clock=clock,
-        store=KeysetStore(os.path.join(state_dir, STATE_FILE), clock),  # loads the saved clock offset
+        store=TenantStore(os.path.join(state_dir, STATE_FILE), clock),  # loads the saved clock offset
         tokens=TokenService(os.path.join(state_dir, SIGNING_KEY_FILE), settings.tenant_guid, clock),
         federated_issuer=FederatedIssuer(os.path.join(state_dir, FEDERATED_ISSUER_KEY_FILE), settings.federated_issuer, clock),
         faults=FaultBook(),
         lag=ReplicationLag(),
         log=RequestLog(clock),
+        policy_output=policies.PolicyOutput(settings.reformat_policies),
     )
 
 
 def build_app(services: Services) -> FrontDoor:
     app = Starlette(
-        routes=control.ROUTES + graph.ROUTES + login.ROUTES,
+        routes=control.ROUTES + graph.ROUTES + policies.ROUTES + login.ROUTES,
         exception_handlers={GraphError: _graph_error, HTTPException: _http_error},  # KeyMaterialError is a GraphError
     )
     app.state.services = services

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .faults import parse_fault
-from .settings import FEDERATED_AUDIENCE, READ_ROLE, READ_WRITE_ROLE, tenant_guid_for
+from .settings import FEDERATED_AUDIENCE, READ_ROLES, READ_WRITE_ROLES, tenant_guid_for
 
 
 def services(request: Request):
@@ -39,6 +39,7 @@ async def info(request: Request) -> JSONResponse:
         "latency_ms": settings.latency_ms,
         "token_lifetime": settings.token_lifetime,
         "federated_issuer": settings.federated_issuer,
+        "reformat_policies": svc.policy_output.reformat,
     })
 
 
@@ -46,6 +47,7 @@ async def mint_token(request: Request) -> JSONResponse:
     """A token straight from the signing key: for the access_token auth method and expiry tests.
 
     Body: {"client_id": optional, "lifetime": seconds (negative = already expired), "read_only": bool,
+           "roles": optional list of app roles instead (e.g. only the keyset one, to see policies refuse it),
            "tenant": optional tenant name or GUID (a foreign one gives a token Graph rejects),
            "audience": optional (default https://graph.microsoft.com)}
     """
@@ -57,12 +59,15 @@ async def mint_token(request: Request) -> JSONResponse:
     lifetime = body.get("lifetime", svc.settings.token_lifetime)
     if isinstance(lifetime, bool) or not isinstance(lifetime, int):
         return bad_request("'lifetime' must be an integer number of seconds")
+    roles = body.get("roles", READ_ROLES if body.get("read_only") else READ_WRITE_ROLES)
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        return bad_request("'roles' must be a list of app role names")
     tenant = body.get("tenant")
     tenant_guid = tenant if tenant is None or _looks_like_guid(tenant) else tenant_guid_for(tenant)
     access_token, exp = svc.tokens.mint(
         issuer=f"{str(request.base_url).rstrip('/')}/{tenant_guid or svc.settings.tenant_guid}/v2.0",
         app_id=body.get("client_id") or next(iter(svc.settings.clients), "emulator-client"),
-        roles=[READ_ROLE] if body.get("read_only") else [READ_WRITE_ROLE],
+        roles=list(roles),
         audience=body.get("audience") or "https://graph.microsoft.com",
         lifetime=lifetime,
         tenant_guid=tenant_guid,
@@ -147,14 +152,31 @@ async def move_clock(request: Request) -> JSONResponse:
     return JSONResponse(svc.clock.to_json())
 
 
+async def get_policy_format(request: Request) -> JSONResponse:
+    return JSONResponse({"reformat": services(request).policy_output.reformat})
+
+
+async def set_policy_format(request: Request) -> JSONResponse:
+    """Body: {"reformat": true|false}: whether GET policies/{id}/$value answers a reformatted copy."""
+    try:
+        body = await _json_or_none(request)
+    except ValueError:
+        return bad_request("body must be JSON")
+    if not isinstance(body, dict) or set(body) != {"reformat"} or not isinstance(body["reformat"], bool):
+        return bad_request('body must be {"reformat": true} or {"reformat": false}')
+    services(request).policy_output.reformat = body["reformat"]
+    return JSONResponse({"reformat": body["reformat"]})
+
+
 async def reset(request: Request) -> Response:
-    """Back to an empty tenant at real time: keysets, clock offset, faults, replication lag and log go;
-    credentials and CA stay."""
+    """Back to an empty tenant at real time: keysets, policies, clock offset, faults, replication lag and log go,
+    the policy format returns to the start-up choice; credentials and CA stay."""
     svc = services(request)
     svc.store.clear()
     svc.faults.clear()
     svc.lag.clear()
     svc.log.clear()
+    svc.policy_output.reset()
     return Response(status_code=204)
 
 
@@ -169,5 +191,7 @@ ROUTES = [
     Route("/_emulator/faults", clear_faults, methods=["DELETE"]),
     Route("/_emulator/clock", get_clock, methods=["GET"]),
     Route("/_emulator/clock", move_clock, methods=["POST"]),
+    Route("/_emulator/policy_format", get_policy_format, methods=["GET"]),
+    Route("/_emulator/policy_format", set_policy_format, methods=["POST"]),
     Route("/_emulator/reset", reset, methods=["POST"]),
 ]

@@ -8,7 +8,7 @@ import re
 import time
 
 FAULT_FIELDS = {"method", "path", "status", "count", "retry_after", "delay_ms", "drop",
-                "apply_then_fail", "replication_lag_ms", "code"}
+                "apply_then_fail", "replication_lag_ms", "code", "message"}
 
 
 @dataclasses.dataclass
@@ -25,6 +25,10 @@ class Fault:
     apply_then_fail: bool = False
     replication_lag_ms: int = 0
     code: str | None = None
+    # The error message; "" is allowed. Policy uploads fail now and then with "Object reference not set to an
+    # instance of an object" or an UnknownError without a message, and a re-run works (azure-ad-b2c/advanced-policies
+    # #47, ieftool #5, azure-ad-b2c/deploy-trustframework-policy #3).
+    message: str | None = None
     id: int = 0
     hits: int = 0
 
@@ -96,6 +100,7 @@ def parse_fault(raw) -> Fault:
         apply_then_fail=_typed(raw, "apply_then_fail", bool, False) or False,
         replication_lag_ms=_typed(raw, "replication_lag_ms", int, 0) or 0,
         code=_typed(raw, "code", str, None),
+        message=_typed(raw, "message", str, None),
     )
     _check_consistency(fault)
     return fault
@@ -108,8 +113,8 @@ def _check_consistency(fault: Fault) -> None:
         raise ValueError("fault field 'status' must be an HTTP status code")
     if not (fault.status or fault.drop or fault.apply_then_fail or fault.delay_ms or fault.replication_lag_ms):
         raise ValueError("a fault needs at least one effect: status, drop, apply_then_fail, delay_ms or replication_lag_ms")
-    if fault.code and not (fault.status or fault.apply_then_fail):
-        raise ValueError("fault field 'code' sets the error code of a failure: give 'status' (or 'apply_then_fail') too")
+    if (fault.code or fault.message is not None) and not (fault.status or fault.apply_then_fail):
+        raise ValueError("fault fields 'code' and 'message' describe a failure: give 'status' (or 'apply_then_fail') too")
     if fault.drop and (fault.status or fault.apply_then_fail):
         raise ValueError("'drop' sends no response, so it cannot be combined with 'status' or 'apply_then_fail'")
 

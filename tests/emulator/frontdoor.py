@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import itertools
 import json
 import re
@@ -26,7 +27,12 @@ TRANSPORT_EXTENSION = "emulator.transport"
 LOG_LIMIT = 10000  # oldest entries fall off, so long benchmark runs don't grow memory without bound
 SENSITIVE_QUERY_NAMES = {"client_secret", "client_assertion", "password", "access_token", "code", "k", "key",
                          "refresh_token", "assertion"}
-ODATA_KEY_SEGMENT = re.compile(r"/keySets\('([^'/]*)'\)", re.IGNORECASE)
+ODATA_KEY_SEGMENT = re.compile(r"/(keySets|policies)\('([^'/]*)'\)", re.IGNORECASE)
+COLLECTIONS = {"keysets": "keySets", "policies": "policies"}
+# The OData function form every generated SDK sends; Graph accepts it (msgraph-beta-sdk-python).
+ODATA_FUNCTION_CALL = re.compile(r"/getActiveKey\(\)$")
+# Policy uploads are logged by size and hash only: the request log never holds a policy.
+POLICY_PATH = re.compile(r"^/beta/trustFramework/policies(/|$|\()", re.IGNORECASE)
 
 
 def classify(path: str) -> str:
@@ -46,6 +52,34 @@ def classify(path: str) -> str:
 def redact_query(query_string: bytes) -> str:
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     return urlencode([(name, "REDACTED" if name.lower() in SENSITIVE_QUERY_NAMES else value) for name, value in pairs])
+
+
+def graph_path(path: str) -> str:
+    """The path the routes see: OData key segments `keySets('x')` as `keySets/x`, `getActiveKey()` as `getActiveKey`."""
+    keyed = ODATA_KEY_SEGMENT.sub(lambda match: f"/{COLLECTIONS[match.group(1).lower()]}/{match.group(2)}", path)
+    return ODATA_FUNCTION_CALL.sub("/getActiveKey", keyed)
+
+
+class BodyDigest:
+    """Size and SHA-256 of a request body as the app reads it; the bytes themselves are not kept."""
+
+    def __init__(self):
+        self.size = 0
+        self._hash = hashlib.sha256()
+
+    def watch(self, receive):
+        async def receive_and_count():
+            message = await receive()
+            if message["type"] == "http.request":
+                chunk = message.get("body", b"")
+                self.size += len(chunk)
+                self._hash.update(chunk)
+            return message
+
+        return receive_and_count
+
+    def summary(self) -> dict | None:
+        return {"size": self.size, "sha256": self._hash.hexdigest()} if self.size else None
 
 
 class RequestLog:
@@ -83,7 +117,7 @@ class FrontDoor:
         request_id = str(uuid.uuid4())
         client_request_id = _header(scope, b"client-request-id") or request_id
         original_path = scope["path"]
-        scope = dict(scope, path=ODATA_KEY_SEGMENT.sub(r"/keySets/\1", original_path))
+        scope = dict(scope, path=graph_path(original_path))
         scope["emulator.ids"] = (request_id, client_request_id)
         scope[CLOCK_SCOPE_KEY] = self.clock
         send = _with_id_headers(send, request_id, client_request_id)
@@ -93,14 +127,17 @@ class FrontDoor:
             return
 
         outcome = {"status": None, "fault": None}
+        body = BodyDigest() if POLICY_PATH.match(original_path) else None
         started = time.perf_counter()
         try:
-            await self._serve(scope, receive, _status_recorder(send, outcome), kind, original_path, outcome)
+            await self._serve(scope, body.watch(receive) if body else receive, _status_recorder(send, outcome), kind,
+                              original_path, outcome)
         finally:
             self.log.record(
                 method=scope["method"], path=original_path, query=redact_query(scope["query_string"]),
                 status=outcome["status"], client_request_id=client_request_id if client_request_id != request_id else None,
                 kind=kind, fault=outcome["fault"], duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                body=body.summary() if body else None,
             )
 
     async def _serve(self, scope, receive, send, kind, path, outcome):
@@ -155,7 +192,10 @@ def fault_response(scope, kind: str, fault: Fault):
 
 
 def _fault_message(scope, fault: Fault, status: int) -> str:
-    """An injected B2C code (throttling, concurrent writes, internal error) comes with the service's own words."""
+    """The fault's own message, else the service's words for an injected B2C code (throttling, concurrent
+    writes, internal error), else a note naming the fault."""
+    if fault.message is not None:
+        return fault.message
     template = B2C_MESSAGES.get(fault.code or "")
     if template and "{" not in template:
         return template

@@ -17,7 +17,7 @@ from .errors import GraphError
 from .keys import (KEY_STATUSES, active_key, generate_oct_jwk, generate_rsa_jwk, jwk_from_certificate_upload,
                    jwk_from_client, jwk_from_pkcs12_upload, new_kid, normalize_kty, normalize_use, public_view,
                    refuse_mixing, validity_window)
-from .settings import READ_ROLE, READ_WRITE_ROLE
+from .settings import POLICY_READ_ROLE, POLICY_READ_WRITE_ROLE, READ_ROLE, READ_WRITE_ROLE
 from .tokens import TokenRejected
 
 PREFIX = "B2C_1A_"
@@ -32,8 +32,12 @@ def services(request: Request):
 
 # -- cross-cutting checks --------------------------------------------------------------------
 
-def authorize(request: Request, write: bool) -> dict:
-    """Bearer token check on every Graph call; writes need the ReadWrite app role."""
+KEYSET_ROLES = (READ_ROLE, READ_WRITE_ROLE)
+POLICY_ROLES = (POLICY_READ_ROLE, POLICY_READ_WRITE_ROLE)
+
+
+def authorize(request: Request, write: bool, roles: tuple[str, str] = KEYSET_ROLES) -> dict:
+    """Bearer token check on every Graph call; writes need the resource's write role (``roles`` = read, write)."""
     header = request.headers.get("authorization", "")
     scheme, dummy_sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -45,7 +49,8 @@ def authorize(request: Request, write: bool) -> dict:
         raise GraphError(401, "InvalidAuthenticationToken", str(exc),
                          headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
     granted = set(claims.get("roles") or [])
-    needed = {READ_WRITE_ROLE} if write else {READ_ROLE, READ_WRITE_ROLE}
+    read_role, write_role = roles
+    needed = {write_role} if write else {read_role, write_role}
     if not granted & needed:
         raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
     return claims
@@ -123,18 +128,22 @@ def validated_keys(request: Request, keyset_id: str, raw_keys) -> list[dict]:
 async def list_keysets(request: Request) -> JSONResponse:
     authorize(request, write=False)
     svc = services(request)
-    top = _query_int(request, "$top", default=svc.settings.page_size, low=1, high=MAX_TOP)
-    offset = _decode_skiptoken(request.query_params.get("$skiptoken"))
     visible = [keyset for keyset in svc.store.all() if not svc.lag.is_hidden(keyset["id"])]
-    page = visible[offset:offset + top]
+    return JSONResponse(list_page(request, visible, BASE, lambda keyset: keyset_body(request, keyset, entity=False)))
+
+
+def list_page(request: Request, items: list, path: str, view) -> dict:
+    """One page of a collection: `$top` items (else --page-size) from `$skiptoken`, `@odata.nextLink` when more."""
+    top = _query_int(request, "$top", default=services(request).settings.page_size, low=1, high=MAX_TOP)
+    offset = _decode_skiptoken(request.query_params.get("$skiptoken"))
     body = {
-        "@odata.context": f"{base_url(request)}/beta/$metadata#trustFramework/keySets",
-        "value": [keyset_body(request, keyset, entity=False) for keyset in page],
+        "@odata.context": f"{base_url(request)}/beta/$metadata#{path.removeprefix('/beta/')}",
+        "value": [view(item) for item in items[offset:offset + top]],
     }
-    if offset + top < len(visible):
+    if offset + top < len(items):
         skiptoken = base64.urlsafe_b64encode(f"offset:{offset + top}".encode()).decode().rstrip("=")
-        body["@odata.nextLink"] = f"{base_url(request)}{BASE}?$top={top}&$skiptoken={skiptoken}"
-    return JSONResponse(body)
+        body["@odata.nextLink"] = f"{base_url(request)}{path}?$top={top}&$skiptoken={skiptoken}"
+    return body
 
 
 def _query_int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -160,7 +169,9 @@ def _decode_skiptoken(token: str | None) -> int:
 
 async def create_keyset(request: Request) -> JSONResponse:
     authorize(request, write=True)
-    body = await read_json_object(request, allowed={"id", "keys"})
+    # `usage` is tolerated and dropped: real tenants answer 201 to the create that
+    # ahauter/terraform-provider-azure-b2c-ief (resource_policy_key.go) sends with it.
+    body = await read_json_object(request, allowed={"id", "keys", "usage"})
     name = body.get("id")
     if not isinstance(name, str) or not KEYSET_ID_PATTERN.fullmatch(name):
         raise GraphError(400, "invalidRequest",

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .errors import oauth_error_response
-from .settings import MANAGED_IDENTITY_APP_ID, READ_WRITE_ROLE
+from .settings import MANAGED_IDENTITY_APP_ID, READ_WRITE_ROLES
 from .tokens import AssertionRejected, is_federated_assertion, verify_client_assertion
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -182,7 +182,7 @@ async def managed_identity_token(request: Request) -> JSONResponse:
     # A user-assigned identity is chosen by client_id, object_id or mi_res_id; the default is the system identity.
     principal = (request.query_params.get("client_id") or request.query_params.get("object_id")
                  or request.query_params.get("mi_res_id") or MANAGED_IDENTITY_APP_ID)
-    access_token, exp = svc.tokens.mint(issuer=issuer(request), app_id=principal, roles=[READ_WRITE_ROLE],
+    access_token, exp = svc.tokens.mint(issuer=issuer(request), app_id=principal, roles=list(READ_WRITE_ROLES),
                                         audience=resource.removesuffix("/.default"), lifetime=svc.settings.token_lifetime)
     return JSONResponse({"access_token": access_token, "expires_on": str(exp), "resource": resource,
                          "token_type": "Bearer", "client_id": principal})

@@ -207,6 +207,17 @@ class EmulatorProcess:
         """Move the emulator's time on from where it is (negative = back); returns clock()."""
         return self._control("POST", "/_emulator/clock", json={"advance_seconds": days * DAY + seconds}).json()
 
+    def policy_format(self) -> bool:
+        """True when GET policies/{id}/$value answers a reformatted copy of the policy."""
+        return self._control("GET", "/_emulator/policy_format").json()["reformat"]
+
+    def set_policy_format(self, reformat: bool) -> None:
+        self._control("POST", "/_emulator/policy_format", json={"reformat": reformat})
+
+    @property
+    def reformats_policies_at_start(self) -> bool:
+        return "--reformat-policies" in self.extra_args
+
     def mint_federated_token(self, subject: str | None = None, **extra) -> str:
         """An OIDC token of the emulator's federated issuer (default: the subject --client-id trusts).
 
@@ -239,3 +250,4 @@ def emulator_clean(emulator):
     yield emulator
     if emulator.process is not None:
         emulator.shift_clock(0)  # a moved clock must not leak into tests that use the shared emulator as it is
+        emulator.set_policy_format(emulator.reformats_policies_at_start)  # nor a switched policy format

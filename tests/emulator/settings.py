@@ -7,6 +7,12 @@ import uuid
 
 READ_WRITE_ROLE = "TrustFrameworkKeySet.ReadWrite.All"
 READ_ROLE = "TrustFrameworkKeySet.Read.All"
+# Custom policies have their own permissions: the keyset ones do not cover them (Graph permission pages of
+# trustframework-put-trustframeworkpolicy.md and trustframework-list-trustframeworkpolicies.md).
+POLICY_READ_WRITE_ROLE = "Policy.ReadWrite.TrustFramework"
+POLICY_READ_ROLE = "Policy.Read.All"
+READ_WRITE_ROLES = [READ_WRITE_ROLE, POLICY_READ_WRITE_ROLE]
+READ_ROLES = [READ_ROLE, POLICY_READ_ROLE]
 MANAGED_IDENTITY_APP_ID = "emulator-managed-identity"
 # Workload identity federation: the emulator plays the external OIDC issuer too (its key is in the state dir).
 FEDERATED_ISSUER = "https://federated-issuer.emulator.local"
@@ -41,7 +47,7 @@ class ClientCredential:
 
     @property
     def roles(self) -> list[str]:
-        return [READ_ROLE] if self.read_only else [READ_WRITE_ROLE]
+        return list(READ_ROLES if self.read_only else READ_WRITE_ROLES)
 
 
 @dataclasses.dataclass
@@ -53,6 +59,7 @@ class EmulatorSettings:
     latency_ms: int = 0
     token_lifetime: int = 3600
     federated_issuer: str = FEDERATED_ISSUER
+    reformat_policies: bool = False  # GET policies/{id}/$value answers a reformatted copy (see policy_xml.reformat)
 
     @property
     def tenant_guid(self) -> str:

@@ -1,4 +1,4 @@
-"""Keysets and the clock offset in memory, persisted to DIR/state.json after every change."""
+"""Keysets, custom policies and the clock offset in memory, persisted to DIR/state.json after every change."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from .keys import public_view
 STATE_VERSION = 1
 
 
-class KeysetStore:
-    """Ordered keysets (creation order is the list order); ids are matched case-insensitively.
+class TenantStore:
+    """Ordered keysets and policies (creation order is the list order); ids are matched case-insensitively.
 
     The clock's offset is saved with them: keys dated in shifted time must not jump into the
     past or the future when the emulator restarts.
@@ -23,6 +23,7 @@ class KeysetStore:
         self.path = path
         self.clock = clock
         self._keysets: list[dict] = []
+        self._policies: list[dict] = []  # {"id", "xml"}: the policy text as stored
         self._load()
 
     # -- queries --------------------------------------------------------------------------
@@ -30,8 +31,13 @@ class KeysetStore:
         return list(self._keysets)
 
     def find(self, keyset_id: str) -> dict | None:
-        wanted = keyset_id.lower()
-        return next((keyset for keyset in self._keysets if keyset["id"].lower() == wanted), None)
+        return _by_id(self._keysets, keyset_id)
+
+    def policies(self) -> list[dict]:
+        return list(self._policies)
+
+    def find_policy(self, policy_id: str) -> dict | None:
+        return _by_id(self._policies, policy_id)
 
     @staticmethod
     def find_key(keyset: dict, kid: str) -> dict | None:
@@ -62,6 +68,20 @@ class KeysetStore:
         self._keysets.remove(keyset)
         self._save()
 
+    def put_policy(self, policy_id: str, text: str) -> bool:
+        """Create or replace; True when it is new. A replaced policy keeps the id it was created with."""
+        policy = self.find_policy(policy_id)
+        if policy is None:
+            self._policies.append({"id": policy_id, "xml": text})
+        else:
+            policy["xml"] = text
+        self._save()
+        return policy is None
+
+    def delete_policy(self, policy: dict) -> None:
+        self._policies.remove(policy)
+        self._save()
+
     def set_clock_offset(self, seconds: int) -> None:
         self.clock.offset_seconds = seconds
         self._save()
@@ -69,6 +89,7 @@ class KeysetStore:
     def clear(self) -> None:
         """An empty tenant at real time."""
         self._keysets = []
+        self._policies = []
         self.clock.offset_seconds = 0
         self._save()
 
@@ -79,6 +100,7 @@ class KeysetStore:
         with open(self.path, encoding="utf-8") as handle:
             state = json.load(handle)
         self._keysets = state.get("keysets", [])
+        self._policies = state.get("policies", [])
         self.clock.offset_seconds = state.get("clock_offset_seconds", 0)
 
     def _save(self) -> None:
@@ -91,9 +113,14 @@ class KeysetStore:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump({"version": STATE_VERSION, "clock_offset_seconds": self.clock.offset_seconds,
-                           "keysets": self._keysets}, handle, indent=1)
+                           "keysets": self._keysets, "policies": self._policies}, handle, indent=1)
             os.replace(tmp_path, self.path)
         except BaseException:
             if os.path.exists(tmp_path):
                 os.unlink(tmp_path)
             raise
+
+
+def _by_id(items: list[dict], wanted: str) -> dict | None:
+    wanted = wanted.lower()
+    return next((item for item in items if item["id"].lower() == wanted), None)

@@ -125,3 +125,8 @@ def test_faults_accept_a_list_and_list_back(anonymous, emulator_clean):
     assert response.status_code == 201 and len(response.json()) == 2
     assert [fault["path"] for fault in emulator_clean.faults()] == ["a", "b"]
     assert anonymous.delete("/_emulator/faults").status_code == 204 and emulator_clean.faults() == []
+
+
+def test_a_fault_message_needs_a_failure(emulator_clean):
+    with pytest.raises(httpx.HTTPStatusError):
+        emulator_clean.add_fault(path="keySets$", delay_ms=10, message="no status to carry it")

@@ -10,6 +10,7 @@ import msal
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from tests.emulator.settings import READ_WRITE_ROLES
 from tests.emulator.tests.helpers import MsalHttpClient, client_certificate, graph_error_code, make_certificate, rsa_key
 
 GRAPH_SCOPE = ["https://graph.microsoft.com/.default"]
@@ -54,7 +55,7 @@ def test_client_secret_token_has_expected_claims(anonymous, emulator_clean):
     assert claims["aud"] == "https://graph.microsoft.com"
     assert claims["tid"] == emulator_clean.tenant_guid
     assert claims["appid"] == emulator_clean.client_id
-    assert claims["roles"] == ["TrustFrameworkKeySet.ReadWrite.All"]
+    assert claims["roles"] == READ_WRITE_ROLES
     assert claims["exp"] - claims["iat"] == 3600 and claims["nbf"] <= time.time()
 
 
@@ -133,7 +134,7 @@ def test_managed_identity_via_msal(emulator_clean, monkeypatch):
     result = app.acquire_token_for_client(resource="https://graph.microsoft.com")
     assert "access_token" in result, result
     claims = jwt.decode(result["access_token"], options={"verify_signature": False})
-    assert claims["appid"] == "mi-client" and claims["roles"] == ["TrustFrameworkKeySet.ReadWrite.All"]
+    assert claims["appid"] == "mi-client" and claims["roles"] == READ_WRITE_ROLES
     assert [entry["kind"] for entry in emulator_clean.requests()] == ["msi"]
 
 
@@ -197,7 +198,7 @@ def test_federated_token_of_the_trusted_issuer_and_subject_gets_a_token(anonymou
     response = federated_request(anonymous, emulator_clean, emulator_clean.mint_federated_token())
     assert response.status_code == 200
     claims = jwt.decode(response.json()["access_token"], options={"verify_signature": False})
-    assert claims["appid"] == emulator_clean.client_id and claims["roles"] == ["TrustFrameworkKeySet.ReadWrite.All"]
+    assert claims["appid"] == emulator_clean.client_id and claims["roles"] == READ_WRITE_ROLES
 
 
 def test_msal_with_federated_client_assertion(emulator_clean):

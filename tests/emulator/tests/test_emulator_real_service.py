@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import time
 
 import pytest
@@ -285,4 +286,57 @@ def test_get_active_key_follows_the_rule_then_400_aadb2c90220_when_none(emulator
 
 def test_get_active_key_answers_get_only_as_real_tenants_do(graph, keyset):
     # microsoft-graph-docs #6219, #8930: the documented POST fails on real tenants; GET works.
-    assert graph.post(f"/keySets/{keyset}/getActiveKey").status_code == 405
+    response = graph.post(f"/keySets/{keyset}/getActiveKey")
+    assert b2c_refusal(response) == "UnknownError"  # the CPIM answer Graph wraps (msgraph-beta-sdk-dotnet #883)
+
+
+# -- answers outside the happy path (Graph's own, not a stand-in's) ----------------------------------------
+
+@pytest.mark.parametrize("path, segment", [
+    ("/beta/trustFramework/keySet", "keySet"),
+    ("/beta/trustFramework/keySets/B2C_1A_x/generateKeys", "generateKeys"),
+    ("/beta/trustFramework/policies/B2C_1A_x/value", "value"),
+    ("/beta/trustFrameworks/policies", "trustFrameworks"),
+    ("/v1.0/trustFramework/keySets", "trustFramework"),  # trustFramework is beta only
+])
+def test_an_unrouted_path_is_400_bad_request_naming_the_segment(anonymous, emulator_clean, path, segment):
+    # microsoft-graph-docs #4900, #4052, #21648: never a 404, which a client would read as "keyset missing".
+    headers = {"Authorization": f"Bearer {emulator_clean.mint_token()}"}
+    response = anonymous.get(path, headers=headers)
+    assert b2c_refusal(response) == "BadRequest"
+    assert response.json()["error"]["message"] == f"Resource not found for the segment '{segment}'."
+
+
+@pytest.mark.parametrize("method, path, cpim_path", [
+    ("PATCH", "/policies/B2C_1A_X", "trustFramework/policies('B2C_1A_X')"),
+    ("PATCH", "/policies('B2C_1A_X')", "trustFramework/policies('B2C_1A_X')"),
+    ("POST", "/keySets/B2C_1A_K/getActiveKey", "trustFramework/keySets('B2C_1A_K')/getActiveKey"),
+    ("DELETE", "/policies", "trustFramework/policies"),
+])
+def test_an_unrouted_method_is_the_wrapped_cpim_answer(graph, method, path, cpim_path):
+    # msgraph-beta-sdk-dotnet #883: the CPIM Web API JSON comes back as the message string of UnknownError.
+    response = graph.request(method, path)
+    assert b2c_refusal(response) == "UnknownError"
+    assert json.loads(response.json()["error"]["message"]) == {
+        "message": f"No HTTP resource was found that matches the request URI 'https://cpim.windows.net/graph/{cpim_path}'.",
+        "messageDetail": "No action was found on the controller 'trustframework' that matches the request.",
+        "stackTrace": None,
+    }
+
+
+def test_a_missing_keyset_is_still_400_aadb2c90073_not_the_unrouted_answer(graph):
+    assert b2c_refusal(graph.get("/keySets/B2C_1A_missing")) == "AADB2C90073"
+    assert b2c_refusal(graph.get("/keySets('B2C_1A_missing')/getActiveKey()")) == "AADB2C90073"
+
+
+def test_get_active_key_in_the_odata_function_form(graph):
+    keyset = _keyset(graph, "Fn", [SIG_OCT])
+    for path in (f"/keySets/{keyset}/getActiveKey()", f"/keySets('{keyset}')/getActiveKey()"):
+        response = graph.get(path)
+        assert response.status_code == 200 and response.json()["kty"].lower() == "oct"
+
+
+def test_usage_on_create_is_tolerated(graph):
+    # ahauter/terraform-provider-azure-b2c-ief sends it and expects 201 from real tenants.
+    response = graph.post("/keySets", json={"id": "WithUsage", "usage": "sig"})
+    assert response.status_code == 201 and "usage" not in response.json()
