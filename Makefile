@@ -18,6 +18,9 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/b2c/trustframework
 DIST := $(CURDIR)/build/dist
 INSTALL_ROOT := $(CURDIR)/build/installed
 MODULES := b2c_keyset b2c_keyset_key b2c_keyset_info
+SHIPPED_DOCS := README.md requirements.txt meta/execution-environment.yml extras/aap/README.md extras/aap/credential_type.yml \
+	inventory/example.yml playbooks/vars/connection.yml docs/docsite/extra-docs.yml \
+	$(patsubst %,docs/docsite/rst/%.rst,guide_authentication guide_key_rollover guide_ci)
 # galaxy.yml is the one place the version is written.
 VERSION := $(shell sed -n "s/^version: *['\"]*\([^'\"]*\).*/\1/p" galaxy.yml)
 TARBALL := $(DIST)/b2c-trustframework-$(VERSION).tar.gz
@@ -89,8 +92,12 @@ collection: venv
 	rm -rf $(DIST) $(INSTALL_ROOT)
 	$(BIN)/ansible-galaxy collection build --output-path $(DIST) .
 	$(BIN)/ansible-galaxy collection install --offline --force -p $(INSTALL_ROOT) $(TARBALL)
-	@if tar -tzf $(TARBALL) | grep -E '^(tests/emulator|tests/support|tests/live|\.venv|build)/'; then \
+	@if tar -tzf $(TARBALL) | grep -E '^(tests/emulator|tests/support|tests/live|\.venv|build|changelogs/fragments)/|^(\.ansible-lint|docs/layers\.md|changelogs/\.plugin-cache\.yaml)$$'; then \
 		echo "the collection tarball contains development files"; exit 1; fi
+	# What the guides and the README point installed users to.
+	for doc in $(SHIPPED_DOCS); do \
+		test -f $(INSTALL_ROOT)/ansible_collections/b2c/trustframework/$$doc || { echo "the built collection lacks $$doc"; exit 1; }; \
+	done
 	# ansible-doc exits 0 even when it finds nothing: require a rendered doc.
 	for module in $(MODULES); do \
 		ANSIBLE_COLLECTIONS_PATH=$(INSTALL_ROOT) $(BIN)/ansible-doc --json b2c.trustframework.$$module \
