@@ -219,8 +219,8 @@ def main(argv=None):
               flush=True)
     print("\n| environment | ansible-core | result | duration |\n|---|---|---|---:|")
     for result in results:
-        print("| %s | %s | %s | %.0f s |" % (result.name, result.version, "pass" if result.passed else "FAIL",
-                                            result.seconds))
+        verdict = "pass" if result.passed else "FAIL"
+        print("| %s | %s | %s | %.0f s |" % (result.name, result.version, verdict, result.seconds))
     return 0 if all(result.passed for result in results) else 1
 
 
