@@ -5,7 +5,9 @@
 #   make bench  the benchmark (not part of CI)
 #   make test-live  a safe subset of the integration scenarios against a real tenant, for maintainers
 #               before a release (B2C_LIVE_* variables, see tests/live/README.md); skips without them, not in CI
-#   make test-matrix  unit tests + module integration targets on every claimed ansible-core (not part of CI)
+#   make test-matrix  unit tests + module integration targets on every claimed ansible-core and with every
+#               runtime requirement at its floor (not part of CI)
+#   make test-floor  the unit tests with every runtime requirement at its floor (part of make test)
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -16,6 +18,9 @@ COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/b2c/trustframework
 DIST := $(CURDIR)/build/dist
 INSTALL_ROOT := $(CURDIR)/build/installed
 MODULES := b2c_keyset b2c_keyset_key b2c_keyset_info
+SHIPPED_DOCS := README.md requirements.txt meta/execution-environment.yml extras/aap/README.md extras/aap/credential_type.yml \
+	inventory/example.yml playbooks/vars/connection.yml docs/docsite/extra-docs.yml \
+	$(patsubst %,docs/docsite/rst/%.rst,guide_authentication guide_key_rollover guide_ci)
 # galaxy.yml is the one place the version is written.
 VERSION := $(shell sed -n "s/^version: *['\"]*\([^'\"]*\).*/\1/p" galaxy.yml)
 TARBALL := $(DIST)/b2c-trustframework-$(VERSION).tar.gz
@@ -24,7 +29,7 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv link system-deps test test-live test-matrix unit integration sanity ansible-lint lint collection build release changelog-lint docs-lint ee demo bench clean
+.PHONY: venv link system-deps test test-live test-matrix test-floor unit integration sanity ansible-lint lint collection build release changelog-lint docs-lint ee demo bench clean
 
 venv: $(STAMP)
 
@@ -38,7 +43,7 @@ $(STAMP): requirements.txt requirements-test.txt requirements-dev.txt
 link:
 	$(BIN)/python tools/link_collection.py $(CURDIR) > /dev/null
 
-test: venv link system-deps unit integration sanity ansible-lint changelog-lint docs-lint build ee
+test: venv link system-deps unit test-floor integration sanity ansible-lint changelog-lint docs-lint build ee
 
 # The test suites run on every logical CPU with pytest-xdist; TEST_WORKERS=1 (or another number) to choose.
 TEST_WORKERS ?= logical
@@ -87,8 +92,12 @@ collection: venv
 	rm -rf $(DIST) $(INSTALL_ROOT)
 	$(BIN)/ansible-galaxy collection build --output-path $(DIST) .
 	$(BIN)/ansible-galaxy collection install --offline --force -p $(INSTALL_ROOT) $(TARBALL)
-	@if tar -tzf $(TARBALL) | grep -E '^(tests/emulator|tests/support|tests/live|\.venv|build)/'; then \
+	@if tar -tzf $(TARBALL) | grep -E '^(tests/emulator|tests/support|tests/live|\.venv|build|changelogs/fragments)/|^(\.ansible-lint|docs/layers\.md|changelogs/\.plugin-cache\.yaml)$$'; then \
 		echo "the collection tarball contains development files"; exit 1; fi
+	# What the guides and the README point installed users to.
+	for doc in $(SHIPPED_DOCS); do \
+		test -f $(INSTALL_ROOT)/ansible_collections/b2c/trustframework/$$doc || { echo "the built collection lacks $$doc"; exit 1; }; \
+	done
 	# ansible-doc exits 0 even when it finds nothing: require a rendered doc.
 	for module in $(MODULES); do \
 		ANSIBLE_COLLECTIONS_PATH=$(INSTALL_ROOT) $(BIN)/ansible-doc --json b2c.trustframework.$$module \
@@ -134,9 +143,15 @@ ee: collection
 demo: venv collection
 	$(BIN)/python -m tools.demo
 
-# One venv per ansible-core minor that meta/runtime.yml claims (build/matrix/); minutes per minor.
+# One venv per ansible-core minor that meta/runtime.yml claims, on the Python it needs, and one with every
+# runtime requirement at its floor (build/matrix/); minutes per minor.
 test-matrix: venv link
 	$(BIN)/python -m tools.test_matrix
+
+# The floors of requirements.txt and requires_ansible, tested: the unit tests in build/matrix/floor (about
+# 25 s with a warm pip cache, 10 s when the venv is reused).
+test-floor: venv link
+	$(BIN)/python -m tools.test_matrix --unit-only floor
 
 bench: venv link
 	$(BIN)/python -m bench

@@ -1,5 +1,6 @@
 """playbooks/provision.yml through ansible-runner (the engine AWX and AAP run jobs with), connected only by
-what the AAP credential type in extras/aap/credential_type.yml injects."""
+what the AAP credential type in extras/aap/credential_type.yml injects, alone or next to AWX's built-in
+Microsoft Azure Resource Manager credential."""
 
 import os
 import sys
@@ -15,6 +16,11 @@ from tests.integration.playbook_runner import COLLECTIONS_PATH, REPO_ROOT
 
 CREDENTIAL_TYPE = os.path.join(REPO_ROOT, "extras", "aap", "credential_type.yml")
 PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
+CONNECTION_VARS = os.path.join(PLAYBOOKS, "vars", "connection.yml")
+# What AWX's built-in Azure credential sets (awx/main/models/credential/injectors.py, azure_rm): any of them in our
+# injectors would be overwritten by it, or overwrite it, depending on the order AWX applies the credentials in.
+AZURE_RM_VARIABLES = {"AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID", "AZURE_TENANT", "AZURE_SECRET", "AZURE_AD_USER",
+                      "AZURE_PASSWORD", "AZURE_CLOUD_ENVIRONMENT"}
 STARTER_PACK = {"B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer"}
 
 pytestmark = pytest.mark.integration
@@ -25,14 +31,24 @@ def credential_type():
         return yaml.safe_load(handle)
 
 
-def variables_the_modules_read():
-    return {name for option in CONNECTION_OPTIONS.values() if option.get("fallback")
-            for name in option["fallback"][1]}
+def variables_the_playbooks_read():
+    """The b2c_<option> variables playbooks/vars/connection.yml passes to the modules."""
+    with open(CONNECTION_VARS, encoding="utf-8") as handle:
+        connection = yaml.safe_load(handle)["b2c_connection"]
+    assert set(connection) == set(CONNECTION_OPTIONS)
+    return {"b2c_" + option for option in connection}
+
+
+def azure_rm_environment(client_id, secret, tenant, cloud_environment="AzureCloud"):
+    """What AWX's built-in Microsoft Azure Resource Manager credential injects for a service principal."""
+    return {"AZURE_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000", "AZURE_CLIENT_ID": client_id,
+            "AZURE_TENANT": tenant, "AZURE_SECRET": secret, "AZURE_CLOUD_ENVIRONMENT": cloud_environment}
 
 
 def inject(definition, inputs, directory):
-    """The environment a job gets from a credential with ``inputs``, its injectors rendered as AWX renders them:
-    a Jinja sandbox, file templates written first and named by ``tower.filename.<name>``."""
+    """The (environment, extra variables) a job gets from a credential with ``inputs``, its injectors rendered as
+    AWX renders them: a Jinja sandbox where a field without a value is empty, file templates written first and
+    named by ``tower.filename.<name>``."""
     sandbox = ImmutableSandboxedEnvironment()
     injectors = definition["injectors"]
     filenames = {}
@@ -43,16 +59,29 @@ def inject(definition, inputs, directory):
         path.chmod(0o600)
         filenames[name] = str(path)
     namespace = dict(inputs, tower={"filename": filenames})
-    return {name: sandbox.from_string(template).render(**namespace) for name, template in injectors["env"].items()}
+
+    def render(kind):
+        return {name: sandbox.from_string(template).render(**namespace) for name, template in injectors.get(kind, {}).items()}
+
+    return render("env"), render("extra_vars")
 
 
-def test_the_credential_type_injects_only_variables_the_modules_read():
+def test_the_credential_type_sets_only_what_the_playbooks_read_and_nothing_the_azure_credential_sets():
     definition = credential_type()
-    assert set(definition["injectors"]["env"]) <= variables_the_modules_read()
+    assert set(definition["injectors"]["extra_vars"]) <= variables_the_playbooks_read()
+    injected_env = set(definition["injectors"].get("env", {}))
+    assert not {name for name in injected_env if name.startswith("AZURE_")}, "azure.azcollection tasks read AZURE_*"
+    assert not injected_env & AZURE_RM_VARIABLES
     fields = {field["id"] for field in definition["inputs"]["fields"]}
     assert set(definition["inputs"]["required"]) == {"tenant_id", "client_id"} <= fields
     secret_fields = {field["id"] for field in definition["inputs"]["fields"] if field.get("secret")}
     assert {"client_secret", "client_certificate", "client_certificate_password"} <= secret_fields
+
+
+def test_no_field_turns_empty_into_a_value():
+    # AWX stores an emptied field that has choices as its first choice: an empty Cloud would become a cloud.
+    for field in credential_type()["inputs"]["fields"]:
+        assert field.get("choices", [""])[0] == "", field["id"]
 
 
 def _emulator_inputs(emulator, proof):
@@ -68,28 +97,50 @@ def _emulator_inputs(emulator, proof):
     return inputs
 
 
-@pytest.mark.parametrize("proof", ["secret", "certificate"])
-def test_provision_runs_under_ansible_runner_with_the_aap_credential(emulator_clean, tmp_path, monkeypatch, proof):
+def _run_job(emulator, tmp_path, monkeypatch, env, extra_vars):
+    """provision.yml under ansible-runner with only ``env`` and ``extra_vars`` (what the job's credentials give)."""
     for name in list(os.environ):
         if name.startswith(("AZURE_", "B2C_", "ANSIBLE_")):
-            monkeypatch.delenv(name)  # nothing but the credential may connect the job
+            monkeypatch.delenv(name)  # nothing but the credentials may connect the job
     # ansible-runner starts the ansible-playbook it finds first on PATH: this venv's, as in an execution environment.
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
-    env = inject(credential_type(), _emulator_inputs(emulator_clean, proof), tmp_path)
-    env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, XDG_CACHE_HOME=str(tmp_path / "cache"),
+    env = dict(env, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, XDG_CACHE_HOME=str(tmp_path / "cache"),
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_NOCOLOR="1")
     inventory = {"all": {"hosts": {"localhost": {"ansible_connection": "local",
                                                  "ansible_python_interpreter": sys.executable}}}}
     private_data_dir = tmp_path / "runner"
     private_data_dir.mkdir()
     result = ansible_runner.run(private_data_dir=str(private_data_dir), project_dir=PLAYBOOKS, playbook="provision.yml",
-                                inventory=inventory,
-                                envvars=env, quiet=True)
+                                inventory=inventory, envvars=env, extravars=extra_vars, quiet=True)
     output = result.stdout.read()
     assert (result.status, result.rc) == ("successful", 0), output[-8000:]
     assert result.stats["changed"].get("localhost", 0) >= 1
-    assert emulator_clean.client_secret not in output
-    assert emulator_clean.requests("token"), "the job logged in with the credential"
-    with httpx.Client(base_url=emulator_clean.url + "/beta/trustFramework", verify=emulator_clean.ssl_context(),
-                      headers={"Authorization": "Bearer " + emulator_clean.mint_token()}) as graph:
+    assert emulator.client_secret not in output
+    assert emulator.requests("token"), "the job logged in with the credential"
+    with httpx.Client(base_url=emulator.url + "/beta/trustFramework", verify=emulator.ssl_context(),
+                      headers={"Authorization": "Bearer " + emulator.mint_token()}) as graph:
         assert STARTER_PACK <= {keyset["id"] for keyset in graph.get("/keySets").json()["value"]}
+
+
+@pytest.mark.parametrize("proof", ["secret", "certificate"])
+def test_provision_runs_under_ansible_runner_with_the_aap_credential(emulator_clean, tmp_path, monkeypatch, proof):
+    env, extra_vars = inject(credential_type(), _emulator_inputs(emulator_clean, proof), tmp_path)
+    _run_job(emulator_clean, tmp_path, monkeypatch, env, extra_vars)
+
+
+@pytest.mark.parametrize("proof", ["secret", "certificate"])
+def test_next_to_the_azure_credential_the_job_logs_in_with_the_b2c_one(emulator_clean, tmp_path, monkeypatch, proof):
+    # The Azure credential is the emulator's read-only app: a job that logged in with it could not add a key.
+    # Its cloud and this credential's empty Cloud field must not fight either (the endpoints are overridden here).
+    env, extra_vars = inject(credential_type(), _emulator_inputs(emulator_clean, proof), tmp_path)
+    env.update(azure_rm_environment(emulator_clean.read_only_client_id, emulator_clean.read_only_client_secret,
+                                    emulator_clean.tenant))
+    _run_job(emulator_clean, tmp_path, monkeypatch, env, extra_vars)
+
+
+def test_the_azure_credential_alone_still_works(emulator_clean, tmp_path, monkeypatch):
+    env = azure_rm_environment(emulator_clean.client_id, emulator_clean.client_secret, emulator_clean.tenant)
+    # The endpoints of the emulator, as a job template's extra environment variables would give them.
+    env.update(B2C_GRAPH_ENDPOINT=emulator_clean.url, AZURE_AUTHORITY_HOST=emulator_clean.url,
+               B2C_CA_PATH=emulator_clean.ca_path)
+    _run_job(emulator_clean, tmp_path, monkeypatch, env, {})
