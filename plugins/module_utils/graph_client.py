@@ -29,8 +29,8 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     CONCURRENT_WRITE_CODES,
     THROTTLING_CODES,
     GraphError,
-    sanitize_text,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.retry import (
     MAX_TOTAL_WAIT,
     RETRY_STATUSES,

@@ -20,10 +20,7 @@ import os
 import re
 import types
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
-    KeyMaterialError,
-    ValidationError,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError, ValidationError
 
 SECONDS_PER_DAY = 86400
 # The latest time a key can carry: the service stores nbf/exp as 64-bit seconds, and

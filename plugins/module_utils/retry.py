@@ -20,7 +20,8 @@ try:
 except ImportError:  # B2CModule reports the missing library through graph_client.HAS_HTTPX
     httpx = None
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import exception_chain, sanitize_text
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import exception_chain
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 BACKOFF_BASE = 1.0          # seconds, first backoff
@@ -60,7 +61,7 @@ def classify_transport_error(exc):
 
 def transport_reason(exc, kind):
     text = sanitize_text(str(exc), 200) or type(exc).__name__
-    # What to do about it is the hint's job (errors.hint_for), so the reason states only what happened.
+    # What to do about it is the hint's job (hints.hint_for), so the reason states only what happened.
     if kind == "tls":
         return "TLS certificate verification failed (%s)" % text
     return "%s (%s)" % (type(exc).__name__, text)

@@ -24,14 +24,9 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.credentials imp
     MissingLibraryError,
     WorkloadIdentityCredential,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
-    AuthError,
-    B2CError,
-    exception_chain,
-    first_line,
-    sanitize_text,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, B2CError, exception_chain
 from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalHttpClient
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import first_line, sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import TokenCacheFile, http_cache_to_json
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
 

@@ -15,11 +15,12 @@ import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import graph_client as gc
 from ansible_collections.b2c.trustframework.plugins.module_utils import retry
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError, hint_for
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import (
     GraphClient,
     quote_segment,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalHttpClient
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, hint_for
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError
+from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalHttpClient
 
 

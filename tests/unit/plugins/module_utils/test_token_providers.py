@@ -6,7 +6,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, KeyMaterialError, hint_for
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, KeyMaterialError
+from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import StaticTokenProvider
 
 from tests.support.certs import self_signed
