@@ -16,13 +16,9 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import SECONDS_PER_DAY, epoch_to_iso, parse_time
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import (
-    SECONDS_PER_DAY,
-    epoch_to_iso,
-    parse_time,
-    redact_jwk,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import redact_jwk
 
 PREFIX = "B2C_1A_"
 # The service does not document a limit; the portal refuses long names and ids

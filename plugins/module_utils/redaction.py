@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Server text made safe for a message: the task's secrets masked, tokens removed, one short line.
+"""What must never be shown: server text made safe for a message (the task's secrets masked, tokens removed,
+one short line), and JWKs without their private members.
 
 Messages are built from fields we control; the little server text they quote
 (an error message, a reason phrase) passes through sanitize_text first.
@@ -24,6 +25,10 @@ _SECRETS = set()
 # a server that echoes part of a request body must not print part of a secret.
 SECRET_FRAGMENT = 8
 SECRET_MASK = "********"
+
+# JWK members that carry private or symmetric key material (RFC 7518 section 6).
+# The service never returns them, but we never echo them even if it did.
+PRIVATE_JWK_MEMBERS = frozenset(("k", "d", "p", "q", "dp", "dq", "qi"))
 
 
 def register_secrets(values):
@@ -89,3 +94,10 @@ def first_line(text):
         if line.strip():
             return line.strip()
     return ""
+
+
+def redact_jwk(jwk):
+    """A copy of ``jwk`` without private members (safe to return, log or diff)."""
+    if jwk is None:
+        return None
+    return dict((name, value) for name, value in jwk.items() if name not in PRIVATE_JWK_MEMBERS)

@@ -364,7 +364,7 @@ diff:
 
 import time
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_material
+from ansible_collections.b2c.trustframework.plugins.module_utils import dates, key_material
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_decisions as decisions
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
@@ -460,7 +460,7 @@ def desired_key(params, now):
         return desired, []
     check_source_options(params)
     source = params["source"]
-    nbf, exp = key_material.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
+    nbf, exp = dates.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
     desired = decisions.DesiredKey(
         keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
         use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
-from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import redact_jwk, sanitize_text
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +57,11 @@ def test_transport_and_auth_texts_are_masked(task_secrets):
 
     auth = auth_error_from_result({"error": "invalid_client", "error_description": "secret client-secret-value-xyz"}, "Login")
     assert "client-secret-value" not in str(auth)
+
+
+def test_redact_jwk_drops_every_private_member():
+    jwk = {"kid": "a", "kty": "RSA", "n": "nn", "e": "AQAB", "d": "D", "p": "P", "q": "Q",
+           "dp": "DP", "dq": "DQ", "qi": "QI", "k": "K"}
+    assert redact_jwk(jwk) == {"kid": "a", "kty": "RSA", "n": "nn", "e": "AQAB"}
+    assert redact_jwk(None) is None
+    assert "d" in jwk  # the input is not modified
