@@ -19,6 +19,7 @@ import re
 import types
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError
+from ansible_collections.b2c.trustframework.plugins.module_utils.pkcs12_protection import pkcs12_refusal_reason
 
 _PEM_CERTIFICATE = re.compile(
     rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL
@@ -184,46 +185,6 @@ def load_pkcs12(data, password, option="pkcs12"):
     return private_key, cert
 
 
-# B2C accepts only bundles encrypted with PBE-SHA1-3DES and a SHA-1 MAC; it answers an
-# AES (PBES2) bundle with AADB2C90213 "password incorrect" (reference section 7.3).
-_PBES2_OID = bytes.fromhex("06092a864886f70d01050d")  # 1.2.840.113549.1.5.13
-_SHA1_OID = bytes.fromhex("06052b0e03021a")  # 1.3.14.3.2.26
-
-
-def _der_elements(data):
-    """``(tag, content)`` of each DER element in ``data`` (definite lengths only)."""
-    pos = 0
-    while pos + 2 <= len(data):
-        tag, length = data[pos], data[pos + 1]
-        pos += 2
-        if length & 0x80:
-            size = length & 0x7F
-            if not size:
-                raise ValueError("indefinite length")
-            length = int.from_bytes(data[pos:pos + size], "big")
-            pos += size
-        yield tag, data[pos:pos + length]
-        pos += length
-
-
-def pkcs12_is_legacy(raw):
-    """True when the bundle uses what the service accepts: no PBES2 anywhere, and a SHA-1 MAC.
-
-    PFX ::= SEQUENCE { version, authSafe, macData SEQUENCE { DigestInfo SEQUENCE { AlgorithmIdentifier ... } } }.
-    The encryption algorithm identifiers are stored in the clear, so the PBES2 OID shows in the DER.
-    """
-    if _PBES2_OID in raw:
-        return False
-    try:
-        pfx = list(_der_elements(next(_der_elements(raw))[1]))
-        mac_data = pfx[2][1]
-        digest_info = next(_der_elements(mac_data))[1]
-        algorithm = next(_der_elements(digest_info))[1]
-    except (StopIteration, IndexError, ValueError):
-        return False
-    return algorithm.startswith(_SHA1_OID)
-
-
 def legacy_pkcs12(raw, password):
     """The same key and certificates, re-encrypted with PBE-SHA1-3DES and a SHA-1 MAC (the x5t is unchanged)."""
     crypto = _cryptography()
@@ -257,9 +218,9 @@ def certificate_upload(data, option, now):
 def pkcs12_upload(data, password, option, now, reencode=True):
     """Check a PKCS#12 bundle for uploadPkcs12 (opens, has key and an RSA certificate, not expired).
 
-    Returns ``(cert, body_key, reencoded)``. A bundle the service would refuse
-    for its encryption (AES/PBES2, or a MAC other than SHA-1) is re-encrypted
-    locally when ``reencode``, else refused here.
+    Returns ``(cert, body_key, reencoded)``. A bundle protected any other way
+    than PBE-SHA1-3DES in every bag with a SHA-1 MAC (pkcs12_protection.py) is
+    re-encrypted locally when ``reencode``, else refused here.
     """
     _private_key, cert = load_pkcs12(data, password, option)
     check_rsa_certificate(cert, option)
@@ -270,13 +231,14 @@ def pkcs12_upload(data, password, option, now, reencode=True):
             "export it with a password and set pkcs12_password" % option
         )
     raw = pkcs12_bytes(data, option)
-    if pkcs12_is_legacy(raw):
+    refusal = pkcs12_refusal_reason(raw)
+    if refusal is None:
         return cert, pkcs12_b64(data, option), False
     if not reencode:
         raise KeyMaterialError(
-            "%s is encrypted with AES (PBES2) or has a MAC other than SHA-1; B2C refuses such a bundle as "
+            "%s %s; B2C accepts only PBE-SHA1-3DES in every bag with a SHA-1 MAC and refuses anything else as "
             "'password incorrect' (AADB2C90213) even with the right password. Set pkcs12_reencode: true, or "
             "re-export it with 'openssl pkcs12 -export -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg SHA1'"
-            % option
+            % (option, refusal)
         )
     return cert, base64.b64encode(legacy_pkcs12(raw, password)).decode("ascii"), True

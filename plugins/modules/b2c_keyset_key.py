@@ -441,10 +441,10 @@ def load_certificate_material(params, desired, now):
             data, params["pkcs12_password"], option, now, reencode=params["pkcs12_reencode"])
         desired.pkcs12_password = params["pkcs12_password"]
         if reencoded:
-            warnings.append("%s is encrypted with AES (or has a MAC other than SHA-1), which B2C refuses as 'password "
-                            "incorrect' (AADB2C90213); it was re-encrypted locally with PBE-SHA1-3DES and a SHA-1 MAC "
-                            "for the upload (same certificate and x5t). Set pkcs12_reencode: false to refuse such "
-                            "bundles instead." % option)
+            warnings.append("%s is not protected with PBE-SHA1-3DES in every bag and a SHA-1 MAC (an AES bundle, or one "
+                            "written by openssl -legacy, is not), which B2C refuses as 'password incorrect' (AADB2C90213); "
+                            "it was re-encrypted locally with PBE-SHA1-3DES and a SHA-1 MAC for the upload (same "
+                            "certificate and x5t). Set pkcs12_reencode: false to refuse such bundles instead." % option)
     desired.x5t = key_material.x5t(cert)
     desired.nbf, desired.exp = key_material.certificate_validity(cert)  # predicts the key in check mode
     return warnings

@@ -9,11 +9,11 @@ from cryptography.hazmat.primitives import hashes
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_material as km
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError
+from ansible_collections.b2c.trustframework.plugins.module_utils.pkcs12_protection import pkcs12_refusal_reason
 
 from tests.support.certs import b64, der, ec_key, pem, pfx, rsa_key, self_signed
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
-DAY = 86400
 
 
 # --------------------------------------------------------------------------- certificates
@@ -154,31 +154,13 @@ def test_missing_file_error_names_the_option_and_where_it_looked(tmp_path, monke
     assert str(tmp_path / "files" / "saml.pfx") in str(error.value)
 
 
-# --------------------------------------------------------------------------- PKCS#12 encryption the service accepts (reference section 7.3)
-
-def triple_des_with_sha256_mac(key, cert, password):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
-    encryption = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(2048)
-                  .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(hashes.SHA256())
-                  .build(password.encode()))
-    return pkcs12.serialize_key_and_certificates(b"b2c-test", key, cert, None, encryption)
-
-
-def test_pkcs12_legacy_detection():
-    key, cert = self_signed()
-    assert km.pkcs12_is_legacy(pfx(key, cert, "pw", legacy=True)) is True
-    assert km.pkcs12_is_legacy(pfx(key, cert, "pw")) is False  # AES / PBES2
-    assert km.pkcs12_is_legacy(triple_des_with_sha256_mac(key, cert, "pw")) is False
-    assert km.pkcs12_is_legacy(b"\x30\x03\x02\x01\x03") is False  # no MAC
-
+# --------------------------------------------------------------------------- PKCS#12 encryption the service accepts
 
 def test_aes_pkcs12_is_reencoded_with_the_same_certificate_and_password():
     key, cert = self_signed()
     loaded, body, reencoded = km.pkcs12_upload(pfx(key, cert, "s3cret-pfx"), "s3cret-pfx", "pkcs12", NOW)
     sent = base64.b64decode(body)
-    assert reencoded is True and km.pkcs12_is_legacy(sent)
+    assert reencoded is True and pkcs12_refusal_reason(sent) is None
     assert km.x5t(km.load_pkcs12(sent, "s3cret-pfx")[1]) == km.x5t(cert) == km.x5t(loaded)
 
 
@@ -187,6 +169,24 @@ def test_legacy_pkcs12_is_sent_as_given():
     raw = pfx(key, cert, "pw", legacy=True)
     _cert, body, reencoded = km.pkcs12_upload(raw, "pw", "pkcs12", NOW)
     assert (base64.b64decode(body), reencoded) == (raw, False)
+
+
+def test_openssl_legacy_pkcs12_is_reencoded_with_the_same_certificate_and_password():
+    """openssl pkcs12 -export -legacy: 3DES key bag but RC2-40 certificate bag, which B2C refuses (AADB2C90213)."""
+    key, cert = self_signed()
+    raw = pfx(key, cert, "s3cret-pfx", protection="openssl-legacy")
+    assert pkcs12_refusal_reason(raw).startswith("is encrypted with RC2")
+    loaded, body, reencoded = km.pkcs12_upload(raw, "s3cret-pfx", "pkcs12", NOW)
+    sent = base64.b64decode(body)
+    assert reencoded is True and pkcs12_refusal_reason(sent) is None
+    assert km.x5t(km.load_pkcs12(sent, "s3cret-pfx")[1]) == km.x5t(cert) == km.x5t(loaded)
+
+
+def test_openssl_legacy_pkcs12_is_refused_locally_when_reencoding_is_off():
+    key, cert = self_signed()
+    raw = pfx(key, cert, "pw", protection="openssl-legacy")
+    with pytest.raises(KeyMaterialError, match=r"pkcs12_path is encrypted with RC2.*AADB2C90213.*PBE-SHA1-3DES"):
+        km.pkcs12_upload(raw, "pw", "pkcs12_path", NOW, reencode=False)
 
 
 def test_aes_pkcs12_is_refused_locally_when_reencoding_is_off():
