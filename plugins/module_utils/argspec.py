@@ -12,6 +12,8 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import CLOUDS, normalize_cloud
+from ansible_collections.b2c.trustframework.plugins.module_utils.retry import DEFAULT_MAX_RETRIES
+from ansible_collections.b2c.trustframework.plugins.module_utils.transport import DEFAULT_TIMEOUT
 
 
 def cloud_env_fallback(*names):
@@ -47,8 +49,8 @@ CONNECTION_OPTIONS = dict(
     authority_host=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path", fallback=(env_fallback, ["B2C_CA_PATH"])),
-    timeout=dict(type="float", default=30.0),
-    max_retries=dict(type="int", default=5),
+    timeout=dict(type="float", default=DEFAULT_TIMEOUT),
+    max_retries=dict(type="int", default=DEFAULT_MAX_RETRIES),
     token_cache_path=dict(type="path", no_log=False, fallback=(env_fallback, ["B2C_TOKEN_CACHE_PATH"])),
 )
 

@@ -13,16 +13,16 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import 
 from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
 from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import MissingLibraryError
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError, ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import (
-    HAS_HTTPX,
-    HTTPX_IMPORT_ERROR,
-    GraphClient,
-    build_http_client,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import GraphClient
 from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_lock import keyset_lock, lock_path
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import register_secrets
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import build_token_provider
+from ansible_collections.b2c.trustframework.plugins.module_utils.transport import (
+    HAS_HTTPX,
+    HTTPX_IMPORT_ERROR,
+    build_http_client,
+)
 
 
 class B2CModule(AnsibleModule):

@@ -121,8 +121,9 @@ class MsalTokenProvider:
     """Tokens from msal (client secret, client certificate, workload identity or managed identity), with a persisted cache."""
 
     # pylint: disable-next=too-many-arguments
-    def __init__(self, kind, build_app, acquire, cache_file, section_key, description, target=None):
+    def __init__(self, kind, build_app, acquire, cache_file, section_key, description, target=None, http_adapter=None):
         self.kind = kind
+        self._http_adapter = http_adapter
         self._target = target
         self._build_app = build_app
         self._acquire = acquire
@@ -160,7 +161,8 @@ class MsalTokenProvider:
                 self._force_refresh = False
                 token = result.get("access_token") if isinstance(result, dict) else None
                 if not token:
-                    raise auth_error_from_result(result if isinstance(result, dict) else {}, self._description)
+                    raise self._with_wait_advice(auth_error_from_result(result if isinstance(result, dict) else {},
+                                                                        self._description))
         self._token = token
         return token
 
@@ -186,15 +188,22 @@ class MsalTokenProvider:
         try:
             app = self._build_app(msal, token_cache, http_cache)
             result = self._acquire(app)
-        except B2CError:
-            raise
+        except B2CError as exc:
+            raise self._with_wait_advice(exc)
         except Exception as exc:  # pylint: disable=broad-except
-            raise auth_error_from_exception(exc, self._description) from None
+            raise self._with_wait_advice(auth_error_from_exception(exc, self._description)) from None
         if cache_file is not None:
             after = json.dumps(http_cache_to_json(http_cache), sort_keys=True)
             if token_cache.has_state_changed or after != before:
                 cache_file.save_section(self._section_key, token_cache.serialize(), http_cache)
         return result
+
+    def _with_wait_advice(self, error):
+        """``error``, told how long the login endpoint asked to wait when that was longer than the task waits."""
+        advice = getattr(self._http_adapter, "advice", None)
+        if advice and not getattr(error, "hint", None):
+            error.hint = advice
+        return error
 
     def invalidate(self):
         """Forget the current token; the next get_token() asks the identity platform for a new one."""
@@ -229,7 +238,7 @@ def _managed_identity_provider(credential, endpoints, adapter, cache_file):
 
     key = TokenCacheFile.section_key("mi", credential.client_id or "system", resource)
     return MsalTokenProvider(credential.method, build_mi, lambda app: app.acquire_token_for_client(resource=resource),
-                             cache_file, key, "Getting a managed identity token", target=resource)
+                             cache_file, key, "Getting a managed identity token", target=resource, http_adapter=adapter)
 
 
 def _confidential_client_provider(credential, endpoints, adapter, cache_file):
@@ -259,4 +268,4 @@ def _confidential_client_provider(credential, endpoints, adapter, cache_file):
     key = TokenCacheFile.section_key("cca", authority, credential.client_id, credential.fingerprint, endpoints.scope)
     return MsalTokenProvider(credential.method, build_cca, lambda app: app.acquire_token_for_client(scopes=scopes),
                              cache_file, key, "Getting a token for client %s from %s" % (credential.client_id, authority),
-                             target=endpoints.scope)
+                             target=endpoints.scope, http_adapter=adapter)
