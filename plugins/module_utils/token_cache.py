@@ -28,7 +28,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.private_file im
     private_dir,
     untrusted_reason,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalResponse
 
 CACHE_FORMAT_VERSION = 1
 LOCK_TIMEOUT = 60.0
@@ -119,6 +118,13 @@ def http_cache_to_json(mapping):
     return out
 
 
+def _msal_response(status, text, headers):
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalResponse
+
+    return MsalResponse(status, text, headers)
+
+
 def _http_cache_from_json(data):
     mapping = {}
     if not isinstance(data, dict):
@@ -131,7 +137,7 @@ def _http_cache_from_json(data):
                 status, text, headers = item["__response__"]
             except (TypeError, ValueError):
                 continue
-            mapping[key] = MsalResponse(status, text, headers)
+            mapping[key] = _msal_response(status, text, headers)
         elif "__value__" in item:
             mapping[key] = item["__value__"]
     return mapping
@@ -299,7 +305,7 @@ class TokenCacheFile:
         not passed; anything unexpected falls back to msal.
         """
         try:
-            serialized = self.load_section(section_key)[0]
+            serialized = (self.load()["sections"].get(section_key) or {}).get("token_cache")  # no http cache needed
             if not serialized:
                 return None
             entries = json.loads(serialized).get("AccessToken") or {}

@@ -25,7 +25,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.credentials imp
     WorkloadIdentityCredential,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, B2CError, exception_chain
-from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalHttpClient
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import first_line, sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import TokenCacheFile, http_cache_to_json
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
@@ -211,6 +210,28 @@ class MsalTokenProvider:
         self._force_refresh = True
 
 
+class _LoginHttp:
+    """The HTTP adapter msal logs in through (login_http.MsalHttpClient), built when msal first needs it:
+    a task whose token is in the cache file imports neither msal nor the adapter."""
+
+    def __init__(self, http_client, timeout, max_retries):
+        self._arguments = (http_client, timeout, max_retries)
+        self._client = None
+
+    def client(self):
+        if self._client is None:
+            # pylint: disable-next=import-outside-toplevel
+            from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalHttpClient
+
+            http_client, timeout, max_retries = self._arguments
+            self._client = MsalHttpClient(http_client, timeout=timeout, max_retries=max_retries)
+        return self._client
+
+    @property
+    def advice(self):
+        return self._client.advice if self._client is not None else None
+
+
 def build_token_provider(settings, http_client):
     """Token provider for ``settings`` (a ConnectionSettings): its credential, endpoints, cache, retries.
 
@@ -220,7 +241,7 @@ def build_token_provider(settings, http_client):
     credential = settings.credential
     if isinstance(credential, AccessTokenCredential):
         return StaticTokenProvider(credential.token)
-    adapter = MsalHttpClient(http_client, timeout=settings.timeout, max_retries=settings.max_retries)
+    adapter = _LoginHttp(http_client, settings.timeout, settings.max_retries)
     cache_file = (TokenCacheFile(settings.token_cache_path, authority_host=settings.endpoints.authority_host)
                   if settings.token_cache_path else None)
     if isinstance(credential, ManagedIdentityCredential):
@@ -234,7 +255,7 @@ def _managed_identity_provider(credential, endpoints, adapter, cache_file):
     def build_mi(msal, token_cache, http_cache):
         identity = (msal.UserAssignedManagedIdentity(client_id=credential.client_id) if credential.client_id
                     else msal.SystemAssignedManagedIdentity())
-        return msal.ManagedIdentityClient(identity, http_client=adapter, token_cache=token_cache, http_cache=http_cache)
+        return msal.ManagedIdentityClient(identity, http_client=adapter.client(), token_cache=token_cache, http_cache=http_cache)
 
     key = TokenCacheFile.section_key("mi", credential.client_id or "system", resource)
     return MsalTokenProvider(credential.method, build_mi, lambda app: app.acquire_token_for_client(resource=resource),
@@ -262,7 +283,7 @@ def _confidential_client_provider(credential, endpoints, adapter, cache_file):
             kwargs["instance_discovery"] = False
         return msal.ConfidentialClientApplication(
             credential.client_id, client_credential=client_credential, authority=authority, token_cache=token_cache,
-            http_cache=http_cache, http_client=adapter, app_name="b2c.trustframework",
+            http_cache=http_cache, http_client=adapter.client(), app_name="b2c.trustframework",
             app_version=COLLECTION_VERSION, **kwargs)
 
     key = TokenCacheFile.section_key("cca", authority, credential.client_id, credential.fingerprint, endpoints.scope)
