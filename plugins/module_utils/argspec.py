@@ -12,6 +12,9 @@ from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import CLOUDS, normalize_cloud
+from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import AUTH_METHODS
+from ansible_collections.b2c.trustframework.plugins.module_utils.retry import DEFAULT_MAX_RETRIES
+from ansible_collections.b2c.trustframework.plugins.module_utils.transport import DEFAULT_TIMEOUT
 
 
 def cloud_env_fallback(*names):
@@ -38,8 +41,8 @@ CONNECTION_OPTIONS = dict(
     managed_identity_client_id=dict(type="str"),
     federated_token_file=dict(type="path", fallback=(env_fallback, ["AZURE_FEDERATED_TOKEN_FILE"])),
     access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["B2C_ACCESS_TOKEN"])),
-    auth_method=dict(type="str", default="auto", choices=["auto", "client_secret", "client_certificate", "workload_identity",
-                                                          "managed_identity", "access_token"]),
+    # The choices are the code's (credentials.AUTH_METHODS, clouds.CLOUDS); a unit test holds the doc fragment to them.
+    auth_method=dict(type="str", default="auto", choices=list(AUTH_METHODS)),
     # AZURE_CLOUD_ENVIRONMENT is what the AAP/AWX Azure credential and azure.azcollection set; AZURE_CLOUD wins.
     cloud=dict(type="str", default="public", choices=list(CLOUDS),
                fallback=(cloud_env_fallback, ["AZURE_CLOUD", "AZURE_CLOUD_ENVIRONMENT"])),
@@ -47,8 +50,8 @@ CONNECTION_OPTIONS = dict(
     authority_host=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
     validate_certs=dict(type="bool", default=True),
     ca_path=dict(type="path", fallback=(env_fallback, ["B2C_CA_PATH"])),
-    timeout=dict(type="float", default=30.0),
-    max_retries=dict(type="int", default=5),
+    timeout=dict(type="float", default=DEFAULT_TIMEOUT),
+    max_retries=dict(type="int", default=DEFAULT_MAX_RETRIES),
     token_cache_path=dict(type="path", no_log=False, fallback=(env_fallback, ["B2C_TOKEN_CACHE_PATH"])),
 )
 

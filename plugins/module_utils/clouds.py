@@ -83,12 +83,7 @@ def resolve_endpoints(cloud, graph_endpoint=None, authority_host=None):
     (``<graph root>/.default``), so an overridden graph_endpoint gets tokens
     for itself.
     """
-    key = normalize_cloud(cloud or "public")
-    if key not in CLOUDS:
-        raise ValidationError(
-            "cloud must be one of %s (or set AZURE_CLOUD or AZURE_CLOUD_ENVIRONMENT), got %r" % (", ".join(sorted(CLOUDS)), cloud)
-        )
-    base = CLOUDS[key]
+    base = CLOUDS[normalize_cloud(cloud or "public")]  # a key of CLOUDS: the argument spec's choices refuse others
     graph_root = base.graph_root
     login = base.authority_host
     if graph_endpoint:

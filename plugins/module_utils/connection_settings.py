@@ -17,10 +17,9 @@ from typing import Optional, Union
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import Endpoints, resolve_endpoints
 from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import load_credential
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.retry import DEFAULT_MAX_RETRIES
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import resolve_token_cache_path
-
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_RETRIES = 5
+from ansible_collections.b2c.trustframework.plugins.module_utils.transport import DEFAULT_TIMEOUT, build_ssl_context
 
 
 @dataclass(frozen=True)
@@ -46,14 +45,14 @@ class ConnectionSettings:
         endpoints = resolve_endpoints(params.get("cloud") or "public", params.get("graph_endpoint"),
                                       params.get("authority_host"))
         timeout = params.get("timeout")
-        if timeout is None:
+        if timeout is None:  # timeout: null in a task; the argument spec's default covers an absent option
             timeout = DEFAULT_TIMEOUT
         if math.isnan(timeout) or timeout <= 0:
             raise ValidationError("timeout must be greater than 0 seconds, got %r." % timeout)
         max_retries = params.get("max_retries")
         if max_retries is None:
             max_retries = DEFAULT_MAX_RETRIES
-        if max_retries < 0:
+        if max_retries < 0:  # the one check: the Graph and login retry loops take the value as it is
             raise ValidationError("max_retries must be 0 or more, got %r." % max_retries)
         return cls(credential=credential, endpoints=endpoints, verify=_tls_verify(params), timeout=float(timeout),
                    max_retries=int(max_retries), token_cache_path=resolve_token_cache_path(params.get("token_cache_path")))
@@ -82,9 +81,4 @@ def _validate_ca_path(path):
         raise ValidationError("%s: cannot read %r (%s)." % (option, path, exc.strerror or type(exc).__name__)) from None
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise ValidationError("%s: %r holds no PEM certificate (-----BEGIN CERTIFICATE-----)." % (option, path))
-    import ssl  # pylint: disable=import-outside-toplevel
-
-    try:
-        ssl.create_default_context(cafile=path)
-    except (ssl.SSLError, ValueError, OSError):
-        raise ValidationError("%s: %r is not a valid PEM CA bundle." % (option, path)) from None
+    build_ssl_context(path)  # parses the bundle; the task's httpx client reuses this context

@@ -29,7 +29,8 @@ MANAGED_IDENTITY = "managed_identity"
 # Order of precedence of auth_method=auto. Workload identity comes before managed identity: a pipeline that
 # sets a federated token file means it, and a managed identity cannot reach a B2C tenant on its own.
 AUTH_PRECEDENCE = (ACCESS_TOKEN, CLIENT_CERTIFICATE, CLIENT_SECRET, WORKLOAD_IDENTITY, MANAGED_IDENTITY)
-AUTH_METHODS = (AUTO,) + AUTH_PRECEDENCE
+# The auth_method choices, in the order the documentation lists them.
+AUTH_METHODS = (AUTO, CLIENT_SECRET, CLIENT_CERTIFICATE, WORKLOAD_IDENTITY, MANAGED_IDENTITY, ACCESS_TOKEN)
 
 # How to tell the user to supply each input.
 _HOW = {
@@ -158,9 +159,7 @@ def select_auth_method(params):
     client_secret, client_certificate and workload_identity also need
     tenant_id and client_id.
     """
-    requested = params.get("auth_method") or AUTO
-    if requested not in AUTH_METHODS:
-        raise ValidationError("auth_method must be one of %s, got %r" % (", ".join(AUTH_METHODS), requested))
+    requested = params.get("auth_method") or AUTO  # one of AUTH_METHODS: the argument spec's choices refuse others
     if requested == AUTO:
         method = next((m for m in AUTH_PRECEDENCE if _method_inputs_present(params, m)), None)
         if method is None:

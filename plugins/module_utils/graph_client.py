@@ -1,48 +1,43 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Microsoft Graph (beta) HTTP client and the httpx transport it shares with login.
+"""Microsoft Graph (beta) HTTP client: URLs, JSON, paging, which failures are retried, Graph error parsing.
 
 Knows nothing about keys, Ansible or check mode: it sends JSON, follows
-``@odata.nextLink``, retries what is safe to retry and turns every failure
-into a :class:`GraphError`.
+``@odata.nextLink``, retries what is safe to retry (retry.py) and turns every
+failure into a :class:`GraphError`. The httpx client comes from transport.py.
 """
 
 from __future__ import annotations
 
 import json as _json
 import time
-import traceback
 import uuid
 from urllib.parse import quote, urlsplit
-
-try:
-    import httpx
-except ImportError:
-    HAS_HTTPX = False
-    HTTPX_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_HTTPX = True
-    HTTPX_IMPORT_ERROR = None
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     CONCURRENT_WRITE_CODES,
     THROTTLING_CODES,
     GraphError,
-    sanitize_text,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.retry import (
+    DEFAULT_MAX_RETRIES,
     MAX_TOTAL_WAIT,
     RETRY_STATUSES,
-    backoff,
+    Attempt,
+    send_with_retries,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.transport import (
+    DEFAULT_TIMEOUT,
+    HAS_HTTPX,
+    RETRIED_TRANSPORT_FAILURES,
+    USER_AGENT,
+    build_http_client,
     classify_transport_error,
-    retry_after_advice,
-    retry_wait,
+    httpx,
     transport_reason,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
-
-USER_AGENT = "b2c.trustframework/%s" % COLLECTION_VERSION
 
 # A safety net against a service that never stops paging (a repeated nextLink is caught at once);
 # far above any tenant's keysets.
@@ -52,54 +47,6 @@ MAX_PAGES = 100000
 def quote_segment(segment):
     """Percent-encode one URL path segment (keyset id, kid): nothing is left unescaped but ``-._~``."""
     return quote(str(segment), safe="")
-
-
-def build_ssl_context(verify=True):
-    """SSL context for ``verify``: True (the system store), False, or a CA bundle path added to it.
-
-    certifi's bundle is loaded only when the system store is empty (minimal
-    containers): loading both costs every task ~13 ms for no extra trust on
-    ordinary hosts. Environment variables such as REQUESTS_CA_BUNDLE or
-    CURL_CA_BUNDLE are never consulted.
-    """
-    import ssl  # pylint: disable=import-outside-toplevel
-
-    if verify is False:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        return ctx
-    ctx = ssl.create_default_context()
-    if not ctx.cert_store_stats()["x509_ca"]:
-        _load_certifi(ctx)
-    if isinstance(verify, str) and verify:
-        ctx.load_verify_locations(cafile=verify)
-    return ctx
-
-
-def _load_certifi(ctx):
-    import ssl  # pylint: disable=import-outside-toplevel
-
-    try:
-        import certifi  # pylint: disable=import-outside-toplevel
-
-        ctx.load_verify_locations(cafile=certifi.where())
-    except (ImportError, OSError, ssl.SSLError):
-        pass
-
-
-def build_http_client(verify=True, timeout=30.0):
-    """One httpx.Client for login and Graph, so TLS settings apply to both.
-
-    ``verify``: True, False or the path of an extra CA bundle (PEM).
-    Proxies from HTTPS_PROXY/NO_PROXY are honoured; redirects are not followed.
-    """
-    return httpx.Client(
-        verify=build_ssl_context(verify),
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=False,
-        headers={"User-Agent": USER_AGENT},
-    )
 
 
 def _walk_inner(error_obj):
@@ -207,15 +154,15 @@ class GraphClient:
     """
 
     # pylint: disable-next=too-many-arguments
-    def __init__(self, graph_root, token_provider, *, verify=True, timeout=30.0, max_retries=5, http_client=None,
-                 sleep=time.sleep, max_total_wait=MAX_TOTAL_WAIT):
+    def __init__(self, graph_root, token_provider, *, verify=True, timeout=DEFAULT_TIMEOUT,
+                 max_retries=DEFAULT_MAX_RETRIES, http_client=None, sleep=time.sleep, max_total_wait=MAX_TOTAL_WAIT):
         if not HAS_HTTPX:
             raise ImportError("httpx is required by b2c.trustframework")
         self.graph_root = graph_root.rstrip("/")
         self.base_url = self.graph_root + "/beta"
         self.token_provider = token_provider
         self.timeout = timeout
-        self.max_retries = max(0, int(max_retries))
+        self.max_retries = max_retries  # checked once, before any request: ConnectionSettings
         self.max_total_wait = max_total_wait
         self._sleep = sleep
         self._owns_client = http_client is None
@@ -297,54 +244,48 @@ class GraphClient:
             headers["Content-Type"] = "application/json"
         return headers
 
-    # pylint: disable-next=too-many-branches,too-many-statements,too-many-locals
     def _send_with_retries(self, method, url, body, params):
         path = urlsplit(url).path
-        retries = 0
-        waited = 0.0
-        refreshed = False
+        refreshed = []  # one fresh token per request() call, after the first 401
+
+        def send(retries):
+            return self._attempt(method, url, path, body, params, retries, refreshed)
+
+        attempt, retries, advice = send_with_retries(send, self.max_retries, self._sleep, self.max_total_wait)
+        if attempt.error is not None:
+            if advice:
+                attempt.error.hint = advice
+            raise attempt.error
+        return attempt.value, retries
+
+    # pylint: disable-next=too-many-arguments
+    def _attempt(self, method, url, path, body, params, retries, refreshed):
+        """One request (two after a 401 answered with the first token) as an Attempt."""
         while True:
-            token = self.token_provider.get_token()
             client_request_id = str(uuid.uuid4())
-            headers = self._headers(token, body is not None, client_request_id)
-            wait = None
+            headers = self._headers(self.token_provider.get_token(), body is not None, client_request_id)
             try:
                 response = self._client.request(method, url, content=body, params=params, headers=headers,
                                                 timeout=self.timeout)
             except httpx.HTTPError as exc:
                 kind, sent = classify_transport_error(exc)
-                reason = transport_reason(exc, kind)
-                retryable = kind in ("connect", "timeout", "protocol") and (method != "POST" or not sent)
-                wait = backoff(retries)
-                if not retryable or retries >= self.max_retries or waited + wait > self.max_total_wait:
-                    raise GraphError(method=method, path=path, client_request_id=client_request_id,
-                                     may_have_been_applied=(method == "POST" and sent), retries=retries,
-                                     transport=kind, reason=reason) from None
-            else:
-                status = response.status_code
-                if 200 <= status < 300:
-                    return response, retries
-                if status == 401 and not refreshed:
-                    refreshed = True
-                    response.close()
-                    self.token_provider.invalidate()
-                    continue
-                error = graph_error_from_response(response, method, path, retries=retries)
-                retryable, applied = _failure_verdict(method, status, error)
-                if applied:
-                    error.mark_may_have_been_applied()
-                if not retryable or retries >= self.max_retries:
-                    raise error
-                wait = retry_wait(response, retries, self.max_total_wait - waited)
-                if wait is None:
-                    error.hint = retry_after_advice(response, self.max_total_wait - waited, self.max_total_wait)
-                    raise error
-                if waited + wait > self.max_total_wait:
-                    raise error
+                error = GraphError(method=method, path=path, client_request_id=client_request_id,
+                                   may_have_been_applied=(method == "POST" and sent), retries=retries,
+                                   transport=kind, reason=transport_reason(exc, kind))
+                return Attempt(error=error, retryable=kind in RETRIED_TRANSPORT_FAILURES and (method != "POST" or not sent))
+            status = response.status_code
+            if 200 <= status < 300:
+                return Attempt(value=response)
+            if status == 401 and not refreshed:
+                refreshed.append(True)
                 response.close()
-            self._sleep(wait)
-            waited += wait
-            retries += 1
+                self.token_provider.invalidate()
+                continue
+            error = graph_error_from_response(response, method, path, retries=retries)
+            retryable, applied = _failure_verdict(method, status, error)
+            if applied:
+                error.mark_may_have_been_applied()
+            return Attempt(error=error, retryable=retryable, response=response)
 
     def _parse_success(self, response, method, url, retries):
         if response.status_code == 204 or not response.content:

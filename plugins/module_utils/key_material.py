@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Local handling of key material: validity dates, certificates, PKCS#12, JWK redaction.
+"""Certificate and PKCS#12 inputs of keys (RSA only): reading, checking, x5t, the PKCS#12 encryption B2C accepts.
 
 Everything here runs before a request is sent, so bad input fails fast with an
 error naming the option. Nothing here talks to Graph or to Ansible.
@@ -13,138 +13,17 @@ __metaclass__ = type
 
 import base64
 import binascii
-import datetime
 import hashlib
-import math
 import os
 import re
 import types
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
-    KeyMaterialError,
-    ValidationError,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError
+from ansible_collections.b2c.trustframework.plugins.module_utils.pkcs12_protection import pkcs12_refusal_reason
 
-SECONDS_PER_DAY = 86400
-# The latest time a key can carry: the service stores nbf/exp as 64-bit seconds, and
-# dates beyond the year 9999 cannot be shown (ISO 8601) or compared by most tools.
-LATEST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
-
-# JWK members that carry private or symmetric key material (RFC 7518 section 6).
-# The service never returns them, but we never echo them even if it did.
-PRIVATE_JWK_MEMBERS = frozenset(("k", "d", "p", "q", "dp", "dq", "qi"))
-
-_NUMERIC = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _PEM_CERTIFICATE = re.compile(
     rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL
 )
-
-
-# ---------------------------------------------------------------------------
-# Dates
-# ---------------------------------------------------------------------------
-
-
-def parse_time(value, option):
-    """Return ``value`` as integer epoch seconds.
-
-    Accepts an int/float, a numeric string, or an ISO 8601 date/time ("Z",
-    an offset, or naive which means UTC). ``None`` stays ``None``.
-    """
-    if value is None:
-        return None
-    # bool is an int subclass; "nbf: true" is a typo, not the epoch second 1.
-    if isinstance(value, bool):
-        raise ValidationError(_time_hint(option, value))
-    return check_storable(_epoch(value, option), option)
-
-
-def _epoch(value, option):
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValidationError(_time_hint(option, value))
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, datetime.datetime):
-        return _datetime_to_epoch(value)
-    if isinstance(value, datetime.date):
-        return _datetime_to_epoch(datetime.datetime(value.year, value.month, value.day))
-    text = str(value).strip()
-    if _NUMERIC.match(text):
-        return int(text.partition(".")[0])
-    return _datetime_to_epoch(_parse_iso(text, option))
-
-
-def check_storable(epoch, option):
-    """``epoch``, refused locally when it lies beyond what a key can carry (LATEST_EPOCH)."""
-    if epoch > LATEST_EPOCH:
-        raise ValidationError("%s is after %s, later than a key can carry; give an earlier date or fewer days"
-                              % (option, epoch_to_iso(LATEST_EPOCH)))
-    return epoch
-
-
-def _parse_iso(text, option):
-    # datetime.fromisoformat() only learned the "Z" suffix in Python 3.11.
-    normalised = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    try:
-        return datetime.datetime.fromisoformat(normalised)
-    except ValueError:
-        raise ValidationError(_time_hint(option, text))
-
-
-def _datetime_to_epoch(moment):
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return int(moment.timestamp())
-
-
-def _time_hint(option, value):
-    return (
-        "%s=%r is not a valid time; use epoch seconds (1767225600) or ISO 8601 "
-        "(2026-01-01T00:00:00Z)" % (option, value)
-    )
-
-
-def epoch_to_iso(epoch):
-    """UTC ISO 8601 with a ``Z`` suffix, or None when there is no usable value."""
-    if epoch is None:
-        return None
-    try:
-        moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def resolve_validity(nbf, exp, valid_days, now):
-    """Turn the nbf/exp/valid_days options into ``(nbf, exp)`` integer epochs (or None).
-
-    ``valid_days`` counts from ``nbf`` when given, else from ``now``.
-    """
-    nbf = parse_time(nbf, "nbf")
-    exp = parse_time(exp, "exp")
-    if exp is not None and valid_days is not None:
-        raise ValidationError("exp and valid_days are mutually exclusive; set only one of them")
-    if valid_days is not None:
-        if isinstance(valid_days, bool) or int(valid_days) <= 0:
-            raise ValidationError("valid_days=%r must be a positive number of days" % (valid_days,))
-        start = nbf if nbf is not None else int(now)
-        exp = check_storable(start + int(valid_days) * SECONDS_PER_DAY, "valid_days=%d" % valid_days)
-    if exp is not None:
-        if exp <= now:
-            raise ValidationError(
-                "exp (%s) is in the past; a key that has already expired can never be used"
-                % epoch_to_iso(exp)
-            )
-        if nbf is not None and exp <= nbf:
-            raise ValidationError(
-                "exp (%s) must be after nbf (%s)" % (epoch_to_iso(exp), epoch_to_iso(nbf))
-            )
-    return nbf, exp
-
-
-# ---------------------------------------------------------------------------
-# Certificates and PKCS#12
-# ---------------------------------------------------------------------------
 
 
 def read_file(path, option):
@@ -306,46 +185,6 @@ def load_pkcs12(data, password, option="pkcs12"):
     return private_key, cert
 
 
-# B2C accepts only bundles encrypted with PBE-SHA1-3DES and a SHA-1 MAC; it answers an
-# AES (PBES2) bundle with AADB2C90213 "password incorrect" (reference section 7.3).
-_PBES2_OID = bytes.fromhex("06092a864886f70d01050d")  # 1.2.840.113549.1.5.13
-_SHA1_OID = bytes.fromhex("06052b0e03021a")  # 1.3.14.3.2.26
-
-
-def _der_elements(data):
-    """``(tag, content)`` of each DER element in ``data`` (definite lengths only)."""
-    pos = 0
-    while pos + 2 <= len(data):
-        tag, length = data[pos], data[pos + 1]
-        pos += 2
-        if length & 0x80:
-            size = length & 0x7F
-            if not size:
-                raise ValueError("indefinite length")
-            length = int.from_bytes(data[pos:pos + size], "big")
-            pos += size
-        yield tag, data[pos:pos + length]
-        pos += length
-
-
-def pkcs12_is_legacy(raw):
-    """True when the bundle uses what the service accepts: no PBES2 anywhere, and a SHA-1 MAC.
-
-    PFX ::= SEQUENCE { version, authSafe, macData SEQUENCE { DigestInfo SEQUENCE { AlgorithmIdentifier ... } } }.
-    The encryption algorithm identifiers are stored in the clear, so the PBES2 OID shows in the DER.
-    """
-    if _PBES2_OID in raw:
-        return False
-    try:
-        pfx = list(_der_elements(next(_der_elements(raw))[1]))
-        mac_data = pfx[2][1]
-        digest_info = next(_der_elements(mac_data))[1]
-        algorithm = next(_der_elements(digest_info))[1]
-    except (StopIteration, IndexError, ValueError):
-        return False
-    return algorithm.startswith(_SHA1_OID)
-
-
 def legacy_pkcs12(raw, password):
     """The same key and certificates, re-encrypted with PBE-SHA1-3DES and a SHA-1 MAC (the x5t is unchanged)."""
     crypto = _cryptography()
@@ -379,9 +218,9 @@ def certificate_upload(data, option, now):
 def pkcs12_upload(data, password, option, now, reencode=True):
     """Check a PKCS#12 bundle for uploadPkcs12 (opens, has key and an RSA certificate, not expired).
 
-    Returns ``(cert, body_key, reencoded)``. A bundle the service would refuse
-    for its encryption (AES/PBES2, or a MAC other than SHA-1) is re-encrypted
-    locally when ``reencode``, else refused here.
+    Returns ``(cert, body_key, reencoded)``. A bundle protected any other way
+    than PBE-SHA1-3DES in every bag with a SHA-1 MAC (pkcs12_protection.py) is
+    re-encrypted locally when ``reencode``, else refused here.
     """
     _private_key, cert = load_pkcs12(data, password, option)
     check_rsa_certificate(cert, option)
@@ -392,25 +231,14 @@ def pkcs12_upload(data, password, option, now, reencode=True):
             "export it with a password and set pkcs12_password" % option
         )
     raw = pkcs12_bytes(data, option)
-    if pkcs12_is_legacy(raw):
+    refusal = pkcs12_refusal_reason(raw)
+    if refusal is None:
         return cert, pkcs12_b64(data, option), False
     if not reencode:
         raise KeyMaterialError(
-            "%s is encrypted with AES (PBES2) or has a MAC other than SHA-1; B2C refuses such a bundle as "
+            "%s %s; B2C accepts only PBE-SHA1-3DES in every bag with a SHA-1 MAC and refuses anything else as "
             "'password incorrect' (AADB2C90213) even with the right password. Set pkcs12_reencode: true, or "
             "re-export it with 'openssl pkcs12 -export -keypbe PBE-SHA1-3DES -certpbe PBE-SHA1-3DES -macalg SHA1'"
-            % option
+            % (option, refusal)
         )
     return cert, base64.b64encode(legacy_pkcs12(raw, password)).decode("ascii"), True
-
-
-# ---------------------------------------------------------------------------
-# JWK
-# ---------------------------------------------------------------------------
-
-
-def redact_jwk(jwk):
-    """A copy of ``jwk`` without private members (safe to return, log or diff)."""
-    if jwk is None:
-        return None
-    return dict((name, value) for name, value in jwk.items() if name not in PRIVATE_JWK_MEMBERS)

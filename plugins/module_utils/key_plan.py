@@ -14,7 +14,7 @@ __metaclass__ = type
 from dataclasses import dataclass, field, replace
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import SECONDS_PER_DAY, epoch_to_iso
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import SECONDS_PER_DAY, epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rollover import (
     check_service_lifetime,
     keys_to_retire,

@@ -14,7 +14,7 @@ __metaclass__ = type
 from dataclasses import replace
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import SECONDS_PER_DAY, epoch_to_iso
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import SECONDS_PER_DAY, epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import (
     active_key,
     is_enabled,

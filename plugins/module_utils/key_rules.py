@@ -14,7 +14,7 @@ __metaclass__ = type
 import math
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import SECONDS_PER_DAY
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import SECONDS_PER_DAY
 
 
 FAMILY_LABELS = {"rsa": "RSA", "oct": "oct"}

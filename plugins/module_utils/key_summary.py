@@ -11,7 +11,7 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import epoch_to_iso
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import (
     days_until,
     keys_of,

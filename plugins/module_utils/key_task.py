@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_material
+from ansible_collections.b2c.trustframework.plugins.module_utils import dates, key_material
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_rollover
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
@@ -63,10 +63,10 @@ def load_certificate_material(params, desired, now):
             data, params["pkcs12_password"], option, now, reencode=params["pkcs12_reencode"])
         desired.pkcs12_password = params["pkcs12_password"]
         if reencoded:
-            warnings.append("%s is encrypted with AES (or has a MAC other than SHA-1), which B2C refuses as 'password "
-                            "incorrect' (AADB2C90213); it was re-encrypted locally with PBE-SHA1-3DES and a SHA-1 MAC "
-                            "for the upload (same certificate and x5t). Set pkcs12_reencode: false to refuse such "
-                            "bundles instead." % option)
+            warnings.append("%s is not protected with PBE-SHA1-3DES in every bag and a SHA-1 MAC (an AES bundle, or one "
+                            "written by openssl -legacy, is not), which B2C refuses as 'password incorrect' (AADB2C90213); "
+                            "it was re-encrypted locally with PBE-SHA1-3DES and a SHA-1 MAC for the upload (same "
+                            "certificate and x5t). Set pkcs12_reencode: false to refuse such bundles instead." % option)
     desired.x5t = key_material.x5t(cert)
     desired.nbf, desired.exp = key_material.certificate_validity(cert)  # predicts the key in check mode
     return warnings
@@ -82,7 +82,7 @@ def desired_key(params, now):
         return desired, []
     check_source_options(params)
     source = params["source"]
-    nbf, exp = key_material.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
+    nbf, exp = dates.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
     desired = key_plan.DesiredKey(
         keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
         use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,

@@ -15,14 +15,11 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import (
-    epoch_to_iso,
-    parse_time,
-    redact_jwk,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso, parse_time
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_plan import Plan
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import key_family, key_use, keys_of, same_use
 from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_names import refuse_service_managed
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import redact_jwk
 
 
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")

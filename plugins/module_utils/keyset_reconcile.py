@@ -12,8 +12,8 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
-from ansible_collections.b2c.trustframework.plugins.module_utils.key_material import epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import (
     is_enabled,
     is_usable,

@@ -15,18 +15,17 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-try:
-    import httpx
-except ImportError:  # B2CModule reports the missing library through graph_client.HAS_HTTPX
-    httpx = None
-
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError
 from ansible_collections.b2c.trustframework.plugins.module_utils.retry import (
-    MAX_TOTAL_WAIT,
+    DEFAULT_MAX_RETRIES,
     RETRY_STATUSES,
-    backoff,
+    Attempt,
+    send_with_retries,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.transport import (
+    RETRIED_TRANSPORT_FAILURES,
     classify_transport_error,
-    retry_wait,
+    httpx,
     transport_reason,
 )
 
@@ -89,16 +88,20 @@ class MsalHttpClient:
     None values like requests does, and raises an AuthError (also a
     requests.RequestException, so msal treats it as a transport error) when
     the login endpoint cannot be reached. Throttling, 502/503/504 and transport
-    errors are retried like Graph calls (``max_retries``, Retry-After honoured):
+    errors are retried by the same loop as Graph calls (retry.send_with_retries:
+    ``max_retries``, Retry-After honoured, one wait budget per request):
     discovery GETs and client-credentials token POSTs are safe to repeat.
+    ``advice`` tells how long the service asked to wait when that was longer
+    than the task waits (the token provider adds it to its error).
     The httpx client belongs to the caller, who closes it.
     """
 
-    def __init__(self, client, timeout=None, max_retries=5, sleep=time.sleep):
+    def __init__(self, client, timeout=None, max_retries=DEFAULT_MAX_RETRIES, sleep=time.sleep):
         self._client = client
         self._timeout = timeout
-        self._max_retries = max(0, int(max_retries))
+        self._max_retries = max_retries  # checked once, before any request: ConnectionSettings
         self._sleep = sleep
+        self.advice = None
 
     def get(self, url, params=None, headers=None, **kwargs):
         return self._send("GET", url, params=params, headers=headers, **kwargs)
@@ -119,19 +122,15 @@ class MsalHttpClient:
             request_kwargs["json"] = json
         if timeout is not None:
             request_kwargs["timeout"] = timeout
-        waited = 0.0
-        for attempt in range(self._max_retries + 1):
-            response, error, wait = self._attempt(method, url, request_kwargs, attempt)
-            if wait is None or attempt == self._max_retries or waited + wait > MAX_TOTAL_WAIT:
-                break
-            self._sleep(wait)
-            waited += wait
-        if error is not None:
-            raise error
+        attempt, _retries, self.advice = send_with_retries(
+            lambda retries: self._attempt(method, url, request_kwargs), self._max_retries, self._sleep)
+        if attempt.error is not None:
+            raise attempt.error
+        response = attempt.value
         return MsalResponse(response.status_code, response.text, response.headers)
 
-    def _attempt(self, method, url, request_kwargs, attempt):
-        """One request: ``(response, error, wait)``; ``wait`` is None when the outcome is final."""
+    def _attempt(self, method, url, request_kwargs):
+        """One request as an Attempt: an answer msal reads (retryable when throttled or unavailable), or an error."""
         try:
             response = self._client.request(method, url, **request_kwargs)
         except httpx.HTTPError as exc:
@@ -142,7 +141,5 @@ class MsalHttpClient:
                     where.scheme, where.netloc, where.path, transport_reason(exc, kind)),
                 transport=kind if kind != "other" else None,
             )
-            return None, error, (backoff(attempt) if kind in ("connect", "timeout", "protocol") else None)
-        if response.status_code in RETRY_STATUSES:
-            return response, None, retry_wait(response, attempt)
-        return response, None, None
+            return Attempt(error=error, retryable=kind in RETRIED_TRANSPORT_FAILURES)
+        return Attempt(value=response, retryable=response.status_code in RETRY_STATUSES, response=response)

@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""When and how long to wait before sending a request again: one policy for Graph and login calls.
+"""When and how long to wait before sending a request again: one loop for Graph and login calls.
 
-Which answers and transport failures are worth a retry, how long a
-``Retry-After`` asks to wait (seconds or an HTTP date, capped), and the
-exponential backoff with jitter used otherwise.
+Which answers are worth a retry, how long a ``Retry-After`` asks to wait
+(seconds or an HTTP date, capped), the exponential backoff with jitter used
+otherwise, the wait budget of one request, and what to tell the user when the
+service asks for a longer wait than that. Which transport failures are worth a
+retry is transport.py's answer.
 """
 
 from __future__ import annotations
@@ -13,57 +15,56 @@ from __future__ import annotations
 import math
 import random
 import time
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-try:
-    import httpx
-except ImportError:  # B2CModule reports the missing library through graph_client.HAS_HTTPX
-    httpx = None
-
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import exception_chain, sanitize_text
-
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
+DEFAULT_MAX_RETRIES = 5     # the max_retries option's default
 BACKOFF_BASE = 1.0          # seconds, first backoff
 BACKOFF_CAP = 30.0          # seconds, cap of one computed backoff
 RETRY_AFTER_CAP = 120.0     # seconds, cap of one server-requested wait
-MAX_TOTAL_WAIT = 300.0      # seconds, total waiting per request() call
+MAX_TOTAL_WAIT = 300.0      # seconds, total waiting per request
 
 
-def is_tls_verify_error(exc):
-    """True when ``exc`` (or its cause) is a certificate verification failure."""
-    for item in exception_chain(exc):
-        name = type(item).__name__
-        if name == "SSLCertVerificationError" or "CERTIFICATE_VERIFY_FAILED" in str(item):
-            return True
-    return False
+@dataclass
+class Attempt:
+    """What one send gave: ``value`` or ``error``; whether it may be sent again; the answer whose
+    Retry-After sets the wait (None: the backoff does)."""
+
+    value: object = None
+    error: Exception = None
+    retryable: bool = False
+    response: object = None
 
 
-def classify_transport_error(exc):
-    """Return (kind, sent) for an httpx transport exception.
+def send_with_retries(send, max_retries, sleep=time.sleep, max_total_wait=MAX_TOTAL_WAIT):
+    """Call ``send(retries)`` until its Attempt is final; return ``(attempt, retries, advice)``.
 
-    kind: ``tls``, ``connect``, ``timeout``, ``protocol`` or ``other``.
-    sent: False when the request provably did not leave (connect phase),
-    True when it may have reached the server.
+    An attempt is sent again while it is retryable, fewer than ``max_retries``
+    retries were made and its wait (Retry-After, else the backoff) fits in what
+    is left of ``max_total_wait``. ``advice`` (retry_after_advice) is set when
+    the service asked for a longer wait than the task may make: a retry sent
+    earlier than asked would only be refused again, so the loop stops at once.
     """
-    if is_tls_verify_error(exc):
-        return "tls", False
-    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
-        return ("timeout" if isinstance(exc, httpx.TimeoutException) else "connect"), False
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout", True
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.ProtocolError)):
-        return "protocol", True
-    if isinstance(exc, httpx.NetworkError):
-        return "protocol", True
-    return "other", False
-
-
-def transport_reason(exc, kind):
-    text = sanitize_text(str(exc), 200) or type(exc).__name__
-    # What to do about it is the hint's job (errors.hint_for), so the reason states only what happened.
-    if kind == "tls":
-        return "TLS certificate verification failed (%s)" % text
-    return "%s (%s)" % (type(exc).__name__, text)
+    waited, retries = 0.0, 0
+    while True:
+        attempt = send(retries)
+        if not attempt.retryable or retries >= max_retries:
+            return attempt, retries, None
+        remaining = max_total_wait - waited
+        if attempt.response is None:
+            wait = backoff(retries)
+        else:
+            wait = retry_wait(attempt.response, retries, remaining)
+            if wait is None:
+                return attempt, retries, retry_after_advice(attempt.response, remaining, max_total_wait)
+        if wait > remaining:
+            return attempt, retries, None
+        if attempt.response is not None:
+            attempt.response.close()
+        sleep(wait)
+        waited += wait
+        retries += 1
 
 
 def parse_retry_after(value, now=None):
@@ -98,9 +99,7 @@ def retry_wait(response, attempt, remaining=MAX_TOTAL_WAIT):
     """Seconds to wait before retrying after ``response``: its Retry-After, else the backoff.
 
     None when the service asks for a longer wait than one wait may last
-    (RETRY_AFTER_CAP) or than ``remaining`` seconds of the budget: a retry
-    sent earlier than asked would only be refused again, so the caller fails
-    at once (see retry_after_advice).
+    (RETRY_AFTER_CAP) or than ``remaining`` seconds of the budget.
     """
     wait = parse_retry_after(response.headers.get("Retry-After"))
     if wait is None:

@@ -19,13 +19,15 @@ import os
 import time
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
-from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import (
-    default_token_cache_path,
-    untrusted_reason,
+from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
+    HAS_FCNTL,
+    lock_exclusively,
+    open_private,
+    private_dir,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import default_token_cache_path
 
 LOCK_WAIT = 300.0   # seconds a writer waits for another writer of the same resource
-POLL_INTERVAL = 0.1
 # Keysets were the first kind locked; their lock file keeps the name it had then (an identity
 # without the kind), so a task of an older release and one of this release still exclude each other.
 UNNAMED_KIND = "keyset"
@@ -50,28 +52,6 @@ class LockTimeout(B2CError):
     """Another writer of the same resource held the lock longer than the wait allows."""
 
 
-def _private_dir(directory):
-    """Create ``directory`` 0700 when missing; return why it cannot be trusted, or None."""
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    return untrusted_reason(os.stat(directory))
-
-
-def _acquire(fd, flock, path, what, wait, sleep):
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            flock(fd)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise LockTimeout(
-                    "waited %d s for another task on this controller that is writing to %s (lock file %s)"
-                    % (wait, what, path),
-                    hint="Another fork or ansible-playbook run is writing to it; run again once it has finished, "
-                         "or remove the lock file if no such process exists.") from None
-            sleep(POLL_INTERVAL)
-
-
 @contextlib.contextmanager
 def resource_lock(path, kind, resource_id, warnings, wait=LOCK_WAIT, sleep=time.sleep):
     """Hold the exclusive lock file ``path`` for writes to the ``kind`` ``resource_id``.
@@ -81,27 +61,27 @@ def resource_lock(path, kind, resource_id, warnings, wait=LOCK_WAIT, sleep=time.
     adds to ``warnings`` and the write goes on unlocked, as it did before locks.
     """
     what = "%s %s" % (kind, resource_id)
-    try:
-        import fcntl  # pylint: disable=import-outside-toplevel
-    except ImportError:  # pragma: no cover - non-POSIX controller
+    if not HAS_FCNTL:  # pragma: no cover - non-POSIX controller
         warnings.append("%s writes are not serialised on this platform (no fcntl)" % kind)
         yield False
         return
     try:
-        reason = _private_dir(os.path.dirname(path))
-        fd = None if reason else os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        reason = reason or (untrusted_reason(os.fstat(fd)) if fd is not None else None)
+        reason = private_dir(os.path.dirname(path))
+        fd, reason = (None, reason) if reason else open_private(path)
     except OSError as exc:
         reason, fd = exc.strerror or type(exc).__name__, None
     if reason:
-        if fd is not None:
-            os.close(fd)
         warnings.append("The %s lock %s cannot be used (%s): writes to %s are not serialised with "
                         "other forks on this controller." % (kind, path, reason, what))
         yield False
         return
     try:
-        _acquire(fd, lambda handle: fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB), path, what, wait, sleep)
+        if not lock_exclusively(fd, wait, sleep):
+            raise LockTimeout(
+                "waited %d s for another task on this controller that is writing to %s (lock file %s)"
+                % (wait, what, path),
+                hint="Another fork or ansible-playbook run is writing to it; run again once it has finished, "
+                     "or remove the lock file if no such process exists.")
         yield True
     finally:
         os.close(fd)  # closing releases the lock

@@ -21,7 +21,13 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalResponse
+from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
+    HAS_FCNTL,
+    lock_exclusively,
+    open_private,
+    private_dir,
+    untrusted_reason,
+)
 
 CACHE_FORMAT_VERSION = 1
 LOCK_TIMEOUT = 60.0
@@ -32,20 +38,6 @@ AUTHORITY_URL_FIELDS = ("token_endpoint", "authorization_endpoint", "device_auth
                         "end_session_endpoint", "tenant_discovery_endpoint")
 # msal's key of its own index in the http cache mapping (individual_cache._ExpiringMapping).
 HTTP_CACHE_INDEX = "_index_"
-
-
-def untrusted_reason(stat_result):
-    """Why a file or folder (its ``os.stat``) cannot be trusted, or None.
-
-    As ssh does with its files: it must belong to the current user (or root)
-    and not be writable by group or others, or someone else could steer what
-    we read, such as the host the client secret is sent to.
-    """
-    if hasattr(os, "getuid") and stat_result.st_uid not in (os.getuid(), 0):
-        return "owned by uid %d, not by the current user (uid %d)" % (stat_result.st_uid, os.getuid())
-    if stat_result.st_mode & 0o022:
-        return "writable by group or others (mode %03o)" % (stat_result.st_mode & 0o777)
-    return None
 
 
 def default_token_cache_path():
@@ -126,6 +118,13 @@ def http_cache_to_json(mapping):
     return out
 
 
+def _msal_response(status, text, headers):
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalResponse
+
+    return MsalResponse(status, text, headers)
+
+
 def _http_cache_from_json(data):
     mapping = {}
     if not isinstance(data, dict):
@@ -138,7 +137,7 @@ def _http_cache_from_json(data):
                 status, text, headers = item["__response__"]
             except (TypeError, ValueError):
                 continue
-            mapping[key] = MsalResponse(status, text, headers)
+            mapping[key] = _msal_response(status, text, headers)
         elif "__value__" in item:
             mapping[key] = item["__value__"]
     return mapping
@@ -188,36 +187,18 @@ class TokenCacheFile:
     def section_key(*parts):
         return hashlib.sha256("\n".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:40]
 
-    def _ensure_dir(self):
-        directory = os.path.dirname(self.path)
-        if directory and not os.path.isdir(directory):
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            os.chmod(directory, 0o700)
-
     @contextlib.contextmanager
     def locked(self):
         """Hold the cross-process lock; yields True when locked, False when the cache cannot be used."""
-        try:
-            import fcntl  # pylint: disable=import-outside-toplevel
-        except ImportError:  # pragma: no cover - non-POSIX controller
-            fcntl = None
         fd = self._open_lock_file()
         if fd is None:
             yield False
             return
         try:
-            if fcntl is not None:
-                deadline = time.monotonic() + self.lock_timeout
-                while True:
-                    try:
-                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                        break
-                    except OSError:
-                        if time.monotonic() >= deadline:
-                            self._warn("Timed out waiting for the token cache lock %s; continuing without the cache." % self.lock_path)
-                            yield False
-                            return
-                        time.sleep(0.05)
+            if HAS_FCNTL and not lock_exclusively(fd, self.lock_timeout):
+                self._warn("Timed out waiting for the token cache lock %s; continuing without the cache." % self.lock_path)
+                yield False
+                return
             yield True
         finally:
             os.close(fd)  # closing releases the lock
@@ -225,19 +206,16 @@ class TokenCacheFile:
     def _open_lock_file(self):
         """The lock file's descriptor, or None (with a warning) when the cache cannot be used or trusted."""
         try:
-            self._ensure_dir()
+            private_dir(os.path.dirname(self.path))
             if self._untrusted():
                 return None
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+            fd, reason = open_private(self.lock_path)
         except OSError as exc:
             self._warn("Token cache %s is not usable (%s); continuing without it." % (
                 self.path, exc.strerror or type(exc).__name__))
             return None
-        reason = untrusted_reason(os.fstat(fd))
         if reason:
             self._distrust(self.lock_path, reason)
-            os.close(fd)
-            return None
         return fd
 
     def load(self):
@@ -294,7 +272,7 @@ class TokenCacheFile:
             self._warn("Could not write the token cache %s (%s)." % (self.path, exc.strerror or type(exc).__name__))
 
     def _write(self, data):
-        self._ensure_dir()
+        private_dir(os.path.dirname(self.path))
         directory = os.path.dirname(self.path) or "."
         prefix = "." + os.path.basename(self.path) + "."
         self._remove_stale_temporary_files(directory, prefix)
@@ -327,7 +305,7 @@ class TokenCacheFile:
         not passed; anything unexpected falls back to msal.
         """
         try:
-            serialized = self.load_section(section_key)[0]
+            serialized = (self.load()["sections"].get(section_key) or {}).get("token_cache")  # no http cache needed
             if not serialized:
                 return None
             entries = json.loads(serialized).get("AccessToken") or {}

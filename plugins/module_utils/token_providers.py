@@ -24,14 +24,8 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.credentials imp
     MissingLibraryError,
     WorkloadIdentityCredential,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
-    AuthError,
-    B2CError,
-    exception_chain,
-    first_line,
-    sanitize_text,
-)
-from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalHttpClient
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, B2CError, exception_chain
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import first_line, sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import TokenCacheFile, http_cache_to_json
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
 
@@ -126,8 +120,9 @@ class MsalTokenProvider:
     """Tokens from msal (client secret, client certificate, workload identity or managed identity), with a persisted cache."""
 
     # pylint: disable-next=too-many-arguments
-    def __init__(self, kind, build_app, acquire, cache_file, section_key, description, target=None):
+    def __init__(self, kind, build_app, acquire, cache_file, section_key, description, target=None, http_adapter=None):
         self.kind = kind
+        self._http_adapter = http_adapter
         self._target = target
         self._build_app = build_app
         self._acquire = acquire
@@ -165,7 +160,8 @@ class MsalTokenProvider:
                 self._force_refresh = False
                 token = result.get("access_token") if isinstance(result, dict) else None
                 if not token:
-                    raise auth_error_from_result(result if isinstance(result, dict) else {}, self._description)
+                    raise self._with_wait_advice(auth_error_from_result(result if isinstance(result, dict) else {},
+                                                                        self._description))
         self._token = token
         return token
 
@@ -191,20 +187,49 @@ class MsalTokenProvider:
         try:
             app = self._build_app(msal, token_cache, http_cache)
             result = self._acquire(app)
-        except B2CError:
-            raise
+        except B2CError as exc:
+            raise self._with_wait_advice(exc)
         except Exception as exc:  # pylint: disable=broad-except
-            raise auth_error_from_exception(exc, self._description) from None
+            raise self._with_wait_advice(auth_error_from_exception(exc, self._description)) from None
         if cache_file is not None:
             after = json.dumps(http_cache_to_json(http_cache), sort_keys=True)
             if token_cache.has_state_changed or after != before:
                 cache_file.save_section(self._section_key, token_cache.serialize(), http_cache)
         return result
 
+    def _with_wait_advice(self, error):
+        """``error``, told how long the login endpoint asked to wait when that was longer than the task waits."""
+        advice = getattr(self._http_adapter, "advice", None)
+        if advice and not getattr(error, "hint", None):
+            error.hint = advice
+        return error
+
     def invalidate(self):
         """Forget the current token; the next get_token() asks the identity platform for a new one."""
         self._token = None
         self._force_refresh = True
+
+
+class _LoginHttp:
+    """The HTTP adapter msal logs in through (login_http.MsalHttpClient), built when msal first needs it:
+    a task whose token is in the cache file imports neither msal nor the adapter."""
+
+    def __init__(self, http_client, timeout, max_retries):
+        self._arguments = (http_client, timeout, max_retries)
+        self._client = None
+
+    def client(self):
+        if self._client is None:
+            # pylint: disable-next=import-outside-toplevel
+            from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalHttpClient
+
+            http_client, timeout, max_retries = self._arguments
+            self._client = MsalHttpClient(http_client, timeout=timeout, max_retries=max_retries)
+        return self._client
+
+    @property
+    def advice(self):
+        return self._client.advice if self._client is not None else None
 
 
 def build_token_provider(settings, http_client):
@@ -216,7 +241,7 @@ def build_token_provider(settings, http_client):
     credential = settings.credential
     if isinstance(credential, AccessTokenCredential):
         return StaticTokenProvider(credential.token)
-    adapter = MsalHttpClient(http_client, timeout=settings.timeout, max_retries=settings.max_retries)
+    adapter = _LoginHttp(http_client, settings.timeout, settings.max_retries)
     cache_file = (TokenCacheFile(settings.token_cache_path, authority_host=settings.endpoints.authority_host)
                   if settings.token_cache_path else None)
     if isinstance(credential, ManagedIdentityCredential):
@@ -230,11 +255,11 @@ def _managed_identity_provider(credential, endpoints, adapter, cache_file):
     def build_mi(msal, token_cache, http_cache):
         identity = (msal.UserAssignedManagedIdentity(client_id=credential.client_id) if credential.client_id
                     else msal.SystemAssignedManagedIdentity())
-        return msal.ManagedIdentityClient(identity, http_client=adapter, token_cache=token_cache, http_cache=http_cache)
+        return msal.ManagedIdentityClient(identity, http_client=adapter.client(), token_cache=token_cache, http_cache=http_cache)
 
     key = TokenCacheFile.section_key("mi", credential.client_id or "system", resource)
     return MsalTokenProvider(credential.method, build_mi, lambda app: app.acquire_token_for_client(resource=resource),
-                             cache_file, key, "Getting a managed identity token", target=resource)
+                             cache_file, key, "Getting a managed identity token", target=resource, http_adapter=adapter)
 
 
 def _confidential_client_provider(credential, endpoints, adapter, cache_file):
@@ -258,10 +283,10 @@ def _confidential_client_provider(credential, endpoints, adapter, cache_file):
             kwargs["instance_discovery"] = False
         return msal.ConfidentialClientApplication(
             credential.client_id, client_credential=client_credential, authority=authority, token_cache=token_cache,
-            http_cache=http_cache, http_client=adapter, app_name="b2c.trustframework",
+            http_cache=http_cache, http_client=adapter.client(), app_name="b2c.trustframework",
             app_version=COLLECTION_VERSION, **kwargs)
 
     key = TokenCacheFile.section_key("cca", authority, credential.client_id, credential.fingerprint, endpoints.scope)
     return MsalTokenProvider(credential.method, build_cca, lambda app: app.acquire_token_for_client(scopes=scopes),
                              cache_file, key, "Getting a token for client %s from %s" % (credential.client_id, authority),
-                             target=endpoints.scope)
+                             target=endpoints.scope, http_adapter=adapter)

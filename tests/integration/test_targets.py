@@ -53,12 +53,18 @@ def key_material_vars(tmp_path_factory):
     _key, expired = self_signed("b2c-integration", days_valid=-1, days_before=30, key=key)
     pfx_key, pfx_cert = self_signed("b2c-integration")
     bundle = pfx(pfx_key, pfx_cert, IT_PFX_PASSWORD)
+    legacy_key, legacy_cert = self_signed("b2c-integration-openssl-legacy")
+    try:
+        legacy_bundle = pfx(legacy_key, legacy_cert, IT_PFX_PASSWORD, protection="openssl-legacy")
+    except pytest.skip.Exception:  # no openssl CLI here: the targets leave that case out
+        legacy_bundle = None
     files = {
         "cert.pem": pem(cert).encode(),
         "expired.pem": pem(expired).encode(),
         "bundle.pfx": bundle,
         "bundle.pfx.b64": b64(bundle).encode(),
         "not-a-certificate.txt": b"just some text\n",
+        "bundle-openssl-legacy.pfx": legacy_bundle or b"",
     }
     for name, data in files.items():
         (folder / name).write_bytes(data)
@@ -72,6 +78,8 @@ def key_material_vars(tmp_path_factory):
         "it_pfx_password": IT_PFX_PASSWORD,
         "it_pfx_password_file": str(folder / "not-a-certificate.txt"),
         "it_pfx_x5t": x5t(pfx_cert),
+        "it_legacy_pfx_path": str(folder / "bundle-openssl-legacy.pfx") if legacy_bundle else "",
+        "it_legacy_pfx_x5t": x5t(legacy_cert),
         "it_secret": IT_SECRET,
         "it_oct_key": IT_OCT_KEY,
     }

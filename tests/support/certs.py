@@ -6,11 +6,16 @@ Typical use::
     pem(cert), der(cert), x5t(cert)                    # the forms the modules accept, and the thumbprint
     pfx(key, cert, "pw")                               # PKCS#12, AES-256 (PBES2): what B2C refuses
     pfx(key, cert, "pw", legacy=True)                  # PKCS#12, 3DES / SHA-1: what B2C accepts
+    pfx(key, cert, "pw", protection="openssl-legacy")  # what openssl pkcs12 -export -legacy writes (RC2-40 certs)
     b64(pfx(key, cert, "pw"))                          # the base64 text of the `pkcs12` option
 """
 
 import base64
 import datetime
+import os
+import shutil
+import subprocess
+import tempfile
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -63,25 +68,58 @@ def private_key_pem(key, password=None):
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
 
 
-def _pkcs12_encryption(password, legacy):
-    if not password:
-        return serialization.NoEncryption()
-    if not legacy:
-        return serialization.BestAvailableEncryption(password.encode())
+# How a bundle can be protected; only "3des" (PBE-SHA1-3DES in every bag, SHA-1 MAC) is what B2C opens.
+PKCS12_PROTECTIONS = ("aes", "3des", "3des-sha256-mac", "none", "openssl-legacy")
+
+
+def _legacy_encryption(password, mac):
     return (serialization.PrivateFormat.PKCS12.encryption_builder()
             .kdf_rounds(LEGACY_PKCS12_KDF_ROUNDS)
             .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-            .hmac_hash(hashes.SHA1())
+            .hmac_hash(mac)
             .build(password.encode()))
 
 
-def pfx(key, cert, password, legacy=False, friendly_name=b"b2c-test"):
+def pfx(key, cert, password, legacy=False, friendly_name=b"b2c-test", protection=None):
     """PKCS#12 bytes holding ``key`` and ``cert`` (either may be None).
 
-    Encrypted with AES-256 (PBES2, cryptography's best available) or, with ``legacy``, with
-    3DES and a SHA-1 MAC; unencrypted without a password.
+    ``protection`` is one of PKCS12_PROTECTIONS; by default AES-256 (PBES2, cryptography's best
+    available) or, with ``legacy``, 3DES and a SHA-1 MAC; unencrypted without a password.
+    ``openssl-legacy`` is what ``openssl pkcs12 -export -legacy`` writes (3DES key bag, RC2-40
+    certificate bag, SHA-1 MAC): the test is skipped where no openssl CLI can write it.
     """
-    return pkcs12.serialize_key_and_certificates(friendly_name, key, cert, None, _pkcs12_encryption(password, legacy))
+    if protection is None:
+        protection = "none" if not password else "3des" if legacy else "aes"
+    if protection == "openssl-legacy":
+        return _openssl_legacy_pfx(key, cert, password)
+    encryption = {
+        "aes": lambda: serialization.BestAvailableEncryption(password.encode()),
+        "3des": lambda: _legacy_encryption(password, hashes.SHA1()),
+        "3des-sha256-mac": lambda: _legacy_encryption(password, hashes.SHA256()),
+        "none": serialization.NoEncryption,
+    }[protection]()
+    return pkcs12.serialize_key_and_certificates(friendly_name, key, cert, None, encryption)
+
+
+def _openssl_legacy_pfx(key, cert, password):
+    import pytest  # pylint: disable=import-outside-toplevel
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl CLI to write an 'openssl pkcs12 -export -legacy' bundle")
+    with tempfile.TemporaryDirectory() as folder:
+        key_path, cert_path, out_path = (os.path.join(folder, name) for name in ("key.pem", "cert.pem", "out.pfx"))
+        with open(key_path, "wb") as handle:
+            handle.write(private_key_pem(key))
+        with open(cert_path, "w", encoding="ascii") as handle:
+            handle.write(pem(cert))
+        done = subprocess.run([openssl, "pkcs12", "-export", "-legacy", "-inkey", key_path, "-in", cert_path,
+                               "-passout", "env:PFX_PASSWORD", "-out", out_path],
+                              env=dict(os.environ, PFX_PASSWORD=password), capture_output=True, check=False)
+        if done.returncode:
+            pytest.skip("openssl pkcs12 -export -legacy failed: %s" % done.stderr.decode(errors="replace").strip())
+        with open(out_path, "rb") as handle:
+            return handle.read()
 
 
 def b64(data):

@@ -26,7 +26,7 @@ def requires_ansible():
 
 def test_every_runtime_requirement_has_a_floor_the_readme_names():
     floors = runtime_floors()
-    assert set(floors) == {"httpx", "msal", "cryptography"}
+    assert set(floors) == {"httpx", "msal", "cryptography", "defusedxml"}
     requirements = read("README.md").split("\n## Requirements\n", 1)[1].split("\n## ", 1)[0]
     for name, floor in floors.items():
         assert "`%s >= %s`" % (name, floor) in requirements, name

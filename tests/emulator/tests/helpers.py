@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import base64
-import datetime
 import functools
 
 import httpx
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
+
+from tests.support import certs
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
 
@@ -19,17 +17,11 @@ PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
 @functools.lru_cache(maxsize=None)
 def rsa_key(index: int = 0):
     """RSA keys are slow to make; tests share a few."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return certs.rsa_key()
 
 
 def make_certificate(key=None, days: int = 365, common_name: str = "test"):
-    key = key or rsa_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=days)).sign(key, hashes.SHA256()))
-    return key, cert
+    return certs.self_signed(common_name, days_valid=days, key=key or rsa_key())
 
 
 def client_certificate(emu):
@@ -43,26 +35,15 @@ def certificate_b64(cert, encoding=serialization.Encoding.DER) -> str:
     return base64.b64encode(cert.public_bytes(encoding)).decode()
 
 
-def _legacy_encryption(password: bytes, mac=hashes.SHA1()):
-    return (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(2048)
-            .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(mac).build(password))
-
-
-PKCS12_PROTECTIONS = {
-    "3des": _legacy_encryption,  # PBE-SHA1-3DES + SHA-1 MAC: the only kind the service accepts
-    "3des-sha256-mac": lambda password: _legacy_encryption(password, hashes.SHA256()),
-    "aes": serialization.BestAvailableEncryption,  # PBES2/AES-256, OpenSSL 3's default
-    "none": lambda password: serialization.NoEncryption(),
-}
+PKCS12_PROTECTIONS = certs.PKCS12_PROTECTIONS
 
 
 def pkcs12_b64(key, cert, password: bytes, protection: str = "3des") -> str:
-    encryption = PKCS12_PROTECTIONS[protection](password)
-    return base64.b64encode(pkcs12.serialize_key_and_certificates(b"test", key, cert, None, encryption)).decode()
+    return certs.b64(certs.pfx(key, cert, password.decode(), friendly_name=b"test", protection=protection))
 
 
 def ec_certificate():
-    return make_certificate(ec.generate_private_key(ec.SECP256R1()))
+    return make_certificate(certs.ec_key())
 
 
 def assert_no_private_members(value) -> None:

@@ -98,6 +98,21 @@ def test_unknown_cloud_environment_fails_as_a_choice(monkeypatch):
         module_params({})
 
 
+@pytest.mark.parametrize("args, env, words", [
+    ({"auth_method": "bogus"}, {}, "value of auth_method must be one of: auto, client_secret, client_certificate, "
+                                   "workload_identity, managed_identity, access_token, got: bogus"),
+    ({"cloud": "mars"}, {}, "value of cloud must be one of: public, usgov, dod, china, got: mars"),
+    ({}, {"AZURE_CLOUD": "mars"}, "value of cloud must be one of: public, usgov, dod, china, got: mars"),
+])
+def test_unknown_choices_are_refused_by_the_argument_spec_alone(monkeypatch, capsys, args, env, words):
+    """The one check of auth_method and cloud (credentials and clouds take the value as it is)."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit):
+        module_params(args)
+    assert words in json.loads(capsys.readouterr().out)["msg"]
+
+
 def test_certificate_path_env(monkeypatch, tmp_path):
     monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PATH", str(tmp_path / "c.pem"))
     assert module_params({})["client_certificate_path"] == str(tmp_path / "c.pem")

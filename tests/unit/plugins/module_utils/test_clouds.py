@@ -57,12 +57,6 @@ def test_bad_overrides(option, value):
     assert str(err.value).startswith(option)
 
 
-def test_unknown_cloud():
-    with pytest.raises(ValidationError) as err:
-        resolve_endpoints("mars")
-    assert "AZURE_CLOUD" in str(err.value)
-
-
 @pytest.mark.parametrize("alias, name", [("AzureCloud", "public"), ("AzureUSGovernment", "usgov"),
                                          ("AzureChinaCloud", "china"), ("PUBLIC", "public"), ("dod", "dod")])
 def test_aliases(alias, name):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email.utils
 import http.server
 import json
-import os
 import ssl
 import threading
 import time
@@ -13,14 +12,15 @@ import time
 import httpx
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import graph_client as gc
 from ansible_collections.b2c.trustframework.plugins.module_utils import retry
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError, hint_for
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import (
     GraphClient,
     quote_segment,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalHttpClient
+from ansible_collections.b2c.trustframework.plugins.module_utils.transport import build_http_client
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
 
 ROOT = "https://graph.example.test"
@@ -497,33 +497,13 @@ def test_tls_with_ca_path_and_with_verify_false(tls_server):
 
 def test_build_http_client_shared_by_msal_adapter(tls_server):
     url, ca_path = tls_server
-    http = gc.build_http_client(ca_path, 5.0)
+    http = build_http_client(ca_path, 5.0)
     adapter = MsalHttpClient(http)
     response = adapter.get(url + "/x", params={"a": None, "b": b"1"}, headers={"X-None": None})
     assert response.status_code == 200 and json.loads(response.text)["value"]
     assert "content-type" in {k.lower() for k in response.headers}
     response.raise_for_status()
     http.close()
-
-
-def test_http_client_ignores_requests_ca_env(monkeypatch, tmp_path):
-    bogus = tmp_path / "bogus.pem"
-    bogus.write_text("not a bundle")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bogus))
-    monkeypatch.setenv("CURL_CA_BUNDLE", str(bogus))
-    http = gc.build_http_client(True, 3.0)  # would fail if the bogus bundle were loaded
-    http.close()
-
-
-def test_import_error_flag_exists():
-    assert gc.HAS_HTTPX is True and gc.HTTPX_IMPORT_ERROR is None
-    assert os.path.basename(gc.__file__) == "graph_client.py"
-
-
-def test_ssl_context_trusts_the_system_store_and_falls_back_to_certifi(monkeypatch):
-    assert gc.build_ssl_context(True).cert_store_stats()["x509_ca"] > 0
-    monkeypatch.setattr(ssl, "create_default_context", lambda: ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
-    assert gc.build_ssl_context(True).cert_store_stats()["x509_ca"] > 0
 
 
 # ----------------------------------------------------------------------------- B2C error codes (reference section 7.2)

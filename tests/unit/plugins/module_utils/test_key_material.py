@@ -1,4 +1,4 @@
-"""Unit tests for key_material: dates, certificates, PKCS#12, JWK redaction."""
+"""Unit tests for key_material: certificates, PKCS#12 and the encryption the service accepts."""
 
 import base64
 import calendar
@@ -8,75 +8,12 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_material as km
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError, ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError
+from ansible_collections.b2c.trustframework.plugins.module_utils.pkcs12_protection import pkcs12_refusal_reason
 
 from tests.support.certs import b64, der, ec_key, pem, pfx, rsa_key, self_signed
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
-DAY = 86400
-
-
-# --------------------------------------------------------------------------- dates
-
-@pytest.mark.parametrize("value, expected", [
-    (None, None),
-    (1767225600, 1767225600),
-    (1767225600.9, 1767225600),
-    ("1767225600", 1767225600),
-    (" 1767225600 ", 1767225600),
-    ("1767225600.5", 1767225600),
-    ("2026-01-01T00:00:00Z", 1767225600),
-    ("2026-01-01T00:00:00z", 1767225600),
-    ("2026-01-01T01:00:00+01:00", 1767225600),
-    ("2026-01-01T00:00:00", 1767225600),   # naive = UTC
-    ("2026-01-01", 1767225600),
-    (datetime.date(2026, 1, 1), 1767225600),
-    (datetime.datetime(2026, 1, 1), 1767225600),
-])
-def test_parse_time_accepts_epochs_and_iso(value, expected):
-    assert km.parse_time(value, "nbf") == expected
-
-
-@pytest.mark.parametrize("value", ["tomorrow", "2026-13-01", "", True, "1e5x"])
-def test_parse_time_rejects_garbage_naming_the_option(value):
-    with pytest.raises(ValidationError, match="^exp="):
-        km.parse_time(value, "exp")
-
-
-@pytest.mark.parametrize("epoch, iso", [
-    (1767225600, "2026-01-01T00:00:00Z"),
-    (0, "1970-01-01T00:00:00Z"),
-    (None, None),
-    (10 ** 20, None),  # out of range: no crash
-])
-def test_epoch_to_iso(epoch, iso):
-    assert km.epoch_to_iso(epoch) == iso
-
-
-@pytest.mark.parametrize("nbf, exp, valid_days, expected", [
-    (None, None, None, (None, None)),
-    (None, NOW + DAY, None, (None, NOW + DAY)),
-    (NOW, "2026-02-01T00:00:00Z", None, (NOW, NOW + 31 * DAY)),
-    (None, None, 30, (None, NOW + 30 * DAY)),
-    ("2026-01-10", None, 30, (NOW + 9 * DAY, NOW + 39 * DAY)),  # valid_days counts from nbf
-    (NOW - DAY, None, 2, (NOW - DAY, NOW + DAY)),
-])
-def test_resolve_validity(nbf, exp, valid_days, expected):
-    assert km.resolve_validity(nbf, exp, valid_days, NOW) == expected
-
-
-@pytest.mark.parametrize("nbf, exp, valid_days, message", [
-    (None, NOW + DAY, 5, "mutually exclusive"),
-    (None, None, 0, "valid_days"),
-    (None, None, -3, "valid_days"),
-    (None, NOW - 1, None, "in the past"),
-    (NOW + 2 * DAY, NOW + DAY, None, "must be after nbf"),
-    (NOW - 10 * DAY, None, 5, "in the past"),
-    ("soon", None, None, "^nbf="),
-])
-def test_resolve_validity_rejects(nbf, exp, valid_days, message):
-    with pytest.raises(ValidationError, match=message):
-        km.resolve_validity(nbf, exp, valid_days, NOW)
 
 
 # --------------------------------------------------------------------------- certificates
@@ -187,15 +124,7 @@ def test_load_pkcs12_not_a_pfx():
         km.load_pkcs12("not base64 at all!", "pw")
 
 
-# --------------------------------------------------------------------------- JWK
-
-def test_redact_jwk_drops_every_private_member():
-    jwk = {"kid": "a", "kty": "RSA", "n": "nn", "e": "AQAB", "d": "D", "p": "P", "q": "Q",
-           "dp": "DP", "dq": "DQ", "qi": "QI", "k": "K"}
-    assert km.redact_jwk(jwk) == {"kid": "a", "kty": "RSA", "n": "nn", "e": "AQAB"}
-    assert km.redact_jwk(None) is None
-    assert "d" in jwk  # the input is not modified
-
+# --------------------------------------------------------------------------- files
 
 def test_read_file(tmp_path):
     target = tmp_path / "cert.pem"
@@ -225,31 +154,13 @@ def test_missing_file_error_names_the_option_and_where_it_looked(tmp_path, monke
     assert str(tmp_path / "files" / "saml.pfx") in str(error.value)
 
 
-# --------------------------------------------------------------------------- PKCS#12 encryption the service accepts (reference section 7.3)
-
-def triple_des_with_sha256_mac(key, cert, password):
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.serialization import pkcs12
-
-    encryption = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(2048)
-                  .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(hashes.SHA256())
-                  .build(password.encode()))
-    return pkcs12.serialize_key_and_certificates(b"b2c-test", key, cert, None, encryption)
-
-
-def test_pkcs12_legacy_detection():
-    key, cert = self_signed()
-    assert km.pkcs12_is_legacy(pfx(key, cert, "pw", legacy=True)) is True
-    assert km.pkcs12_is_legacy(pfx(key, cert, "pw")) is False  # AES / PBES2
-    assert km.pkcs12_is_legacy(triple_des_with_sha256_mac(key, cert, "pw")) is False
-    assert km.pkcs12_is_legacy(b"\x30\x03\x02\x01\x03") is False  # no MAC
-
+# --------------------------------------------------------------------------- PKCS#12 encryption the service accepts
 
 def test_aes_pkcs12_is_reencoded_with_the_same_certificate_and_password():
     key, cert = self_signed()
     loaded, body, reencoded = km.pkcs12_upload(pfx(key, cert, "s3cret-pfx"), "s3cret-pfx", "pkcs12", NOW)
     sent = base64.b64decode(body)
-    assert reencoded is True and km.pkcs12_is_legacy(sent)
+    assert reencoded is True and pkcs12_refusal_reason(sent) is None
     assert km.x5t(km.load_pkcs12(sent, "s3cret-pfx")[1]) == km.x5t(cert) == km.x5t(loaded)
 
 
@@ -258,6 +169,24 @@ def test_legacy_pkcs12_is_sent_as_given():
     raw = pfx(key, cert, "pw", legacy=True)
     _cert, body, reencoded = km.pkcs12_upload(raw, "pw", "pkcs12", NOW)
     assert (base64.b64decode(body), reencoded) == (raw, False)
+
+
+def test_openssl_legacy_pkcs12_is_reencoded_with_the_same_certificate_and_password():
+    """openssl pkcs12 -export -legacy: 3DES key bag but RC2-40 certificate bag, which B2C refuses (AADB2C90213)."""
+    key, cert = self_signed()
+    raw = pfx(key, cert, "s3cret-pfx", protection="openssl-legacy")
+    assert pkcs12_refusal_reason(raw).startswith("is encrypted with RC2")
+    loaded, body, reencoded = km.pkcs12_upload(raw, "s3cret-pfx", "pkcs12", NOW)
+    sent = base64.b64decode(body)
+    assert reencoded is True and pkcs12_refusal_reason(sent) is None
+    assert km.x5t(km.load_pkcs12(sent, "s3cret-pfx")[1]) == km.x5t(cert) == km.x5t(loaded)
+
+
+def test_openssl_legacy_pkcs12_is_refused_locally_when_reencoding_is_off():
+    key, cert = self_signed()
+    raw = pfx(key, cert, "pw", protection="openssl-legacy")
+    with pytest.raises(KeyMaterialError, match=r"pkcs12_path is encrypted with RC2.*AADB2C90213.*PBE-SHA1-3DES"):
+        km.pkcs12_upload(raw, "pw", "pkcs12_path", NOW, reencode=False)
 
 
 def test_aes_pkcs12_is_refused_locally_when_reencoding_is_off():
@@ -283,19 +212,3 @@ def test_ec_pkcs12_is_refused_locally_saying_rsa_only(legacy):
     key, cert = self_signed(key=ec_key())
     with pytest.raises(KeyMaterialError, match=r"pkcs12 has an EC \(secp256r1\) key; .*'Only RSA certificates are supported'"):
         km.pkcs12_upload(pfx(key, cert, "pw", legacy=legacy), "pw", "pkcs12", NOW)
-
-
-@pytest.mark.parametrize("nbf, exp, valid_days, fragment", [
-    (None, None, 1000000000000000, "valid_days=1000000000000000 is after 9999-12-31T23:59:59Z"),
-    (None, 253402300800, None, "exp is after 9999-12-31T23:59:59Z"),
-    ("99999999999999999999", None, None, "nbf is after 9999-12-31T23:59:59Z"),
-    (None, float("inf"), None, "exp=inf is not a valid time"),
-])
-def test_dates_beyond_what_a_key_can_carry_are_refused_locally(nbf, exp, valid_days, fragment):
-    with pytest.raises(ValidationError) as err:
-        km.resolve_validity(nbf, exp, valid_days, 1767225600)
-    assert fragment in str(err.value)
-
-
-def test_the_latest_storable_date_is_accepted():
-    assert km.resolve_validity(None, "9999-12-31T23:59:59Z", None, 1767225600) == (None, km.LATEST_EPOCH)

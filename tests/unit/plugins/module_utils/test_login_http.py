@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, hint_for
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError
+from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalHttpClient
 
 
@@ -84,3 +85,18 @@ def test_msal_adapter_does_not_retry_an_answer_that_is_final():
     adapter, waits, calls = _scripted_adapter([httpx.Response(401, json={"error": "invalid_client"})])
     assert adapter.post("https://login.example.test/t/oauth2/v2.0/token").status_code == 401
     assert len(calls) == 1 and waits == []
+
+
+def test_msal_adapter_waits_within_what_is_left_of_the_budget_and_says_how_long_it_was_asked():
+    """Same loop as Graph: 100 s + 100 s waited, the third Retry-After (120 s) no longer fits in the 300 s."""
+    adapter, waits, calls = _scripted_adapter([httpx.Response(429, headers={"Retry-After": "100"})] * 2
+                                              + [httpx.Response(429, headers={"Retry-After": "120"})] * 2)
+    response = adapter.post("https://login.example.test/t/oauth2/v2.0/token")
+    assert response.status_code == 429 and len(calls) == 3 and waits == [100.0, 100.0]
+    assert "asked to wait 120 s" in adapter.advice and "100 s were left" in adapter.advice
+
+
+def test_msal_adapter_gives_no_advice_when_it_did_not_stop_early():
+    adapter, _waits, _calls = _scripted_adapter([httpx.Response(503)] * 3, max_retries=2)
+    adapter.get("https://login.example.test/t/v2.0/.well-known/openid-configuration")
+    assert adapter.advice is None

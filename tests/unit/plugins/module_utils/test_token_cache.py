@@ -229,19 +229,6 @@ def test_group_writable_cache_folder_is_not_used(tmp_path):
     assert any(str(tmp_path / "cache") in warning for warning in provider.warnings), provider.warnings
 
 
-def _stat(uid, mode):
-    return os.stat_result((stat.S_IFREG | mode, 0, 0, 1, uid, 0, 0, 0, 0, 0))
-
-
-def test_trust_rule_owner_and_mode(monkeypatch):
-    monkeypatch.setattr(os, "getuid", lambda: 1000)
-    assert token_cache.untrusted_reason(_stat(1000, 0o600)) is None
-    assert token_cache.untrusted_reason(_stat(0, 0o755)) is None, "root-owned folders are trusted, as ssh does"
-    assert token_cache.untrusted_reason(_stat(4242, 0o600)) == "owned by uid 4242, not by the current user (uid 1000)"
-    assert token_cache.untrusted_reason(_stat(1000, 0o620)) == "writable by group or others (mode 620)"
-    assert token_cache.untrusted_reason(_stat(1000, 0o602)) == "writable by group or others (mode 602)"
-
-
 def test_poisoned_token_endpoint_never_gets_the_secret(tmp_path):
     """A cached discovery answer that points the token endpoint elsewhere is ignored: the secret goes to the authority only."""
     def poison(cache):

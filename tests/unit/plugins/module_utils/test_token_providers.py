@@ -6,7 +6,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, KeyMaterialError, hint_for
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, KeyMaterialError
+from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import StaticTokenProvider
 
 from tests.support.certs import self_signed
@@ -92,6 +93,25 @@ def test_unknown_tenant_gives_auth_error(tmp_path):
     assert err.value.code == "AADSTS90002"
     assert "Tenant 'x' not found" in str(err.value)
     assert "tenant_id" in hint_for(err.value)
+
+
+def test_a_login_wait_longer_than_the_task_waits_fails_saying_how_long(tmp_path):
+    """Retry-After beyond what one wait may last: no retry, and the same advice as a Graph call gives."""
+    login = Login()
+
+    def throttled(request):
+        if request.url.path.endswith("/oauth2/v2.0/token"):
+            login.requests.append((request.method, request.url.path, ""))
+            return httpx.Response(429, headers={"Retry-After": "600"},
+                                  json={"error": "temporarily_unavailable", "error_description": "AADSTS90033: busy"})
+        return login(request)
+
+    throttled.host = login.host
+    provider = token_provider(throttled, secret_params(tmp_path, token_cache_path=""))
+    with pytest.raises(AuthError) as err:
+        provider.get_token()
+    assert len(login.posts) == 1
+    assert "busy" in str(err.value) and "asked to wait 600 s" in hint_for(err.value)
 
 
 def test_login_transport_error_is_auth_error(tmp_path):

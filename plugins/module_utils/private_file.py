@@ -1,0 +1,69 @@
+# -*- coding: utf-8 -*-
+# Copyright: b2c.trustframework contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Files private to the current user: when one is trusted, opening one safely, locking one across processes.
+
+Shared by the token cache (token_cache.py) and the task lock (task_lock.py):
+the same trust rule (as ssh applies to its files), the same O_NOFOLLOW open
+with mode 0600, and the same fcntl lock wait (a deadline in seconds, one poll
+interval).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - non-POSIX controller
+    fcntl = None
+
+HAS_FCNTL = fcntl is not None
+POLL_INTERVAL = 0.05  # seconds between two tries of a lock another process holds
+
+
+def untrusted_reason(stat_result):
+    """Why a file or folder (its ``os.stat``) cannot be trusted, or None.
+
+    As ssh does with its files: it must belong to the current user (or root)
+    and not be writable by group or others, or someone else could steer what
+    we read, such as the host the client secret is sent to.
+    """
+    if hasattr(os, "getuid") and stat_result.st_uid not in (os.getuid(), 0):
+        return "owned by uid %d, not by the current user (uid %d)" % (stat_result.st_uid, os.getuid())
+    if stat_result.st_mode & 0o022:
+        return "writable by group or others (mode %03o)" % (stat_result.st_mode & 0o777)
+    return None
+
+
+def private_dir(directory):
+    """Create ``directory`` 0700 when missing; return why it cannot be trusted, or None. OSError passes through."""
+    if directory and not os.path.isdir(directory):
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        os.chmod(directory, 0o700)
+    return untrusted_reason(os.stat(directory or "."))
+
+
+def open_private(path):
+    """``(fd, None)`` for ``path`` opened read-write (created 0600, never through a symlink), or
+    ``(None, reason)`` when the file is not ours. OSError passes through."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    reason = untrusted_reason(os.fstat(fd))
+    if reason:
+        os.close(fd)
+        return None, reason
+    return fd, None
+
+
+def lock_exclusively(fd, wait, sleep=time.sleep):
+    """True once ``fd`` holds an exclusive fcntl lock (released when it is closed); False after ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            sleep(POLL_INTERVAL)
