@@ -133,7 +133,7 @@ docs-lint: venv link
 # and an execution environment including it must have a build context.
 ee: collection
 	ANSIBLE_COLLECTIONS_PATH= $(BIN)/ansible-builder introspect --sanitize $(INSTALL_ROOT) > build/ee-introspect.txt
-	for dep in httpx msal cryptography; do \
+	for dep in httpx msal cryptography defusedxml; do \
 		grep -q "^- '$$dep" build/ee-introspect.txt || { echo "ansible-builder does not see the $$dep dependency"; exit 1; }; \
 	done
 	rm -rf build/ee-context
