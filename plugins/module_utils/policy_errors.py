@@ -130,13 +130,13 @@ def is_transient(error):
     return error.has_code("UnknownError") and not _full_message(error).strip()
 
 
-def policy_hint(error, write=True):
-    """Advice for a failed policy request, or None (then the general hints of errors.hint_for apply)."""
+def policy_hint(error, operation="upload"):
+    """Advice for a failed policy ``operation`` (read / upload / delete), or None (errors.hint_for applies then)."""
     if not isinstance(error, GraphError):
         return None
     message = _full_message(error).lower()
     if error.status == 403 or error.has_code("Authorization_RequestDenied", "AccessDenied"):
-        permission = WRITE_PERMISSION if write else READ_PERMISSION
+        permission = READ_PERMISSION if operation == "read" else WRITE_PERMISSION
         return ("The app needs the %s application permission with admin consent (the keyset permission "
                 "TrustFrameworkKeySet.ReadWrite.All does not cover policies)." % permission)
     if "storagereferenceid" in message:
@@ -144,6 +144,6 @@ def policy_hint(error, write=True):
                 "b2c.trustframework.b2c_keyset_key or the b2c.trustframework.policy_keys role.")
     if error.has_code("AADB2C95044") or "tenantid in the policy xml" in message:
         return "The policy's TenantId is another tenant than the one logged in to: render the policy for this tenant."
-    if write and (error.has_code(*_MISSING_CODES) or _MISSING_TEXT in message):
+    if operation == "upload" and (error.has_code(*_MISSING_CODES) or _MISSING_TEXT in message):
         return "The policy's BasePolicy is not in the tenant: deploy the base policy first (base, then extensions, then relying parties)."
     return None

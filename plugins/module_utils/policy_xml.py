@@ -201,6 +201,18 @@ def read_document(text, where="content"):
     )
 
 
+def read_deployed(text):
+    """The service's copy as a document, or None when there is none or it cannot be read as XML."""
+    if text is None:
+        return None
+    try:
+        return read_document(policy_text(text), "the deployed policy")
+    except MissingXmlLibrary:
+        raise
+    except ValidationError:
+        return None
+
+
 def parse_policy(text, where="content"):
     """The policy to upload: every refusal of the policy on its own, before any request."""
     text = policy_text(text)
