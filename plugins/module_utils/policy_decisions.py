@@ -21,12 +21,8 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decision
     keys_of,
     strip_prefix,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_xml import (
-    check_for_tenant,
-    parse_policy,
-    read_deployed,
-    same_policy,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_tenant import check_for_tenant
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_xml import parse_policy, read_deployed, same_policy
 
 # ---------------------------------------------------------------------------
 # Ids

@@ -40,12 +40,7 @@ SERVICE_ASSIGNED_ATTRIBUTES = ("TenantObjectId",)
 # Added by the service when the upload had none (doc samples show it in answers only): ignored
 # unless the desired policy sets it.
 SERVICE_DEFAULTED_ATTRIBUTES = ("PublicPolicyUri",)
-# The starter pack's tenant placeholder, and the VS Code extension's {Settings:Name} (vscode-extension #88).
-STARTER_PACK_TENANT = "yourtenant.onmicrosoft.com"
-_SETTINGS_PLACEHOLDER = re.compile(r"\{Settings:[^}]*\}", re.IGNORECASE)
 _DECLARED_ENCODING = re.compile(r"""\A<\?xml\s[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_GUID = re.compile(r"\A[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.IGNORECASE)
 
 
 def _defused():
@@ -88,7 +83,7 @@ def _too_large(size, where):
         "an extension policy" % (where, "more than %d" % MAX_POLICY_BYTES if size is None else size))
 
 
-def _line_of(text, offset):
+def line_of(text, offset):
     return text.count("\n", 0, offset) + 1
 
 
@@ -169,7 +164,7 @@ def _parse(text, where):
         offset = text.find("<!DOCTYPE")
         raise ValidationError("%s: line %d: the policy has a DTD (<!DOCTYPE>), which is refused: a policy needs none, "
                               "and a DTD can expand entities or read external files (%s); remove it"
-                              % (where, _line_of(text, max(offset, 0)), type(error).__name__)) from None
+                              % (where, line_of(text, max(offset, 0)), type(error).__name__)) from None
 
 
 def _expat_reason(error):
@@ -247,46 +242,6 @@ def _require_prefix(policy_id, element, where):
     if policy_id[: len(PREFIX)].upper() != PREFIX or not strip_prefix(policy_id):
         raise ValidationError("%s: %s is %r: custom policy ids start with %s (e.g. %sTrustFrameworkBase)"
                               % (where, element, policy_id, PREFIX, PREFIX))
-
-
-# ---------------------------------------------------------------------------
-# The target tenant and placeholders
-# ---------------------------------------------------------------------------
-
-
-def is_tenant_domain(tenant):
-    """True when ``tenant`` names the tenant by domain (not a GUID, not empty)."""
-    return bool(tenant) and not _GUID.match(str(tenant).strip())
-
-
-def check_for_tenant(document, tenant, where="content"):
-    """Refuse the TenantIds of another tenant and unresolved placeholders (``tenant``: the task's tenant_id)."""
-    _refuse_placeholders(document.text, tenant, where)
-    if not is_tenant_domain(tenant):
-        return  # a GUID cannot be compared with a domain name without a request
-    wanted = str(tenant).strip().lower()
-    named = [("TrustFrameworkPolicy/@TenantId", document.tenant_id)]
-    if document.base_policy is not None:
-        named.append(("BasePolicy/TenantId", document.base_policy.tenant_id))
-    for element, value in named:
-        if value and value.lower() != wanted:
-            # The service refuses it with AADB2C95044 (error-codes.md; azure-docs #30477).
-            raise ValidationError("%s: %s is %r, but the task's tenant is %r: render the policy for this tenant"
-                                  % (where, element, value, str(tenant).strip()))
-
-
-def _refuse_placeholders(text, tenant, where):
-    searchable = _COMMENT.sub(lambda match: re.sub(r"[^\n]", " ", match.group(0)), text)
-    found = [(_line_of(text, match.start()), match.group(0)) for match in _SETTINGS_PLACEHOLDER.finditer(searchable)]
-    if str(tenant or "").strip().lower() != STARTER_PACK_TENANT:
-        starter = re.finditer(re.escape(STARTER_PACK_TENANT), searchable, re.IGNORECASE)
-        found.extend((_line_of(text, match.start()), match.group(0)) for match in starter)
-    if found:
-        line, placeholder = min(found)
-        raise ValidationError(
-            "%s: line %d: unresolved placeholder %s (%d in all): render the policy with the tenant's values first "
-            "(e.g. content: \"{{ lookup('ansible.builtin.template', 'TrustFrameworkBase.xml') }}\")"
-            % (where, line, placeholder, len(found)))
 
 
 # ---------------------------------------------------------------------------
