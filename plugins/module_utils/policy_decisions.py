@@ -22,7 +22,12 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decision
     strip_prefix,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_tenant import check_for_tenant
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_xml import parse_policy, read_deployed, same_policy
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_xml import (
+    PolicyDocument,
+    parse_policy,
+    read_deployed,
+    same_policy,
+)
 
 # ---------------------------------------------------------------------------
 # Ids
@@ -61,13 +66,27 @@ class DesiredPolicy:
     where: str = "content"
 
 
-def desired_document(desired, tenant):
-    """The parsed desired policy (or None without content), after every local refusal.
+@dataclass(frozen=True, eq=False)
+class CheckedPolicy:
+    """A DesiredPolicy that passed every local check: its parsed XML (None without content) and the id worked on."""
+
+    desired: DesiredPolicy
+    document: PolicyDocument | None
+    policy_id: str
+
+
+def check_desired_policy(desired, tenant):
+    """The CheckedPolicy of ``desired``, after every local refusal, before any request.
 
     ``tenant``: the task's tenant_id, compared with the policy's TenantIds when
     it is a domain name. An ``id`` that names another policy than the XML's
     PolicyId is refused: the XML is the truth.
     """
+    document = _desired_document(desired, tenant)
+    return CheckedPolicy(desired, document, desired_policy_id(desired, document))
+
+
+def _desired_document(desired, tenant):
     if desired.content is None:
         if desired.state == "present":
             raise ValidationError("state=present needs the policy: give content or src")
@@ -127,13 +146,13 @@ def policy_summary(document, policy_id=None):
             "sha256": document.sha256}
 
 
-def plan_policy(desired, document, deployed_text):
-    """The plan for ``desired`` (parsed as ``document``) given the deployed text (None when missing).
+def plan_policy(checked, deployed_text):
+    """The plan for a CheckedPolicy given the deployed text (None when the policy is missing).
 
     Compared as XML (policy_xml.same_policy): a copy the service reformatted is
     no change. ``changed`` never comes from a status code.
     """
-    policy_id = desired_policy_id(desired, document)
+    desired, document, policy_id = checked.desired, checked.document, checked.policy_id
     before = deployed_text or ""
     if desired.state == "absent":
         if deployed_text is None:

@@ -53,6 +53,11 @@ def annotate(error, operation):
         error.hint = policy_hint(error, operation)
     failure = validation_failure(error) if operation == "upload" else None
     error.validation_errors, error.validation_message = failure if failure else (None, None)
+    if failure:
+        # The task's message keeps the service's whole text, not the one line GraphError cut it to.
+        error.graph_message = error.validation_message
+        error.message = error._format()  # pylint: disable=protected-access
+        error.args = (error.message,)
     return error
 
 

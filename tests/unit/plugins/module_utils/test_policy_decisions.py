@@ -19,8 +19,7 @@ def desired(**kwargs):
 
 
 def plan(deployed, **kwargs):
-    wanted = desired(**kwargs)
-    return pd.plan_policy(wanted, pd.desired_document(wanted, TENANT), deployed)
+    return pd.plan_policy(pd.check_desired_policy(desired(**kwargs), TENANT), deployed)
 
 
 def test_ids_compare_without_prefix_and_case():
@@ -35,16 +34,17 @@ def test_ids_compare_without_prefix_and_case():
 
 def test_desired_policy_refusals():
     with pytest.raises(ValidationError, match="give content or src"):
-        pd.desired_document(pd.DesiredPolicy(), TENANT)
+        pd.check_desired_policy(pd.DesiredPolicy(), TENANT)
     with pytest.raises(ValidationError, match="give id"):
-        pd.desired_document(pd.DesiredPolicy(state="absent"), TENANT)
+        pd.check_desired_policy(pd.DesiredPolicy(state="absent"), TENANT)
     with pytest.raises(ValidationError, match="id='SignUp' names another policy than the PolicyId 'B2C_1A_TrustFrameworkExtensions' of src=x.xml"):
-        pd.desired_document(desired(id="SignUp", where="src=x.xml"), TENANT)
-    assert pd.desired_document(desired(id="trustframeworkextensions"), TENANT).policy_id == EXTENSIONS
+        pd.check_desired_policy(desired(id="SignUp", where="src=x.xml"), TENANT)
+    assert pd.check_desired_policy(desired(id="trustframeworkextensions"), TENANT).policy_id == EXTENSIONS
     with pytest.raises(ValidationError, match="TenantId is 'contoso.onmicrosoft.com', but the task's tenant is 'fabrikam.onmicrosoft.com'"):
-        pd.desired_document(desired(), "fabrikam.onmicrosoft.com")
+        pd.check_desired_policy(desired(), "fabrikam.onmicrosoft.com")
     # Deleting by content: the policy's id is what counts, the tenant it was rendered for does not.
-    assert pd.desired_document(desired(state="absent"), "fabrikam.onmicrosoft.com").policy_id == EXTENSIONS
+    assert pd.check_desired_policy(desired(state="absent"), "fabrikam.onmicrosoft.com").policy_id == EXTENSIONS
+    assert pd.check_desired_policy(pd.DesiredPolicy(state="absent", id="b2c_1a_old"), TENANT).document is None
 
 
 @pytest.mark.parametrize("stored", AS_STORED.values(), ids=AS_STORED.keys())

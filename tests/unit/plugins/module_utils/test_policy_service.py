@@ -119,6 +119,7 @@ def test_a_refused_upload_carries_its_validation_errors_and_hint():
     assert error.validation_errors[0].endswith('storageReferenceId "B2C_1A_FacebookSecret".')
     assert error.validation_errors[1].startswith('Policy "B2C_1A_TrustFrameworkExtensions" of tenant')
     assert error.validation_message == TWO_ERRORS
+    assert TWO_ERRORS in str(error) and "PUT /beta/trustFramework/policies/B2C_1A_TrustFrameworkExtensions/$value" in str(error)
     assert "b2c.trustframework.b2c_keyset_key" in hint_for(error)
 
 
@@ -130,16 +131,16 @@ def test_a_read_that_is_denied_names_the_read_permission():
 
 
 def test_apply_a_plan():
-    wanted = pd.DesiredPolicy(content=policy())
-    created = pd.plan_policy(wanted, pd.desired_document(wanted, TENANT), None)
+    wanted = pd.check_desired_policy(pd.DesiredPolicy(content=policy()), TENANT)
+    created = pd.plan_policy(wanted, None)
     graph, tenant = client(httpx.Response(201))
     assert ps.apply_policy_plan(graph, created) is True
     assert tenant.requests[0].method == "PUT"
-    unchanged = pd.plan_policy(wanted, pd.desired_document(wanted, TENANT), policy())
+    unchanged = pd.plan_policy(wanted, policy())
     graph, tenant = client()
     assert ps.apply_policy_plan(graph, unchanged) is False and tenant.requests == []
-    gone = pd.DesiredPolicy(state="absent", id="TrustFrameworkExtensions")
-    deleted = pd.plan_policy(gone, None, policy())
+    gone = pd.check_desired_policy(pd.DesiredPolicy(state="absent", id="TrustFrameworkExtensions"), TENANT)
+    deleted = pd.plan_policy(gone, policy())
     graph, tenant = client(httpx.Response(204))
     assert ps.apply_policy_plan(graph, deleted) is True
     assert (tenant.requests[0].method, str(tenant.requests[0].url)) == (
