@@ -190,7 +190,7 @@ diff:
 validation_errors:
   description:
     - When the service refused the upload, its errors one by one (the service sends them concatenated in one message,
-      often each one twice). The task's RV(msg) keeps the whole message.
+      often each one twice). The task's C(msg) keeps the whole message.
   returned: when the service refused the upload
   type: list
   elements: str

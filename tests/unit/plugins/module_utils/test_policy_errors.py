@@ -90,8 +90,8 @@ def refused(message, status=400, code="AADB2C", full=True):
 def test_validation_failure_reads_the_whole_message_not_the_cut_one():
     error = refused(JOURNEY_TWICE)
     assert len(error.graph_message) <= 300
-    items, message = pe.validation_failure(error)
-    assert len(items) == 2 and message == JOURNEY_TWICE
+    failure = pe.validation_failure(error)
+    assert len(failure[0]) == 2 and failure[1] == JOURNEY_TWICE
     assert pe.validation_failure(refused("Forbidden", status=403)) is None
     assert pe.validation_failure(ValueError("x")) is None
 
