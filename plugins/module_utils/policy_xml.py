@@ -35,10 +35,11 @@ ROOT_TAG = "{%s}TrustFrameworkPolicy" % NAMESPACE
 MAX_POLICY_BYTES = 1024 * 1024
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-# Set by the service on what it stores (downloaded policies carry it); never part of a comparison.
+# The tenant's object id, which policies downloaded from a tenant carry
+# (active-directory-verifiable-credentials-dotnet #63): set by the service, never compared.
 SERVICE_ASSIGNED_ATTRIBUTES = ("TenantObjectId",)
-# Added by the service when the upload had none (doc samples show it in answers only): ignored
-# unless the desired policy sets it.
+# In the answers of the API pages' samples where the request had none (trustframeworkpolicy-get.md;
+# inferred: the service may add it): compared only when the desired policy sets it.
 SERVICE_DEFAULTED_ATTRIBUTES = ("PublicPolicyUri",)
 _DECLARED_ENCODING = re.compile(r"""\A<\?xml\s[^>]*?\bencoding\s*=\s*["']([^"']*)["']""")
 
