@@ -15,12 +15,8 @@ __metaclass__ = type
 from dataclasses import dataclass
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decisions import (
-    PREFIX,
-    is_usable,
-    keys_of,
-    strip_prefix,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import is_usable, keys_of
+from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_names import PREFIX, strip_prefix
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_tenant import check_for_tenant
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_xml import (
     PolicyDocument,
@@ -212,11 +208,14 @@ def refuse_unusable_keysets(plan, keysets, now):
 
 
 def summarize_deployed(policy_id, text, with_content=False):
-    """The info view of one deployed policy: ``{id, base_policy, keysets}`` and, when asked, ``content``."""
+    """The info view of one deployed policy: ``{id, base_policy, keysets}`` and, when asked, ``content``.
+
+    The id is the XML's PolicyId (the truth), else ``policy_id`` (as listed or asked for).
+    """
     document = read_deployed(text)
     base = document.base_policy if document is not None else None
     summary = {
-        "id": policy_id,
+        "id": (document.policy_id if document is not None else None) or policy_id,
         "base_policy": base.policy_id if base is not None else None,
         "keysets": list(document.keysets) if document is not None else [],
     }

@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_decisions import PREFIX, strip_prefix
+from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_names import PREFIX, strip_prefix
 
 NAMESPACE = "http://schemas.microsoft.com/online/cpim/schemas/2013/06"
 ROOT_TAG = "{%s}TrustFrameworkPolicy" % NAMESPACE

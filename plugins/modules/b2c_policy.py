@@ -200,6 +200,13 @@ validation_errors:
       id "userId" but neither the policy nor any of its base policies contain such an element.
 """
 
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_task import (
+    PolicyResource,
+    policy_module,
+    task_tenant,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+
 ARGUMENT_SPEC = dict(
     id=dict(type="str", aliases=["name"]),
     content=dict(type="str"),
@@ -213,3 +220,12 @@ MODULE_OPTIONS = dict(
     mutually_exclusive=[("content", "src")],
     required_if=[("state", "present", ("content", "src"), True), ("state", "absent", ("id", "content", "src"), True)],
 )
+
+
+def main():
+    module = policy_module(ARGUMENT_SPEC, **MODULE_OPTIONS)
+    run_task(module, PolicyResource(module.params, tenant=task_tenant(module)))
+
+
+if __name__ == "__main__":
+    main()

@@ -100,7 +100,20 @@ keyset_references:
     B2C_1A_FacebookSecret: [B2C_1A_TrustFrameworkExtensions]
 """
 
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_info_task import PolicyInfoResource
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_task import policy_module
+from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+
 ARGUMENT_SPEC = dict(
     name=dict(type="str", aliases=["id"]),
     content=dict(type="bool", default=False),
 )
+
+
+def main():
+    module = policy_module(ARGUMENT_SPEC)
+    run_task(module, PolicyInfoResource(module.params))
+
+
+if __name__ == "__main__":
+    main()
