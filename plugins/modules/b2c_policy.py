@@ -103,15 +103,15 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Base policy of the starter pack, rendered for this tenant
+- name: Base policy of the starter pack, rendered for this tenant from templates/policies/
   b2c.trustframework.b2c_policy:
     content: "{{ lookup('ansible.builtin.template', 'policies/TrustFrameworkBase.xml') }}"
 
-- name: Extensions policy from a file on the managed host
+- name: Extensions policy from a file
   b2c.trustframework.b2c_policy:
-    src: /srv/b2c/policies/TrustFrameworkExtensions.xml
+    src: "{{ playbook_dir }}/policies/TrustFrameworkExtensions.xml"
 
-- name: Upload the relying party again although it matches, so the service validates it with its new base
+- name: Upload the relying party although it matches, so the service validates it again with its new base
   b2c.trustframework.b2c_policy:
     content: "{{ lookup('ansible.builtin.template', 'policies/SignUpOrSignin.xml') }}"
     force: true
@@ -120,17 +120,6 @@ EXAMPLES = r"""
   b2c.trustframework.b2c_policy:
     id: B2C_1A_signup_signin_v1
     state: absent
-
-- name: Show the service's validation errors one by one
-  block:
-    - name: Upload the relying party
-      b2c.trustframework.b2c_policy:
-        content: "{{ lookup('ansible.builtin.template', 'policies/SignUpOrSignin.xml') }}"
-      register: upload
-  rescue:
-    - name: List what the service refused
-      ansible.builtin.debug:
-        var: upload.validation_errors
 """
 
 RETURN = r"""

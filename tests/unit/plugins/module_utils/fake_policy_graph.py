@@ -11,7 +11,7 @@ from urllib.parse import unquote
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 
 from tests.unit.plugins.module_utils.fake_graph import FakeGraph
-from tests.unit.plugins.module_utils.policy_samples import reformatted
+from tests.support.policies import reformatted
 
 POLICIES = "/trustFramework/policies"
 

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_decisions as pd
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from tests.unit.plugins.module_utils.keyset_samples import DAY, NOW, key, keyset
-from tests.unit.plugins.module_utils.policy_samples import TENANT, policy, reformatted
+from tests.support.policies import TENANT, policy, reformatted
 
 EXTENSIONS = "B2C_1A_TrustFrameworkExtensions"
 AS_STORED = {"as uploaded": lambda text: text, "reformatted": reformatted}

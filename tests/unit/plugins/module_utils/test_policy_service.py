@@ -11,7 +11,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import policy_d
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_service as ps
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError, hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import GraphClient
-from tests.unit.plugins.module_utils.policy_samples import TENANT, policy
+from tests.support.policies import TENANT, policy
 
 ROOT = "https://graph.example.test"
 VALUE_URL = ROOT + "/beta/trustFramework/policies/B2C_1A_TrustFrameworkExtensions/$value"

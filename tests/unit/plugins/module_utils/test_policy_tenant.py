@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_tenant import check_for_tenant
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_xml import parse_policy
-from tests.unit.plugins.module_utils.policy_samples import TENANT, policy
+from tests.support.policies import TENANT, policy
 
 GUID_TENANT = "7c9d5e64-0f8a-4f39-9a83-2f4e0d6e1b11"
 

@@ -11,7 +11,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import policy_x
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_tenant import check_for_tenant
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
-from tests.unit.plugins.module_utils.policy_samples import TENANT, policy, reformatted
+from tests.support.policies import TENANT, policy, reformatted
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
 <!DOCTYPE lolz [

@@ -11,7 +11,7 @@ from ansible_collections.b2c.trustframework.plugins.modules import b2c_policy
 
 from tests.unit.plugins.module_utils.fake_policy_graph import FakePolicyGraph
 from tests.unit.plugins.module_utils.keyset_samples import key, keyset
-from tests.unit.plugins.module_utils.policy_samples import TENANT, policy
+from tests.support.policies import TENANT, policy
 
 EXTENSIONS = "B2C_1A_TrustFrameworkExtensions"
 SIGNING = "B2C_1A_TokenSigningKeyContainer"

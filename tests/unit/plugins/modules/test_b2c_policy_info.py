@@ -6,7 +6,7 @@ import yaml
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_policy_info
 
 from tests.unit.plugins.module_utils.fake_policy_graph import FakePolicyGraph
-from tests.unit.plugins.module_utils.policy_samples import policy
+from tests.support.policies import policy
 
 BASE = "B2C_1A_TrustFrameworkBase"
 EXTENSIONS = "B2C_1A_TrustFrameworkExtensions"

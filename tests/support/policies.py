@@ -1,4 +1,4 @@
-"""Sample TrustFrameworkPolicy texts shared by the policy tests."""
+"""Sample TrustFrameworkPolicy texts for the policy tests (unit and integration)."""
 
 TENANT = "contoso.onmicrosoft.com"
 NAMESPACE = "http://schemas.microsoft.com/online/cpim/schemas/2013/06"
