@@ -9,7 +9,8 @@ import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_decisions as pd
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_service as ps
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError, hint_for
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
+from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import GraphClient
 from tests.support.policies import TENANT, policy
 
