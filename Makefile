@@ -17,7 +17,7 @@ COLLECTIONS := $(CURDIR)/build/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/b2c/trustframework
 DIST := $(CURDIR)/build/dist
 INSTALL_ROOT := $(CURDIR)/build/installed
-MODULES := b2c_keyset b2c_keyset_key b2c_keyset_info
+MODULES := b2c_keyset b2c_keyset_key b2c_keyset_info b2c_policy b2c_policy_info
 SHIPPED_DOCS := README.md requirements.txt meta/execution-environment.yml extras/aap/README.md extras/aap/credential_type.yml \
 	inventory/example.yml playbooks/vars/connection.yml docs/docsite/extra-docs.yml \
 	$(patsubst %,docs/docsite/rst/%.rst,guide_authentication guide_key_rollover guide_ci)
@@ -133,7 +133,7 @@ docs-lint: venv link
 # and an execution environment including it must have a build context.
 ee: collection
 	ANSIBLE_COLLECTIONS_PATH= $(BIN)/ansible-builder introspect --sanitize $(INSTALL_ROOT) > build/ee-introspect.txt
-	for dep in httpx msal cryptography; do \
+	for dep in httpx msal cryptography defusedxml; do \
 		grep -q "^- '$$dep" build/ee-introspect.txt || { echo "ansible-builder does not see the $$dep dependency"; exit 1; }; \
 	done
 	rm -rf build/ee-context

@@ -42,6 +42,9 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.transport impor
 # A safety net against a service that never stops paging (a repeated nextLink is caught at once);
 # far above any tenant's keysets.
 MAX_PAGES = 100000
+# How much of an error message GraphError.service_message keeps: a policy's validation message lists every error.
+SERVICE_MESSAGE_LIMIT = 20000
+JSON_TYPE = "application/json"
 
 
 def quote_segment(segment):
@@ -109,12 +112,15 @@ def graph_error_from_response(response, method, path, retries=0, may_have_been_a
         if excerpt:
             reason = ("%s - %s" % (reason, excerpt)) if reason else excerpt
         reason = reason or None
-    return GraphError(
+    error = GraphError(
         status=status, code=code, inner_codes=inner_codes, graph_message=graph_message,
         request_id=request_id, client_request_id=client_request_id, date=date, method=method,
         path=path, may_have_been_applied=may_have_been_applied, retries=retries, reason=reason,
         correlation_id=correlation_id,
     )
+    # graph_message is cut to one line's length; the whole text (secrets masked) stays available.
+    error.service_message = sanitize_text(graph_message, SERVICE_MESSAGE_LIMIT) if graph_message else None
+    return error
 
 
 def _failure_verdict(method, status, error):
@@ -178,15 +184,26 @@ class GraphClient:
             path = "/" + path
         return self.base_url + path
 
-    def request(self, method, path, *, json=None, params=None):
-        """Send one request; return parsed JSON, or None for 204/empty bodies."""
+    # pylint: disable-next=too-many-arguments
+    def request(self, method, path, *, json=None, params=None, content=None, content_type=None, accept=JSON_TYPE):
+        """Send one request; return parsed JSON, or None for 204/empty bodies.
+
+        ``content`` (bytes) is sent as given with its ``content_type`` instead of a
+        JSON body. With an ``accept`` other than JSON, a success is returned as text
+        (decoded with the answer's charset, UTF-8 when it names none).
+        """
         method = method.upper()
         url = self.url_for(path)
         self._check_origin(url, method)
-        body = None
+        body = content
         if json is not None:
-            body = _json.dumps(json, separators=(",", ":")).encode("utf-8")
-        response, retries = self._send_with_retries(method, url, body, params)
+            body, content_type = _json.dumps(json, separators=(",", ":")).encode("utf-8"), JSON_TYPE
+        formats = {"Accept": accept}
+        if body is not None:
+            formats["Content-Type"] = content_type
+        response, retries = self._send_with_retries(method, url, body, params, formats)
+        if accept != JSON_TYPE:
+            return _text_of(response)
         return self._parse_success(response, method, url, retries)
 
     def get_all(self, path, params=None):
@@ -232,24 +249,22 @@ class GraphClient:
             raise GraphError(method=method, path=parts.path,
                              reason="refusing to send a request outside %s (got host %s)" % (self.base_url, parts.hostname))
 
-    def _headers(self, token, has_body, client_request_id):
-        headers = {
+    def _headers(self, token, client_request_id, formats):
+        """The headers of one attempt; ``formats``: its Accept and (with a body) Content-Type."""
+        return dict({
             "Authorization": "Bearer " + token,
             "client-request-id": client_request_id,
             "return-client-request-id": "true",
             "User-Agent": USER_AGENT,
-            "Accept": "application/json",
-        }
-        if has_body:
-            headers["Content-Type"] = "application/json"
-        return headers
+        }, **formats)
 
-    def _send_with_retries(self, method, url, body, params):
+    # pylint: disable-next=too-many-arguments
+    def _send_with_retries(self, method, url, body, params, formats):
         path = urlsplit(url).path
         refreshed = []  # one fresh token per request() call, after the first 401
 
         def send(retries):
-            return self._attempt(method, url, path, body, params, retries, refreshed)
+            return self._attempt(method, url, path, body, params, retries, refreshed, formats)
 
         attempt, retries, advice = send_with_retries(send, self.max_retries, self._sleep, self.max_total_wait)
         if attempt.error is not None:
@@ -259,11 +274,11 @@ class GraphClient:
         return attempt.value, retries
 
     # pylint: disable-next=too-many-arguments
-    def _attempt(self, method, url, path, body, params, retries, refreshed):
+    def _attempt(self, method, url, path, body, params, retries, refreshed, formats):
         """One request (two after a 401 answered with the first token) as an Attempt."""
         while True:
             client_request_id = str(uuid.uuid4())
-            headers = self._headers(self.token_provider.get_token(), body is not None, client_request_id)
+            headers = self._headers(self.token_provider.get_token(), client_request_id, formats)
             try:
                 response = self._client.request(method, url, content=body, params=params, headers=headers,
                                                 timeout=self.timeout)
@@ -297,3 +312,13 @@ class GraphClient:
                              request_id=response.headers.get("request-id"),
                              client_request_id=response.headers.get("client-request-id"),
                              reason="the response is not JSON") from None
+
+
+def _text_of(response):
+    """A success answer as text, or None for 204/empty bodies."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.content.decode(response.charset_encoding or "utf-8", "replace")
+    except LookupError:  # a charset Python does not know
+        return response.content.decode("utf-8", "replace")

@@ -24,10 +24,12 @@ import yaml
 from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
 from tests.integration.reliability.support import CALLBACK_DIR, KEYSETS_PATH, graph
 from tests.support.certs import pfx, self_signed, x5t
+from tests.support.policies import policy
 
 pytestmark = pytest.mark.integration
 
-MODULES = ("b2c_keyset", "b2c_keyset_key", "b2c_keyset_info")
+MODULES = ("b2c_keyset", "b2c_keyset_key", "b2c_keyset_info", "b2c_policy", "b2c_policy_info")
+POLICIES_PATH = "/beta/trustFramework/policies"
 COLLECTION = "b2c.trustframework."
 CONNECTION_OPTIONS = frozenset((
     "tenant_id", "client_id", "client_secret", "client_certificate_path", "client_certificate_password",
@@ -234,10 +236,75 @@ def check_b2c_keyset_info(_emulator, first_results, _extra_vars):
     assert first_results["Keysets that need a new key within 30 days"]["keysets"] == []
 
 
+def signing_keyset_with_a_key(emulator):
+    with graph(emulator) as client:
+        client.post(KEYSETS_PATH, json={"id": "TokenSigningKeyContainer"}).raise_for_status()
+        generate_key(client, "B2C_1A_TokenSigningKeyContainer")
+
+
+def starter_pack(tenant):
+    """Base, extensions and relying party of a starter-pack-like chain, by file name."""
+    return {
+        "TrustFrameworkBase.xml": policy(policy_id="B2C_1A_TrustFrameworkBase", base=None, tenant=tenant),
+        "TrustFrameworkExtensions.xml": policy(tenant=tenant),
+        "SignUpOrSignin.xml": policy(policy_id="B2C_1A_signup_signin", base="B2C_1A_TrustFrameworkExtensions",
+                                     tenant=tenant, keysets=()),
+    }
+
+
+def deployed_policy_ids(emulator):
+    with graph(emulator) as client:
+        response = client.get(POLICIES_PATH)
+        response.raise_for_status()
+        return sorted(item["id"] for item in response.json()["value"])
+
+
+def prepare_b2c_policy(emulator, workdir):
+    """The starter-pack chain as the examples read it: templates (rendered with the tenant's name) and a file."""
+    signing_keyset_with_a_key(emulator)
+    files = starter_pack("{{ b2c_tenant_name }}")
+    (workdir / "templates" / "policies").mkdir(parents=True)
+    (workdir / "policies").mkdir()
+    for name in ("TrustFrameworkBase.xml", "SignUpOrSignin.xml"):
+        (workdir / "templates" / "policies" / name).write_text(files[name], encoding="utf-8")
+    (workdir / "policies" / "TrustFrameworkExtensions.xml").write_text(
+        files["TrustFrameworkExtensions.xml"].replace("{{ b2c_tenant_name }}", emulator.tenant), encoding="utf-8")
+    return {"b2c_tenant_name": emulator.tenant}, []
+
+
+def check_b2c_policy(emulator, first_results, _extra_vars):
+    assert deployed_policy_ids(emulator) == ["B2C_1A_TrustFrameworkBase", "B2C_1A_TrustFrameworkExtensions",
+                                             "B2C_1A_signup_signin"]
+    assert first_results["Extensions policy from a file"]["policy"]["base_policy"] == "B2C_1A_TrustFrameworkBase"
+
+
+def prepare_b2c_policy_info(emulator, _workdir):
+    """The base and extensions policies deployed, the signing keyset they use."""
+    signing_keyset_with_a_key(emulator)
+    files = starter_pack(emulator.tenant)
+    with graph(emulator) as client:
+        for name, policy_id in (("TrustFrameworkBase.xml", "B2C_1A_TrustFrameworkBase"),
+                                ("TrustFrameworkExtensions.xml", "B2C_1A_TrustFrameworkExtensions")):
+            client.put("%s/%s/$value" % (POLICIES_PATH, policy_id), content=files[name].encode("utf-8"),
+                       headers={"Content-Type": "application/xml; charset=utf-8"}).raise_for_status()
+    return {}, []
+
+
+def check_b2c_policy_info(_emulator, first_results, _extra_vars):
+    listed = first_results["Every policy of the tenant"]
+    assert [(item["id"], item["base_policy"]) for item in listed["policies"]] == [
+        ("B2C_1A_TrustFrameworkBase", None), ("B2C_1A_TrustFrameworkExtensions", "B2C_1A_TrustFrameworkBase")]
+    assert first_results["The policies that would break without the token signing key"]["msg"] == [
+        "B2C_1A_TrustFrameworkBase", "B2C_1A_TrustFrameworkExtensions"]
+    assert "<TrustFrameworkPolicy" in first_results["One policy with its XML"]["policies"][0]["content"]
+
+
 SETUP = {
     "b2c_keyset": (prepare_b2c_keyset, check_b2c_keyset),
     "b2c_keyset_key": (prepare_b2c_keyset_key, check_b2c_keyset_key),
     "b2c_keyset_info": (prepare_b2c_keyset_info, check_b2c_keyset_info),
+    "b2c_policy": (prepare_b2c_policy, check_b2c_policy),
+    "b2c_policy_info": (prepare_b2c_policy_info, check_b2c_policy_info),
 }
 
 

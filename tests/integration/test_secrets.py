@@ -3,7 +3,7 @@
 A dedicated emulator is started with a sentinel client secret and a sentinel
 read-only secret. The playbook authenticates every way the collection supports
 (client secret, client certificate with and without a password, access token),
-uploads a secret and a PKCS#12 bundle, creates a keyset with a private JWK member,
+uploads a secret and a PKCS#12 bundle, creates a keyset with a private JWK member, uploads a policy,
 runs the role with a secret, and includes failing cases (wrong client secret,
 403 from the read-only client, expired access token). Then every place a secret
 could end up is searched for every sentinel.
@@ -59,6 +59,15 @@ def _encrypted_copy(pem_path, password, target):
     return str(target)
 
 
+def _policy(emulator, policy_id):
+    """A policy for the leak emulator's tenant that uses the keyset the certificate task fills."""
+    return ('<TrustFrameworkPolicy xmlns="http://schemas.microsoft.com/online/cpim/schemas/2013/06" '
+            'PolicySchemaVersion="0.3.0.0" TenantId="%s" PolicyId="%s"><ClaimsProviders><ClaimsProvider>'
+            '<DisplayName>Leak</DisplayName><TechnicalProfiles><TechnicalProfile Id="JwtIssuer"><CryptographicKeys>'
+            '<Key Id="issuer_secret" StorageReferenceId="B2C_1A_LeakCert" /></CryptographicKeys></TechnicalProfile>'
+            '</TechnicalProfiles></ClaimsProvider></ClaimsProviders></TrustFrameworkPolicy>' % (emulator.tenant, policy_id))
+
+
 def _tasks(emulator, sentinels, material):
     reader = {"client_id": emulator.read_only_client_id, "client_secret": sentinels["read_only_client_secret"]}
     certificate = {"auth_method": "client_certificate", "client_certificate_path": emulator.client_cert_path}
@@ -77,6 +86,10 @@ def _tasks(emulator, sentinels, material):
                     dict(token, name="LeakJwk", keys=[{"kty": "oct", "use": "sig", "k": sentinels["jwk_private_member"]}])),
         {"name": "the role with secrets", "ansible.builtin.include_role": {"name": "b2c.trustframework.policy_keys"},
          "vars": {"b2c_policy_keys": role_items, "leak_role_secret": sentinels["role_variable_secret"]}},
+        module_task("upload a policy with an access token", "b2c_policy", dict(token, content=_policy(emulator, "B2C_1A_Leak"))),
+        module_task("list policies with an encrypted client certificate", "b2c_policy_info", dict(encrypted, content=True)),
+        module_task("fail a policy upload with the read-only client", "b2c_policy",
+                    dict(reader, content=_policy(emulator, "B2C_1A_LeakReadOnly")), ignore_errors=True),
         module_task("fail with a wrong client secret", "b2c_keyset_info",
                     {"client_secret": sentinels["wrong_client_secret"], "token_cache_path": ""}, ignore_errors=True),
         module_task("fail with the read-only client", "b2c_keyset_key", dict(reader, keyset="LeakReadOnly"), ignore_errors=True),
@@ -89,6 +102,7 @@ def _tasks(emulator, sentinels, material):
 EXPECTED_FAILURES = {
     "fail with a wrong client secret": "AADSTS7000215",
     "fail with the read-only client": "TrustFrameworkKeySet.ReadWrite.All",
+    "fail a policy upload with the read-only client": "Policy.ReadWrite.TrustFramework",
     "fail with an expired access token": "rejected the supplied access token",
 }
 
@@ -135,7 +149,7 @@ def test_the_leak_playbook_did_what_it_should(scanned):
     assert run.process.returncode == 0, run.output[-8000:]
     assert sorted(sentinels) == sorted(list(SENTINELS) + list(RUNTIME_SENTINELS))
     for task in ("upload a secret", "upload a pkcs12", "generate with a client certificate",
-                 "create with an access token and a private jwk member"):
+                 "create with an access token and a private jwk member", "upload a policy with an access token"):
         assert run.result(task)["changed"] is True, task
     for task, fragment in EXPECTED_FAILURES.items():
         assert run.failed(task) and fragment in run.result(task)["msg"], (task, run.result(task).get("msg"))

@@ -27,6 +27,8 @@ CASES = [
     ("b2c_keyset_key", "fault"),
     ("b2c_keyset_key", "errors"),
     ("b2c_keyset_info", "main"),
+    ("b2c_policy", "main"),
+    ("b2c_policy", "reformatted"),
 ]
 
 PLAYBOOK = """\

@@ -563,3 +563,52 @@ def test_b2c_codes_have_hints(code, words):
     with pytest.raises(GraphError) as err:
         client.request("GET", KEYSETS)
     assert words in hint_for(err.value)
+
+
+# ----------------------------------------------------------------------------- non-JSON bodies (policy XML)
+POLICY_VALUE = "/trustFramework/policies/B2C_1A_Base/$value"
+XML_TYPE = "application/xml; charset=utf-8"
+
+
+def test_bytes_body_is_sent_as_given_with_its_content_type():
+    body = '<?xml version="1.0" encoding="utf-8"?><TrustFrameworkPolicy>Été</TrustFrameworkPolicy>'.encode("utf-8")
+    script = Script(ok(status=201))
+    client = make(script)[0]
+    assert client.request("PUT", POLICY_VALUE, content=body, content_type=XML_TYPE, accept="application/xml") is None
+    sent = script.requests[0]
+    assert sent.content == body
+    assert sent.headers["Content-Type"] == XML_TYPE
+    assert sent.headers["Accept"] == "application/xml"
+    assert str(sent.url) == ROOT + "/beta" + POLICY_VALUE  # $value is not percent-encoded
+
+
+def test_text_answer_is_decoded_with_its_charset_or_utf8():
+    xml = "<TrustFrameworkPolicy>Ünïcødé ✓</TrustFrameworkPolicy>"
+    answers = (
+        httpx.Response(200, content=xml.encode("utf-8"), headers={"Content-Type": "application/xml"}),
+        httpx.Response(200, content=xml.encode("utf-16"), headers={"Content-Type": "application/xml; charset=utf-16"}),
+        httpx.Response(200, content=xml.encode("utf-8"), headers={"Content-Type": "application/xml; charset=nonesuch"}),
+    )
+    for answer in answers:
+        client = make(Script(answer))[0]
+        assert client.request("GET", POLICY_VALUE, accept="application/xml") == xml
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_put_of_a_bytes_body_is_retried_after_throttling_and_unavailable(status):
+    body = b"<TrustFrameworkPolicy/>"
+    script = Script(graph_error(status, "TooManyRequests", headers={"Retry-After": "3"}), ok(status=200))
+    client, sleeps, _tokens = make(script)
+    client.request("PUT", POLICY_VALUE, content=body, content_type=XML_TYPE, accept="application/xml")
+    assert [r.content for r in script.requests] == [body, body]
+    assert all(r.headers["Content-Type"] == XML_TYPE for r in script.requests)
+    assert sleeps == [3.0]
+
+
+def test_service_message_keeps_the_whole_text_that_graph_message_cuts():
+    message = "Validation failed: 2 validation error(s) found." + "x" * 1000 + "END"
+    client = make(Script(graph_error(400, "AADB2C", message)), max_retries=0)[0]
+    with pytest.raises(GraphError) as err:
+        client.request("PUT", POLICY_VALUE, content=b"<a/>", content_type=XML_TYPE)
+    assert len(err.value.graph_message) <= 300
+    assert err.value.service_message == message

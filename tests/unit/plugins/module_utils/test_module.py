@@ -192,7 +192,7 @@ def test_auth_error_during_request_reported(capsys, monkeypatch):
     assert TOKEN not in json.dumps(result)
 
 
-def test_imports_do_not_pull_msal_or_cryptography():
+def test_imports_do_not_pull_msal_cryptography_or_defusedxml():
     code = (
         "import sys; sys.path.insert(0, %r)\n"
         "import importlib, pkgutil\n"
@@ -200,7 +200,7 @@ def test_imports_do_not_pull_msal_or_cryptography():
         "names = [info.name for info in pkgutil.iter_modules(package.__path__)]\n"
         "for name in names:\n"
         "    importlib.import_module(package.__name__ + '.' + name)\n"
-        "print(len(names), sorted(m for m in ('msal', 'msal_extensions', 'requests', 'cryptography') if m in sys.modules))\n"
+        "print(len(names), sorted(m for m in ('msal', 'msal_extensions', 'requests', 'cryptography', 'defusedxml') if m in sys.modules))\n"
     ) % COLLECTIONS_ROOT
     count, pulled = subprocess.check_output([sys.executable, "-c", code], text=True).strip().split(" ", 1)
     assert int(count) >= 10 and pulled == "[]"
