@@ -30,7 +30,7 @@ options:
     description:
       - Include the key the service currently uses as RV(keysets[].active_key); null when no key is active
         (empty keyset, or every key expired or disabled).
-      - Computed from the keyset that was read, with the service's documented rule (no extra request): the enabled
+      - Computed from the keyset that was read, with the service's documented rule (no extra request), as the enabled
         key whose C(nbf) passed last and whose C(exp) has not; failing that, a key without dates.
     type: bool
     default: true
