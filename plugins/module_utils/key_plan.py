@@ -1,11 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The key plan: what b2c_keyset_key does to a keyset (add a key, set a status, nothing), and why.
-
-Pure: no request is sent and no clock is read; functions that depend on time
-take ``now`` (epoch seconds), so they are tested with tables.
-"""
+"""The key plan: what b2c_keyset_key does to a keyset (add a key, set a status, nothing), and why."""
 
 from __future__ import absolute_import, annotations, division, print_function
 

@@ -1,11 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Rollover: a staged successor's dates, the short-lead warning, the renewal lifetime check, which expired keys to disable.
-
-Pure: no request is sent and no clock is read; functions that depend on time
-take ``now`` (epoch seconds), so they are tested with tables.
-"""
+"""Rollover: a staged successor's dates, the short-lead warning, the renewal lifetime check, which expired keys to disable."""
 
 from __future__ import absolute_import, annotations, division, print_function
 

@@ -2,9 +2,7 @@
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Key rules: which key is usable, which is active, which takes over next, when renewal is due.
-
-Pure: no request is sent and no clock is read; functions that depend on time
-take ``now`` (epoch seconds), so they are tested with tables.
+Pure (no request, no clock: time comes in as ``now``, epoch seconds).
 """
 
 from __future__ import absolute_import, annotations, division, print_function

@@ -1,11 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the modules return for a key and a keyset: public members only, dates in ISO 8601, days left.
-
-Pure: no request is sent and no clock is read; functions that depend on time
-take ``now`` (epoch seconds), so they are tested with tables.
-"""
+"""What the modules return for a key and a keyset: public members only, dates in ISO 8601, days left."""
 
 from __future__ import absolute_import, annotations, division, print_function
 

@@ -18,7 +18,7 @@ class InfoRequest:
     name: str | None
     active_key: bool
     expiring_within_days: int | None
-    expected: list
+    expected: list | None
     coverage_days: int | None
 
 
@@ -37,10 +37,13 @@ class KeysetInfoResource(Resource):
     def desired(self):
         params = self.params
         name = keyset_names.normalize_name(params["name"]) if params["name"] is not None else None
-        expected = [keyset_names.normalize_name(item, "expected") for item in params["expected"] or []]
+        expected = None
+        if params["expected"] is not None:
+            names = [keyset_names.normalize_name(item, "expected") for item in params["expected"]]
+            expected = list(dict((name.lower(), name) for name in names).values())  # once each, in any case
         return InfoRequest(name=name, active_key=params["active_key"],
                            expiring_within_days=_at_least_zero(params, "expiring_within_days"),
-                           expected=list(dict((item.lower(), item) for item in expected).values()),
+                           expected=expected,
                            coverage_days=_at_least_zero(params, "coverage_days"))
 
     def failure_context(self, desired):
@@ -60,7 +63,7 @@ class KeysetInfoResource(Resource):
             found = [keyset for keyset in found if user_owned(keyset)
                      and key_rules.keyset_needs_renewal(keyset, desired.expiring_within_days, self.now)]
         result = dict(keysets=[self.describe(keyset, desired) for keyset in found])
-        if desired.expected:
+        if desired.expected is not None:
             result["missing"] = [name for name in desired.expected if name.lower() not in present]
         return Outcome(changed=False, result=result)
 

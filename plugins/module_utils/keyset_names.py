@@ -1,11 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Keyset names: the B2C_1A_ prefix, the characters and length allowed, the keysets that are not the user's.
-
-Pure: no request is sent and no clock is read; functions that depend on time
-take ``now`` (epoch seconds), so they are tested with tables.
-"""
+"""Keyset names: the B2C_1A_ prefix, the characters and length allowed, the keysets that are not the user's."""
 
 from __future__ import absolute_import, annotations, division, print_function
 

@@ -155,7 +155,8 @@ def _locks(module, kind, ids):
     warnings = []
     with contextlib.ExitStack() as stack:
         unique = dict((resource_id.lower(), resource_id) for resource_id in ids)  # ids compare case-insensitively
-        for _, resource_id in sorted(unique.items()):
+        for folded in sorted(unique):
+            resource_id = unique[folded]
             path = lock_path(settings.token_cache_path, settings.endpoints.graph_root, tenant, kind, resource_id)
             stack.enter_context(resource_lock(path, kind, resource_id, warnings))
         for warning in warnings:

@@ -30,8 +30,9 @@ options:
     description:
       - Include the key the service currently uses as RV(keysets[].active_key); null when no key is active
         (empty keyset, or every key expired or disabled).
-      - Computed from the keyset that was read, with the service's documented rule (no extra request), as the enabled
-        key whose C(nbf) passed last and whose C(exp) has not; failing that, a key without dates.
+      - Computed from the keyset that was read, with the service's documented rule, so it costs no extra request.
+        The rule picks the enabled key whose C(nbf) passed last and whose C(exp) has not; failing that, a key
+        without dates.
     type: bool
     default: true
   expiring_within_days:
@@ -98,7 +99,7 @@ EXAMPLES = r"""
 
 - name: Gate on the keysets a tenant must have and on keys that stop covering the next 30 days
   b2c.trustframework.b2c_keyset_info:
-    expected: [TokenSigningKeyContainer, TokenEncryptionKeyContainer]
+    expected: [TokenSigningKeyContainer]
     coverage_days: 30
   register: b2c_keys
 

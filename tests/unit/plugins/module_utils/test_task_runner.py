@@ -116,7 +116,7 @@ def test_a_write_reads_and_plans_again_under_the_lock(tmp_path):
 
 
 def test_a_change_made_by_another_writer_meanwhile_is_not_applied_again(tmp_path):
-    result, calls, _ = run(tmp_path, [1, 2])
+    result, calls, unused_module = run(tmp_path, [1, 2])
     assert calls == [("read", False), ("plan", 1), ("read", True), ("plan", 2)]
     assert result["changed"] is False
 
@@ -129,7 +129,7 @@ def test_a_failure_carries_the_context_the_details_and_the_warnings(tmp_path):
 
 
 def test_invalid_options_fail_before_any_read(tmp_path):
-    result, calls, _ = run(tmp_path, [1], want=-1)
+    result, calls, unused_module = run(tmp_path, [1], want=-1)
     assert calls == []
     assert result["failed"] and result["msg"] == task_runner.INVALID_OPTIONS + ": want must be 0 or more"
 

@@ -132,6 +132,7 @@ def test_expected_names_that_are_missing_are_returned(run, tenant):
     result = run(expected=["Fresh", "B2C_1A_Facebook", "b2c_1a_fresh", "fresh", "DUE"])
     assert result["missing"] == ["B2C_1A_Facebook"]
     assert "missing" not in run()
+    assert run(expected=[])["missing"] == [], "an empty list still reports, so a gate can read it"
 
 
 @pytest.mark.parametrize("args, message", [
