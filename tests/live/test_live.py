@@ -238,9 +238,10 @@ def test_policy_upload_read_back_and_delete(live, record_finding):
     result_file = run.folder / "result.json"
     if result_file.exists():  # recorded right after the read-back: a later failure keeps the finding
         returned = json.loads(result_file.read_text())["content"]
-        (run.folder / "returned.xml").write_text(returned, encoding="utf-8")
-        record_finding("%s; both copies: %s, %s" % (describe_copy(policy_id, policy_file.read_bytes(), returned),
-                                                     policy_file, run.folder / "returned.xml"))
+        returned_file = run.folder / "returned.xml"
+        returned_file.write_text(returned, encoding="utf-8")
+        finding = describe_copy(policy_id, policy_file.read_bytes(), returned)
+        record_finding("%s; both copies: %s, %s" % (finding, policy_file, returned_file))
     assert run.returncode == 0, run.output[-12000:]
 
 
