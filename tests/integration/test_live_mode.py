@@ -1,11 +1,13 @@
 """`make test-live` works: run the live suite (tests/live) against the emulator as a stand-in tenant.
 
-Proves that the suite skips cleanly without credentials, passes against a server, touches only keysets carrying
-its run prefix, and deletes them afterwards, also when a scenario fails. A subset of the scenarios keeps this
-short; `make test-live` with the emulator's variables runs all of them.
+Proves that the suite skips cleanly without credentials, passes against a server, touches only keysets and
+policies carrying its run prefix, and deletes them afterwards, also when a scenario fails; and that the policy case
+reports whether the service handed back the uploaded bytes, both ways. A subset of the scenarios keeps this short;
+`make test-live` with the emulator's variables runs all of them.
 """
 
 import os
+import re
 import subprocess
 import sys
 
@@ -18,6 +20,11 @@ pytestmark = pytest.mark.integration
 
 LIVE_SUITE = os.path.join(REPO_ROOT, "tests", "live")
 KEYSET_PATH = KEYSETS_PATH + "/"
+POLICIES_PATH = "/beta/trustFramework/policies"
+POLICY_PATH = POLICIES_PATH + "/"
+# The policy case's finding, as tests/live/test_live.py prints it after the tests.
+POLICY_FINDING = re.compile(r"policy B2C_1A_LiveT\w+_Policy read back: bytes unchanged: (yes|no) "
+                            r"\(sha256 uploaded (\w+), returned (\w+)\); canonical form: equal;")
 
 
 def live_suite(tmp_path, emulator, *options):
@@ -32,11 +39,30 @@ def live_suite(tmp_path, emulator, *options):
     return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
-def keyset_ids(emulator):
+def listed_ids(emulator, path):
     with graph(emulator) as client:
-        response = client.get(KEYSETS_PATH)
+        response = client.get(path)
     response.raise_for_status()
-    return [keyset["id"] for keyset in response.json()["value"]]
+    return [item["id"] for item in response.json()["value"]]
+
+
+def keyset_ids(emulator):
+    return listed_ids(emulator, KEYSETS_PATH)
+
+
+def touched_names(log, path):
+    return {entry["path"][len(path):].split("/")[0] for entry in log if entry["path"].startswith(path)}
+
+
+def policy_finding(run, emulator):
+    """(bytes unchanged, uploaded sha256) of the finding; the hash is the one of the body the emulator received."""
+    finding = POLICY_FINDING.search(run.stdout)
+    assert finding, run.stdout[-12000:]
+    unchanged, uploaded, returned = finding.groups()
+    uploads = [entry["body"]["sha256"] for entry in emulator.requests("graph") if entry["method"] == "PUT"]
+    assert uploads == [uploaded], (uploads, uploaded)
+    assert (unchanged == "yes") == (uploaded == returned)
+    return unchanged == "yes"
 
 
 def test_without_credentials_every_test_is_skipped_and_says_why(tmp_path):
@@ -47,14 +73,24 @@ def test_without_credentials_every_test_is_skipped_and_says_why(tmp_path):
 
 
 def test_against_the_emulator_passes_and_leaves_nothing(emulator_clean, tmp_path):
-    run = live_suite(tmp_path, emulator_clean, "-k", "keyset or generate-sig or report")
+    run = live_suite(tmp_path, emulator_clean, "-k", "keyset or generate-sig or report or policy")
     assert run.returncode == 0, run.stdout[-12000:] + run.stderr[-4000:]
-    assert "3 passed" in run.stdout and "skipped" not in run.stdout
+    assert "4 passed" in run.stdout and "skipped" not in run.stdout
     log = emulator_clean.requests("graph")
-    touched = {entry["path"][len(KEYSET_PATH):].split("/")[0] for entry in log if entry["path"].startswith(KEYSET_PATH)}
-    assert touched and all(name.startswith("B2C_1A_LiveT") for name in touched), touched
-    assert any(entry["method"] == "DELETE" for entry in log)
-    assert keyset_ids(emulator_clean) == []
+    for path in (KEYSET_PATH, POLICY_PATH):
+        touched = touched_names(log, path)
+        assert touched and all(name.startswith("B2C_1A_LiveT") for name in touched), touched
+        assert any(entry["method"] == "DELETE" and entry["path"].startswith(path) for entry in log), path
+    assert keyset_ids(emulator_clean) == [] and listed_ids(emulator_clean, POLICIES_PATH) == []
+    assert policy_finding(run, emulator_clean) is True  # the emulator's default: the text as uploaded
+
+
+def test_the_policy_case_reports_a_reformatted_copy(emulator_clean, tmp_path):
+    emulator_clean.set_policy_format(True)
+    run = live_suite(tmp_path, emulator_clean, "-k", "policy")
+    assert run.returncode == 0, run.stdout[-12000:] + run.stderr[-4000:]
+    assert policy_finding(run, emulator_clean) is False
+    assert listed_ids(emulator_clean, POLICIES_PATH) == []
 
 
 def test_a_failed_scenario_still_deletes_its_keyset(emulator_clean, tmp_path):

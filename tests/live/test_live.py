@@ -4,21 +4,31 @@ Runs only when B2C_LIVE_TENANT_ID, B2C_LIVE_CLIENT_ID and B2C_LIVE_CLIENT_SECRET
 is skipped with the names of the missing variables. AZURE_CLOUD selects a national cloud; B2C_GRAPH_ENDPOINT,
 AZURE_AUTHORITY_HOST and B2C_CA_PATH point the modules at a stand-in (the collection's own fallbacks).
 
-Every keyset this run touches is named ``<run prefix>_<scenario>``, the prefix being random per run. When the
-module is done (passed or not) the sweep playbook deletes every keyset carrying the prefix and fails if one is
-still listed after a bounded wait. No fault injection and no emulator control API: only what a user does.
+Every keyset and policy this run touches is named ``<run prefix>_<scenario>``, the prefix being random per run.
+When the module is done (passed or not) the sweep playbook deletes every policy and keyset carrying the prefix and
+fails if one is still listed after a bounded wait. No fault injection and no emulator control API: only what a user
+does. What the tenant showed that nobody had documented is printed at the end (conftest.py).
 """
 
 import collections
+import hashlib
 import json
 import os
 import secrets
+import uuid
 import warnings
 
 import pytest
 
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_xml import (
+    canonical_form,
+    parse_policy,
+    read_deployed,
+    same_policy,
+)
 from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
 from tests.support.certs import pem, pfx, self_signed, x5t
+from tests.support.policies import NAMESPACE
 
 pytestmark = pytest.mark.live
 
@@ -57,6 +67,9 @@ class LiveTenant:
 
     def keyset(self, scenario):
         return "%s_%s" % (self.prefix, scenario)
+
+    def policy_id(self, scenario):
+        return PREFIX + self.keyset(scenario)
 
     def env(self):
         """Credentials and target for playbook_environment(), which drops the caller's own AZURE_/B2C_ variables."""
@@ -168,3 +181,73 @@ def _assert_report_only_flags_other_keysets(live, output):
     ours = [name for name in flagged if name.lower().startswith((PREFIX + live.prefix).lower())]
     assert not ours, "the report flags keysets of this run: %s" % ours
     warnings.warn("playbooks/report.yml failed because of keysets outside this run: %s" % ", ".join(flagged))
+
+
+def small_base_policy(policy_id, tenant):
+    """A base policy of one claim type, written the way people write them: a declaration, a comment, two-space
+    indentation, the attributes in the starter pack's order and a non-ASCII display name. A service that stores
+    a re-serialized copy cannot hand these bytes back unchanged."""
+    return (
+        '<?xml version="1.0" encoding="utf-8" ?>\n'
+        '<TrustFrameworkPolicy xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"\n'
+        '  xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns="%s"\n'
+        '  PolicySchemaVersion="0.3.0.0" TenantId="%s" PolicyId="%s"\n'
+        '  PublicPolicyUri="http://%s/%s">\n'
+        "  <!-- b2c.trustframework live test: deleted when the run ends -->\n"
+        "  <BuildingBlocks>\n    <ClaimsSchema>\n"
+        '      <ClaimType Id="liveTestClaim">\n'
+        "        <DisplayName>Live test claim \u00e9\u00e8</DisplayName>\n"
+        "        <DataType>string</DataType>\n"
+        "      </ClaimType>\n    </ClaimsSchema>\n  </BuildingBlocks>\n"
+        "</TrustFrameworkPolicy>\n" % (NAMESPACE, tenant, policy_id, tenant, policy_id)
+    )
+
+
+def describe_copy(policy_id, uploaded, returned):
+    """What the service did with the uploaded bytes (the first open question of graph-policies-api.md section 5)."""
+    returned_bytes = returned.encode("utf-8")
+    desired, deployed = parse_policy(uploaded.decode("utf-8")), read_deployed(returned)
+    if deployed is None:
+        comparison, added = "the copy is not XML", []
+    else:
+        added = sorted(set(deployed.root.attrib) - set(desired.root.attrib))
+        if canonical_form(desired.root) == canonical_form(deployed.root):
+            comparison = "equal"
+        elif same_policy(desired, deployed):
+            comparison = "equal once the attributes the service sets are left out, as b2c_policy compares"
+        else:
+            comparison = "different: b2c_policy would upload it on every run"
+    return ("policy %s read back: bytes unchanged: %s (sha256 uploaded %s, returned %s); canonical form: %s; "
+            "root attributes the service added: %s"
+            % (policy_id, "yes" if returned_bytes == uploaded else "no", hashlib.sha256(uploaded).hexdigest(),
+               hashlib.sha256(returned_bytes).hexdigest(), comparison, ", ".join(added) or "none"))
+
+
+def test_policy_upload_read_back_and_delete(live, record_finding):
+    """A small base policy: check mode predicts the upload, apply uploads it, b2c_policy_info reads it back, a second
+    upload changes nothing, then delete. Records whether the service returned the uploaded bytes unchanged."""
+    tenant = os.environ["B2C_LIVE_TENANT_ID"]
+    if _is_guid(tenant):
+        pytest.skip("the policy case needs B2C_LIVE_TENANT_ID as the tenant's domain name (contoso.onmicrosoft.com), "
+                    "the form a policy's TenantId takes")
+    policy_id = live.policy_id("Policy")
+    policy_file = live.workdir / "policy.xml"
+    policy_file.write_bytes(small_base_policy(policy_id, tenant).encode("utf-8"))
+    run = live.run("policy", os.path.join(PLAYBOOKS, "policy.yml"),
+                   {"live_policy_file": str(policy_file), "live_policy_id": policy_id})
+    result_file = run.folder / "result.json"
+    if result_file.exists():  # recorded right after the read-back: a later failure keeps the finding
+        returned = json.loads(result_file.read_text())["content"]
+        returned_file = run.folder / "returned.xml"
+        returned_file.write_text(returned, encoding="utf-8")
+        finding = describe_copy(policy_id, policy_file.read_bytes(), returned)
+        record_finding("%s; both copies: %s, %s" % (finding, policy_file, returned_file))
+    assert run.returncode == 0, run.output[-12000:]
+
+
+def _is_guid(text):
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
