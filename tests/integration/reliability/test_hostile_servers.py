@@ -1,0 +1,81 @@
+"""Hostile servers on 127.0.0.1 (hostile_front.py): answers that quote the request, or have the wrong shape.
+
+Every case is a playbook run through a server in front of the emulator; the task
+must fail with a message of ours, and nothing the task was given as a secret may
+show, in any form the request carried it, anywhere in the output.
+"""
+
+import json
+import re
+
+import pytest
+
+from tests.emulator.pytest_plugin import EmulatorProcess
+from tests.integration.reliability.hostile_front import HostileFront, echo_form_body, echo_json_body
+from tests.integration.reliability.support import encoded_forms, leaked_runs, local_play, module_task, run_plays
+from tests.support.certs import b64, pfx, self_signed
+
+# Older Entra client secrets contain + / =; JSON escapes " \ and (ensure_ascii) non-ASCII characters.
+ECHOED_SECRETS = {
+    "client_secret": "Echo+Client/Secret=5c1b7e+==",
+    "uploaded_secret": 'Echo"Upload\\Secret\u00e4+/=d4f2a8',
+    "pkcs12_password": "Echo+Pfx/Password=9e41c6",
+}
+TOKEN_PATH = r"/oauth2/v2\.0/token$"
+
+
+@pytest.fixture(scope="module")
+def echo_emulator():
+    with EmulatorProcess(client_secret=ECHOED_SECRETS["client_secret"]) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def echoed_run(echo_emulator, tmp_path_factory):
+    """Login quotes the form body, uploadSecret and uploadPkcs12 quote the JSON body."""
+    tmp_path = tmp_path_factory.mktemp("echo")
+    key, cert = self_signed("echo-pkcs12")
+    bundle_path = tmp_path / "bundle.pfx"
+    bundle_path.write_bytes(pfx(key, cert, ECHOED_SECRETS["pkcs12_password"]))
+    bundle = b64(bundle_path.read_bytes())  # sent as this base64: read from pkcs12_path, it is no option's value
+    tasks = [
+        module_task("login quotes the form body", "b2c_keyset_info", {"token_cache_path": ""}, ignore_errors=True),
+        module_task("uploadSecret quotes the JSON body", "b2c_keyset_key",
+                    {"keyset": "EchoSecret", "source": "secret", "secret": ECHOED_SECRETS["uploaded_secret"],
+                     "token_cache_path": ""}, ignore_errors=True),
+        module_task("uploadPkcs12 quotes the JSON body", "b2c_keyset_key",
+                    {"keyset": "EchoPfx", "source": "pkcs12", "pkcs12_path": str(bundle_path), "token_cache_path": "",
+                     "pkcs12_password": ECHOED_SECRETS["pkcs12_password"]}, ignore_errors=True),
+    ]
+    login_fails = [("POST", TOKEN_PATH, echo_form_body)]
+    uploads_fail = [("POST", r"/upload(Secret|Pkcs12)$", echo_json_body)]
+    runs = {}
+    for task, rules in zip(tasks, (login_fails, uploads_fail, uploads_fail)):
+        folder = tmp_path / str(len(runs))
+        folder.mkdir()
+        with HostileFront(echo_emulator, rules) as front:
+            run = run_plays(echo_emulator, folder, [local_play([task])], "-vvv", env=front.env())
+            bodies = [request.text for request in front.seen if re.search(TOKEN_PATH + "|/upload", request.path)]
+        runs[task["name"]] = (run, bodies)
+    return runs, bundle
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("task, secrets", [
+    ("login quotes the form body", ["client_secret"]),
+    ("uploadSecret quotes the JSON body", ["uploaded_secret", "client_secret"]),
+    ("uploadPkcs12 quotes the JSON body", ["pkcs12_password", "pkcs12 bundle", "client_secret"]),
+])
+def test_a_server_quoting_the_request_shows_no_form_of_a_secret(echoed_run, task, secrets):
+    runs, bundle = echoed_run
+    run, bodies = runs[task]
+    values = dict(ECHOED_SECRETS, **{"pkcs12 bundle": bundle})
+    assert run.failed(task), run.output[-4000:]
+    message = run.result(task)["msg"]
+    assert "********" in message, message
+    assert any(form in body for body in bodies for form in encoded_forms(values[secrets[0]])), \
+        "the request carried the secret (and the server quoted it)"
+    texts = {"output": run.output, "results": json.dumps(run.entries), "message": message}
+    leaks = dict(("%s in %s" % (name, where), leaked_runs(values[name], text))
+                 for name in secrets for where, text in texts.items())
+    assert not any(leaks.values()), leaks
