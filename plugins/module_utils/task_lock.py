@@ -13,10 +13,15 @@ still race.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import hashlib
+import json
 import os
+import re
 import time
+from urllib.parse import urlsplit
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
 from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
@@ -31,6 +36,30 @@ LOCK_WAIT = 300.0   # seconds a writer waits for another writer of the same reso
 # Keysets were the first kind locked; their lock file keeps the name it had then (an identity
 # without the kind), so a task of an older release and one of this release still exclude each other.
 UNNAMED_KIND = "keyset"
+_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def tenant_named_by(token):
+    """The tenant id (``tid`` claim, lower-case) of a JWT access token, read without verifying it; or None.
+
+    It is the one spelling of a tenant that tasks naming it by its domain and
+    by its GUID share. The token came from our own login (or the user), and the
+    claim only names a lock: nothing is trusted on the strength of it.
+    """
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (AttributeError, IndexError, ValueError, binascii.Error):
+        return None
+    tenant = claims.get("tid") if isinstance(claims, dict) else None
+    return tenant.lower() if isinstance(tenant, str) and _GUID.match(tenant.lower()) else None
+
+
+def canonical_graph_root(graph_root):
+    """``graph_root`` as scheme://host[:port], lower-case, without the default port or a trailing slash."""
+    parts = urlsplit(graph_root.strip().rstrip("/").lower())
+    netloc = parts.netloc[:-len(":443")] if parts.scheme == "https" and parts.netloc.endswith(":443") else parts.netloc
+    return "%s://%s" % (parts.scheme, netloc)
 
 
 def lock_path(token_cache_path, graph_root, tenant, kind, resource_id):
@@ -38,10 +67,11 @@ def lock_path(token_cache_path, graph_root, tenant, kind, resource_id):
 
     In ``locks`` next to the token cache; with the token cache disabled, next to
     where the default cache would be. Ids compare case-insensitively, and so do
-    their locks.
+    their locks; ``tenant`` is best the id the token names (tenant_named_by),
+    so that a domain name and the GUID of one tenant share a lock.
     """
     folder = os.path.join(os.path.dirname(token_cache_path or default_token_cache_path()), "locks")
-    parts = [graph_root.rstrip("/").lower(), (tenant or "").lower(), resource_id.lower()]
+    parts = [canonical_graph_root(graph_root), (tenant or "").lower(), resource_id.lower()]
     if kind != UNNAMED_KIND:
         parts.insert(2, kind)
     identity = "\n".join(parts)

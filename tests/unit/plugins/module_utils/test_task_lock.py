@@ -1,6 +1,8 @@
 """task_lock.py: one writer per resource on a controller, a bounded wait, a lock nobody else can hold for us."""
 
+import base64
 import hashlib
+import json
 import os
 import stat
 
@@ -10,6 +12,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.task_lock impor
     LockTimeout,
     lock_path,
     resource_lock,
+    tenant_named_by,
 )
 
 ROOT = "https://graph.microsoft.com"
@@ -35,6 +38,24 @@ def test_a_keyset_lock_keeps_the_file_of_release_1_0_and_other_kinds_get_their_o
     name_1_0 = hashlib.sha256(identity_1_0.encode("utf-8")).hexdigest()[:32] + ".lock"
     assert lock_path(cache, ROOT, "t1", "keyset", "B2C_1A_Sig") == str(tmp_path / "locks" / name_1_0)
     assert lock_path(cache, ROOT, "t1", "policy", "B2C_1A_Sig") != lock_path(cache, ROOT, "t1", "keyset", "B2C_1A_Sig")
+
+
+def _jwt(claims):
+    payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    return "eyJhbGciOiJub25lIn0.%s.c2ln" % payload
+
+
+def test_the_lock_names_the_tenant_the_token_names_and_one_spelling_of_the_graph_root(tmp_path):
+    """contoso.onmicrosoft.com and its GUID, or https://HOST:443/ and https://host, are one lock."""
+    cache = str(tmp_path / "tokens.json")
+    guid = "0d6f0c44-5a5e-4b1c-9c55-3f1e5b7d2a10"
+    assert tenant_named_by(_jwt({"tid": guid.upper(), "aud": "x"})) == guid
+    for token in ("opaque-token", _jwt({"aud": "x"}), _jwt({"tid": "not a guid"}), "a.!!!.c", _jwt(["tid"]), None):
+        assert tenant_named_by(token) is None, token
+    spellings = {lock_path(cache, root, guid, "keyset", "B2C_1A_Sig")
+                 for root in ("https://graph.microsoft.com", "https://GRAPH.microsoft.com:443/", "HTTPS://graph.microsoft.com/")}
+    assert spellings == {lock_path(cache, ROOT, guid, "keyset", "B2C_1A_Sig")}
+    assert lock_path(cache, ROOT + ":8443", guid, "keyset", "B2C_1A_Sig") not in spellings
 
 
 def test_lock_is_private_and_exclusive_with_a_bounded_wait(tmp_path):
