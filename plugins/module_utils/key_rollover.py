@@ -23,6 +23,15 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules impor
 )
 
 
+def staged_activation(desired, now):
+    """When a successor staged now activates: activate_in_days after ``now``, in whole seconds.
+
+    Dates are whole seconds; comparing one with a fractional ``now`` would find
+    every staged key a fraction of a second short of its lead time.
+    """
+    return int(now) + desired.activate_in_days * SECONDS_PER_DAY
+
+
 def validate_rollover(desired, now):
     """Local checks of activate_in_days and disable_expired_after_days."""
     if desired.disable_expired_after_days is not None and desired.disable_expired_after_days < 0:
@@ -36,8 +45,7 @@ def validate_rollover(desired, now):
                               "activation comes from the certificate")
     if desired.nbf is not None:
         raise ValidationError("activate_in_days and nbf are mutually exclusive; set only one of them")
-    lead = desired.activate_in_days * SECONDS_PER_DAY
-    if desired.exp is not None and desired.valid_days is None and desired.exp <= now + lead:
+    if desired.exp is not None and desired.valid_days is None and desired.exp <= staged_activation(desired, now):
         raise ValidationError("exp (%s) must be after the staged activation, activate_in_days=%d from now"
                               % (epoch_to_iso(desired.exp), desired.activate_in_days))
     if desired.renew_before_days is not None and desired.renew_before_days <= desired.activate_in_days:
@@ -59,7 +67,7 @@ def successor_dates(desired, outgoing, now):
     """
     if desired.activate_in_days is None or outgoing is None:
         return desired.nbf, desired.exp
-    nbf = int(now) + desired.activate_in_days * SECONDS_PER_DAY
+    nbf = staged_activation(desired, now)
     outgoing_exp = to_epoch(outgoing.get("exp"))
     if outgoing_exp is not None:
         nbf = min(nbf, outgoing_exp)
@@ -80,7 +88,7 @@ def short_lead_warning(desired, plan, now):
     if desired.activate_in_days is None or plan.action not in ("generated", "uploaded") or plan.key is None:
         return None
     nbf = to_epoch(plan.key.get("nbf"))
-    if nbf is None or nbf >= now + desired.activate_in_days * SECONDS_PER_DAY:
+    if nbf is None or nbf >= staged_activation(desired, now):
         return None
     return ("the new key activates on %s, when the current key expires, sooner than activate_in_days=%d: relying "
             "parties that refresh their copy of the keys less often may meet tokens signed by a key they do not "
