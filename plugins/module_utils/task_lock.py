@@ -23,12 +23,16 @@ import re
 import time
 from urllib.parse import urlsplit
 
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
     HAS_FCNTL,
     lock_exclusively,
+    lock_holder,
     open_private,
     private_dir,
+    record_holder,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import default_token_cache_path
 
@@ -82,6 +86,22 @@ class LockTimeout(B2CError):
     """Another writer of the same resource held the lock longer than the wait allows."""
 
 
+def _timeout(what, path, wait, holder):
+    """The LockTimeout naming the holder; a flock is released when its holder ends, not when its file is deleted."""
+    if holder:
+        who = "process %d on %s, holding it since %s" % (
+            holder["pid"], sanitize_text(holder["host"], 100), epoch_to_iso(holder["since"]) or "an unknown time")
+        stop = "stop process %d on %s" % (holder["pid"], sanitize_text(holder["host"], 100))
+    else:
+        who, stop = "a process that has not said which", "stop that ansible-playbook run"
+    return LockTimeout(
+        "waited %d s for another task on this controller that is writing to %s: %s (lock file %s)"
+        % (wait, what, who, path),
+        hint="Wait until it has finished and run again, or %s if it hangs: the lock is released when the process "
+             "ends. Leave the lock file in place: it is not released by deleting it, and a task started after the "
+             "deletion would write at the same time as the holder." % stop)
+
+
 @contextlib.contextmanager
 def resource_lock(path, kind, resource_id, warnings, wait=LOCK_WAIT, sleep=time.sleep):
     """Hold the exclusive lock file ``path`` for writes to the ``kind`` ``resource_id``.
@@ -107,11 +127,8 @@ def resource_lock(path, kind, resource_id, warnings, wait=LOCK_WAIT, sleep=time.
         return
     try:
         if not lock_exclusively(fd, wait, sleep):
-            raise LockTimeout(
-                "waited %d s for another task on this controller that is writing to %s (lock file %s)"
-                % (wait, what, path),
-                hint="Another fork or ansible-playbook run is writing to it; run again once it has finished, "
-                     "or remove the lock file if no such process exists.")
+            raise _timeout(what, path, wait, lock_holder(fd))
+        record_holder(fd)
         yield True
     finally:
         os.close(fd)  # closing releases the lock

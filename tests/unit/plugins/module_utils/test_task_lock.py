@@ -4,6 +4,7 @@ import base64
 import hashlib
 import json
 import os
+import socket
 import stat
 
 import pytest
@@ -71,6 +72,9 @@ def test_lock_is_private_and_exclusive_with_a_bounded_wait(tmp_path):
                 pytest.fail("a second writer got the lock")  # pragma: no cover
     assert "waited 0 s for another task on this controller that is writing to keyset B2C_1A_X" in str(err.value)
     assert path in str(err.value) and err.value.hint
+    assert "process %d on %s, holding it since 20" % (os.getpid(), socket.gethostname()) in str(err.value)
+    assert "or stop process %d on %s if it hangs" % (os.getpid(), socket.gethostname()) in err.value.hint
+    assert "remove the lock file" not in err.value.hint and "Leave the lock file in place" in err.value.hint
     assert warnings == []
     with resource_lock(path, "keyset", "B2C_1A_X", warnings, wait=0) as locked:  # released on exit
         assert locked is True
@@ -94,3 +98,21 @@ def test_unusable_lock_location_warns_and_goes_on(tmp_path):
     with resource_lock(str(blocker / "locks" / "k.lock"), "keyset", "B2C_1A_X", warnings) as locked:
         assert locked is False
     assert warnings and "not serialised" in warnings[0]
+
+
+@pytest.mark.parametrize("content", [b"", b"[1]", b'{"pid": "1", "host": "h", "since": 0}', b"\xff\xfe", b"{"])
+def test_a_holder_that_wrote_nothing_usable_is_unknown_and_never_a_crash(tmp_path, content):
+    path = tmp_path / "locks" / "k.lock"
+    path.parent.mkdir(mode=0o700)
+    fd = os.open(str(path), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        os.write(fd, content)
+        with pytest.raises(LockTimeout) as err:
+            with resource_lock(str(path), "keyset", "B2C_1A_X", [], wait=0):
+                pytest.fail("a second writer got the lock")  # pragma: no cover
+    finally:
+        os.close(fd)
+    assert "a process that has not said which" in str(err.value) and "stop that ansible-playbook run" in err.value.hint
