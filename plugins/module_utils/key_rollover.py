@@ -14,7 +14,11 @@ __metaclass__ = type
 from dataclasses import replace
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.dates import SECONDS_PER_DAY, epoch_to_iso
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import (
+    SECONDS_PER_DAY,
+    check_storable,
+    epoch_to_iso,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import (
     active_key,
     is_enabled,
@@ -45,7 +49,12 @@ def validate_rollover(desired, now):
                               "activation comes from the certificate")
     if desired.nbf is not None:
         raise ValidationError("activate_in_days and nbf are mutually exclusive; set only one of them")
-    if desired.exp is not None and desired.valid_days is None and desired.exp <= staged_activation(desired, now):
+    # A successor activates at the latest staged_activation and lives valid_days from then (successor_dates).
+    latest_nbf = check_storable(staged_activation(desired, now), "activate_in_days=%d from now" % desired.activate_in_days)
+    if desired.valid_days is not None:
+        check_storable(latest_nbf + desired.valid_days * SECONDS_PER_DAY,
+                       "valid_days=%d after activate_in_days=%d" % (desired.valid_days, desired.activate_in_days))
+    if desired.exp is not None and desired.valid_days is None and desired.exp <= latest_nbf:
         raise ValidationError("exp (%s) must be after the staged activation, activate_in_days=%d from now"
                               % (epoch_to_iso(desired.exp), desired.activate_in_days))
     if desired.renew_before_days is not None and desired.renew_before_days <= desired.activate_in_days:
