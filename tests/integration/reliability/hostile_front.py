@@ -5,7 +5,7 @@ rewrites the emulator's address in forwarded answers to its own, so discovery
 sends msal back through it. A rule is ``(method, path regex, answer)``;
 ``answer(request, forward)`` gets the request (method, path, headers, body) and
 a function that forwards it to the emulator and returns the httpx response; it
-returns ``(status, json-able body)`` to send, or None to pass the emulator's
+returns ``(status, json-able body or RawJson)`` to send, or None to pass the emulator's
 answer on unchanged. Point the modules at it with :meth:`HostileFront.env`.
 """
 
@@ -46,6 +46,10 @@ def echo_json_body(request, forward):
     return 400, {"error": {"code": "badRequest", "message": "Invalid request body: " + request.text}}
 
 
+class RawJson(str):
+    """A body sent as it is written (JSON that Python would not write, such as 1e400)."""
+
+
 class HostileFront:
     def __init__(self, emulator, rules=()):
         self.emulator = emulator
@@ -83,7 +87,8 @@ class HostileFront:
                 answered = answer(request, forward)
                 if answered is not None:
                     status, body = answered
-                    return status, {"Content-Type": "application/json"}, json.dumps(body).encode("utf-8")
+                    text = body if isinstance(body, RawJson) else json.dumps(body)
+                    return status, {"Content-Type": "application/json"}, text.encode("utf-8")
         response = forward()
         headers = dict((name, value) for name, value in response.headers.items() if name.lower() not in HOP_BY_HOP)
         return response.status_code, headers, response.content.replace(self.emulator.url.encode(), self.url.encode())

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.emulator.pytest_plugin import EmulatorProcess
-from tests.integration.reliability.hostile_front import HostileFront, echo_form_body, echo_json_body
+from tests.integration.reliability.hostile_front import HostileFront, RawJson, echo_form_body, echo_json_body
 from tests.integration.reliability.support import encoded_forms, leaked_runs, local_play, module_task, run_plays
 from tests.support.certs import b64, pfx, self_signed
 
@@ -79,3 +79,51 @@ def test_a_server_quoting_the_request_shows_no_form_of_a_secret(echoed_run, task
     leaks = dict(("%s in %s" % (name, where), leaked_runs(values[name], text))
                  for name in secrets for where, text in texts.items())
     assert not any(leaks.values()), leaks
+
+
+# The keyset's GET answered with the wrong shape: what the task must say, naming the field.
+WRONG_SHAPES = {
+    "a list": ([], "the keyset is [], not a JSON object"),
+    "a string": ("keyset", "the keyset is 'keyset', not a JSON object"),
+    "keys of numbers": ({"id": "B2C_1A_Shape", "keys": [1, 2]}, "keyset B2C_1A_Shape keys[0] is 1, not a JSON object"),
+    "keys not a list": ({"id": "B2C_1A_Shape", "keys": "none"}, "the keyset.keys is 'none', not a list"),
+    "an infinite exp": ('{"id": "B2C_1A_Shape", "keys": [{"kid": "k1", "kty": "RSA", "use": "sig", "exp": 1e400}]}',
+                        "keys[0].exp is inf, not a date in epoch seconds"),
+    "exp: soon": ({"id": "B2C_1A_Shape", "keys": [{"kid": "k1", "kty": "RSA", "use": "sig", "exp": "soon"}]},
+                  "keys[0].exp is 'soon', not a date in epoch seconds"),
+    "an nbf before year 1": ({"id": "B2C_1A_Shape", "keys": [{"kid": "k1", "kty": "RSA", "use": "sig", "nbf": -1e29}]},
+                             "keys[0].nbf is -1e+29, not a date within the years 1 to 9999"),
+    "a numeric kid": ({"id": "B2C_1A_Shape", "keys": [{"kid": 7, "kty": "RSA", "use": "sig"}]},
+                      "keys[0].kid is 7, not a string"),
+}
+
+
+def _answer_with(body):
+    raw = body if isinstance(body, str) and body.startswith("{") else None
+
+    def answer(request, forward):
+        return 200, (RawJson(raw) if raw else body)
+    return answer
+
+
+@pytest.fixture(scope="module")
+def wrong_shape_runs(emulator, tmp_path_factory):
+    runs = {}
+    for name, (body, _expected) in WRONG_SHAPES.items():
+        folder = tmp_path_factory.mktemp("shape")
+        tasks = [module_task(name, "b2c_keyset_key", {"keyset": "Shape"}, ignore_errors=True),
+                 module_task(name + " (info)", "b2c_keyset_info", {"name": "Shape"}, ignore_errors=True)]
+        with HostileFront(emulator, [("GET", r"/keySets/B2C_1A_Shape$", _answer_with(body))]) as front:
+            runs[name] = run_plays(emulator, folder, [local_play(tasks)], env=front.env())
+    return runs
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", list(WRONG_SHAPES))
+def test_an_answer_of_the_wrong_shape_is_refused_naming_the_field(wrong_shape_runs, name):
+    run = wrong_shape_runs[name]
+    for task in (name, name + " (info)"):
+        assert run.failed(task), run.output[-3000:]
+        message = run.result(task)["msg"]
+        assert "unexpected answer from Graph: " in message and WRONG_SHAPES[name][1] in message, message
+        assert "Traceback" not in run.output and "MODULE FAILURE" not in message, message
