@@ -127,3 +127,26 @@ def test_an_answer_of_the_wrong_shape_is_refused_naming_the_field(wrong_shape_ru
         message = run.result(task)["msg"]
         assert "unexpected answer from Graph: " in message and WRONG_SHAPES[name][1] in message, message
         assert "Traceback" not in run.output and "MODULE FAILURE" not in message, message
+
+
+@pytest.mark.integration
+def test_a_throttled_login_says_how_long_to_wait_as_graph_does(emulator_clean, tmp_path):
+    """A token 429 with Retry-After 3600: the task stops at once and gives Graph's advice, word for word."""
+    advice = "The service asked to wait 3600 s before the next attempt (Retry-After), longer than this task waits"
+    runs = {}
+    for name, fault in (("login", {"method": "POST", "path": "/oauth2/v2.0/token$"}),
+                        ("graph", {"method": "GET", "path": "/trustFramework/keySets$"})):
+        emulator_clean.clear_faults()
+        emulator_clean.clear_requests()
+        emulator_clean.add_fault(status=429, retry_after="3600", count=None, **fault)
+        folder = tmp_path / name
+        folder.mkdir()
+        task = module_task("throttled " + name, "b2c_keyset_info", {"token_cache_path": ""}, ignore_errors=True)
+        runs[name] = run_plays(emulator_clean, folder, [local_play([task])])
+        assert runs[name].failed(task["name"]), runs[name].output[-3000:]
+        sent = [entry for entry in emulator_clean.requests() if re.search(fault["path"], entry["path"])]
+        assert len(sent) == 1, "stopped at once, without a retry: %s" % sent
+    emulator_clean.clear_faults()
+    messages = [runs[name].result("throttled " + name)["msg"] for name in ("login", "graph")]
+    tails = [message[message.index(advice):] if advice in message else message for message in messages]
+    assert advice in messages[0] and tails[0] == tails[1], messages
