@@ -158,7 +158,7 @@ class KeyResource(Resource):
         elif plan.action == "none" and not desired.status:
             duplicates = reconcile.late_write_duplicates(current, key, desired, now)
             if duplicates:
-                self.warnings.append(reconcile.duplicates_warning(keyset_id, key, duplicates))
+                self.warnings.append(reconcile.duplicates_warning(keyset_id, key, duplicates, desired))
         action = plan.action
         if keyset_created and action == "none":
             action = "created_keyset"  # the keyset was created, yet it already held a matching key
