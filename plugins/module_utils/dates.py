@@ -12,8 +12,9 @@ import re
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
 SECONDS_PER_DAY = 86400
-# The latest time a key can carry: the service stores nbf/exp as 64-bit seconds, and
-# dates beyond the year 9999 cannot be shown (ISO 8601) or compared by most tools.
+# The times a key can carry: the years 1 to 9999, what ISO 8601 (and .NET's DateTime) can hold; a date
+# outside them cannot be shown, and is refused before it is sent or shown.
+EARLIEST_EPOCH = -62135596800  # 0001-01-01T00:00:00Z
 LATEST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
 
 _NUMERIC = re.compile(r"^[+-]?\d+(\.\d+)?$")
@@ -48,11 +49,19 @@ def _epoch(value, option):
     return _datetime_to_epoch(_parse_iso(text, option))
 
 
+def is_storable(epoch):
+    """True when ``epoch`` (whole seconds) lies in the years 1 to 9999: the one date limit of the collection."""
+    return EARLIEST_EPOCH <= epoch <= LATEST_EPOCH
+
+
 def check_storable(epoch, option):
-    """``epoch``, refused locally when it lies beyond what a key can carry (LATEST_EPOCH)."""
+    """``epoch``, refused locally when it lies outside what a key can carry (is_storable)."""
     if epoch > LATEST_EPOCH:
         raise ValidationError("%s is after %s, later than a key can carry; give an earlier date or fewer days"
                               % (option, epoch_to_iso(LATEST_EPOCH)))
+    if not is_storable(epoch):
+        raise ValidationError("%s is before %s, earlier than a key can carry; give a later date"
+                              % (option, epoch_to_iso(EARLIEST_EPOCH)))
     return epoch
 
 
@@ -80,13 +89,13 @@ def _time_hint(option, value):
 
 def epoch_to_iso(epoch):
     """UTC ISO 8601 with a ``Z`` suffix, or None when there is no usable value."""
-    if epoch is None:
+    if epoch is None or not is_storable(int(epoch)):
         return None
     try:
         moment = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.isoformat().replace("+00:00", "Z")  # four-digit years, unlike strftime("%Y")
 
 
 def resolve_validity(nbf, exp, valid_days, now):

@@ -61,6 +61,14 @@ class KeyMaterialError(ValidationError):
     """
 
 
+class UnexpectedAnswer(B2CError):
+    """An answer of Graph that does not have the shape its request returns (keyset_answers.py)."""
+
+    def __init__(self, message):
+        super().__init__(message, hint="Check that graph_endpoint is Microsoft Graph and that no proxy in between "
+                                       "rewrites its answers; nothing was changed on the strength of this answer.")
+
+
 class AuthError(B2CError):
     """Acquiring or using a token failed.
 

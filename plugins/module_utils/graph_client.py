@@ -19,6 +19,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     CONCURRENT_WRITE_CODES,
     THROTTLING_CODES,
     GraphError,
+    UnexpectedAnswer,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.retry import (
@@ -213,11 +214,11 @@ class GraphClient:
         page = self.request("GET", path, params=params)
         pages = 1
         while True:
-            if not isinstance(page, dict):
-                break
-            value = page.get("value")
-            if isinstance(value, list):
-                items.extend(value)
+            # The paging envelope; keyset_answers.py checks the items.
+            if not isinstance(page, dict) or not isinstance(page.get("value", []), list):
+                raise UnexpectedAnswer("unexpected answer from Graph: the page of %s is %s, not a JSON object with a "
+                                       "'value' list" % (urlsplit(path).path, sanitize_text(repr(page), 60)))
+            items.extend(page.get("value", []))
             next_link = page.get("@odata.nextLink")
             if not next_link:
                 break

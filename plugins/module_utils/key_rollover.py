@@ -10,13 +10,26 @@ __metaclass__ = type
 from dataclasses import replace
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.dates import SECONDS_PER_DAY, epoch_to_iso
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import (
+    SECONDS_PER_DAY,
+    check_storable,
+    epoch_to_iso,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import (
     active_key,
     is_enabled,
     matches_kind,
     to_epoch,
 )
+
+
+def staged_activation(desired, now):
+    """When a successor staged now activates: activate_in_days after ``now``, in whole seconds.
+
+    Dates are whole seconds; comparing one with a fractional ``now`` would find
+    every staged key a fraction of a second short of its lead time.
+    """
+    return int(now) + desired.activate_in_days * SECONDS_PER_DAY
 
 
 def validate_rollover(desired, now):
@@ -32,8 +45,12 @@ def validate_rollover(desired, now):
                               "activation comes from the certificate")
     if desired.nbf is not None:
         raise ValidationError("activate_in_days and nbf are mutually exclusive; set only one of them")
-    lead = desired.activate_in_days * SECONDS_PER_DAY
-    if desired.exp is not None and desired.valid_days is None and desired.exp <= now + lead:
+    # A successor activates at the latest staged_activation and lives valid_days from then (successor_dates).
+    latest_nbf = check_storable(staged_activation(desired, now), "activate_in_days=%d from now" % desired.activate_in_days)
+    if desired.valid_days is not None:
+        check_storable(latest_nbf + desired.valid_days * SECONDS_PER_DAY,
+                       "valid_days=%d after activate_in_days=%d" % (desired.valid_days, desired.activate_in_days))
+    if desired.exp is not None and desired.valid_days is None and desired.exp <= latest_nbf:
         raise ValidationError("exp (%s) must be after the staged activation, activate_in_days=%d from now"
                               % (epoch_to_iso(desired.exp), desired.activate_in_days))
     if desired.renew_before_days is not None and desired.renew_before_days <= desired.activate_in_days:
@@ -55,7 +72,7 @@ def successor_dates(desired, outgoing, now):
     """
     if desired.activate_in_days is None or outgoing is None:
         return desired.nbf, desired.exp
-    nbf = int(now) + desired.activate_in_days * SECONDS_PER_DAY
+    nbf = staged_activation(desired, now)
     outgoing_exp = to_epoch(outgoing.get("exp"))
     if outgoing_exp is not None:
         nbf = min(nbf, outgoing_exp)
@@ -76,7 +93,7 @@ def short_lead_warning(desired, plan, now):
     if desired.activate_in_days is None or plan.action not in ("generated", "uploaded") or plan.key is None:
         return None
     nbf = to_epoch(plan.key.get("nbf"))
-    if nbf is None or nbf >= now + desired.activate_in_days * SECONDS_PER_DAY:
+    if nbf is None or nbf >= staged_activation(desired, now):
         return None
     return ("the new key activates on %s, when the current key expires, sooner than activate_in_days=%d: relying "
             "parties that refresh their copy of the keys less often may meet tokens signed by a key they do not "

@@ -16,6 +16,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_n
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import register_secrets
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
 
 # Options that only make sense with one source: given with another source they are a mistake.
@@ -62,6 +63,8 @@ def load_certificate_material(params, desired, now):
         cert, desired.pkcs12_b64, reencoded = key_material.pkcs12_upload(
             data, params["pkcs12_password"], option, now, reencode=params["pkcs12_reencode"])
         desired.pkcs12_password = params["pkcs12_password"]
+        # The bundle is sent as this base64 (re-encoded, or read from pkcs12_path): masked like the option.
+        register_secrets([desired.pkcs12_b64])
         if reencoded:
             warnings.append("%s is not protected with PBE-SHA1-3DES in every bag and a SHA-1 MAC (an AES bundle, or one "
                             "written by openssl -legacy, is not), which B2C refuses as 'password incorrect' (AADB2C90213); "
@@ -155,7 +158,7 @@ class KeyResource(Resource):
         elif plan.action == "none" and not desired.status:
             duplicates = reconcile.late_write_duplicates(current, key, desired, now)
             if duplicates:
-                self.warnings.append(reconcile.duplicates_warning(keyset_id, key, duplicates))
+                self.warnings.append(reconcile.duplicates_warning(keyset_id, key, duplicates, desired))
         action = plan.action
         if keyset_created and action == "none":
             action = "created_keyset"  # the keyset was created, yet it already held a matching key

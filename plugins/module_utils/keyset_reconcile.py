@@ -22,8 +22,8 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules impor
     to_epoch,
 )
 
-# Two enabled keys of one kind whose dates lie this close were added by one request
-# applied twice (a resend after a late write), not by two decisions.
+# Two enabled keys of one kind whose dates lie this close were added by one request applied twice
+# (a resend after a late write) or by two writers at once, not by two decisions (duplicate_cause).
 DUPLICATE_WINDOW = 900  # seconds
 
 
@@ -75,10 +75,30 @@ def late_write_duplicates(current, key, desired, now):
             and is_enabled(other) and is_usable(other, now) and close("nbf", other) and close("exp", other)]
 
 
-def duplicates_warning(keyset_id, key, duplicates):
+def duplicate_cause(key, duplicates, desired):
+    """Who most likely added the twin keys: one request applied twice, two writers, or either.
+
+    A resent request carries the dates of the first one, so when this task's
+    requests carry dates computed from the writer's clock (valid_days,
+    activate_in_days), twins with the same dates to the second come from one
+    request, and twins with other dates from two writers (each computed its
+    own). When the service picks the dates, or they are fixed options, the
+    keys cannot tell.
+    """
+    if desired.valid_days is None and desired.activate_in_days is None:
+        return ("two writers (another controller, or a run of another user: the controller lock does not exclude "
+                "them) or one request applied twice after a late write; both are possible, the keys cannot tell")
+    same = all(to_epoch(key.get(name)) == to_epoch(other.get(name)) for other in duplicates for name in ("nbf", "exp"))
+    if same:
+        return "most likely one request applied twice after a late write (the keys carry the same dates to the second)"
+    return ("most likely two writers at once (another controller, or a run of another user: the controller lock "
+            "does not exclude them), as a resent request would carry the same dates")
+
+
+def duplicates_warning(keyset_id, key, duplicates, desired):
     kids = ", ".join(str(other.get("kid")) for other in duplicates)
-    return ("keyset %s holds %d enabled keys of one kind added within %d minutes of each other (%s and %s), most "
-            "likely one request applied twice after a late write; B2C uses one of them. Nothing was added. To keep "
-            "a single enabled key, disable the others with b2c.trustframework.b2c_keyset_key (keyset: %s, kid: ..., "
-            "status: disabled)." % (keyset_id, len(duplicates) + 1, DUPLICATE_WINDOW // 60, key.get("kid"), kids,
-                                    keyset_id))
+    return ("keyset %s holds %d enabled keys of one kind added within %d minutes of each other (%s and %s), %s; "
+            "B2C uses one of them. Nothing was added. To keep a single enabled key, disable the others with "
+            "b2c.trustframework.b2c_keyset_key (keyset: %s, kid: ..., status: disabled)."
+            % (keyset_id, len(duplicates) + 1, DUPLICATE_WINDOW // 60, key.get("kid"), kids,
+               duplicate_cause(key, duplicates, desired), keyset_id))

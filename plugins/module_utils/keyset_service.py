@@ -24,6 +24,11 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_plan import Plan, added_key_finder, plan_key
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rollover import key_to_send
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import KTY_WIRE, find_kid, key_family
+from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_answers import (
+    checked_key,
+    checked_keyset,
+    checked_keysets,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_names import (
     check_kid,
     normalize_name,
@@ -96,7 +101,7 @@ def _none_when_missing(call):
 
 def read_keyset(graph, name):
     """The keyset, or None when it does not exist."""
-    return _none_when_missing(lambda: graph.request("GET", keyset_path(normalize_name(name))))
+    return _none_when_missing(lambda: checked_keyset(graph.request("GET", keyset_path(normalize_name(name)))))
 
 
 def read_keyset_after_write(graph, keyset_id, sleep=time.sleep):
@@ -105,7 +110,7 @@ def read_keyset_after_write(graph, keyset_id, sleep=time.sleep):
 
 
 def list_keysets(graph):
-    return graph.get_all(KEYSETS_PATH)
+    return checked_keysets(graph.get_all(KEYSETS_PATH))
 
 
 def create_keyset(graph, name, keys=None, sleep=time.sleep):
@@ -134,14 +139,14 @@ def create_keyset(graph, name, keys=None, sleep=time.sleep):
         if existing is None:
             raise
         return existing, False
-    if not created or not created.get("id"):
+    if not created or not checked_keyset(created).get("id"):
         created = reread() or {"id": full_name, "keys": []}
     return created, True
 
 
 def replace_keys(graph, keyset_id, keys):
     """PUT: replaces every key of the keyset (never read-modify-write: secrets do not come back)."""
-    return graph.request("PUT", keyset_path(keyset_id), json={"keys": keys})
+    return _checked_if_any(checked_keyset, graph.request("PUT", keyset_path(keyset_id), json={"keys": keys}))
 
 
 def delete_keyset(graph, keyset_id):
@@ -186,7 +191,7 @@ def _unwrap_value(answer):
 def get_key_v2(graph, keyset_id, kid):
     """The keys_v2 view of one key (with ``status``), or None when the key or its keyset is missing."""
     check_kid(kid)
-    return _none_when_missing(lambda: _unwrap_value(graph.request("GET", keyset_path(keyset_id, "keys_v2", kid))))
+    return _none_when_missing(lambda: checked_key(_unwrap_value(graph.request("GET", keyset_path(keyset_id, "keys_v2", kid)))))
 
 
 def set_key_status(graph, keyset_id, kid, status):
@@ -195,7 +200,16 @@ def set_key_status(graph, keyset_id, kid, status):
 
 
 def send_key(graph, keyset_id, desired):
-    """The one POST that adds the desired key."""
+    """The one POST that adds the desired key; its answer, the key, shape-checked."""
+    return _checked_if_any(checked_key, _send_key(graph, keyset_id, desired))
+
+
+def _checked_if_any(check, answer):
+    """``answer`` shape-checked; an empty answer (204, or no body) stays empty."""
+    return answer if answer is None or answer == "" else check(answer)
+
+
+def _send_key(graph, keyset_id, desired):
     if desired.source == "generate":
         return generate_key(graph, keyset_id, desired.kty, desired.use, desired.nbf, desired.exp)
     if desired.source == "secret":

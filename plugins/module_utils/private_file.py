@@ -5,13 +5,15 @@
 
 Shared by the token cache (token_cache.py) and the task lock (task_lock.py):
 the same trust rule (as ssh applies to its files), the same O_NOFOLLOW open
-with mode 0600, and the same fcntl lock wait (a deadline in seconds, one poll
-interval).
+with mode 0600, the same fcntl lock wait (a deadline in seconds, one poll
+interval), and who holds a lock, written into its file.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import time
 
 try:
@@ -67,3 +69,24 @@ def lock_exclusively(fd, wait, sleep=time.sleep):
             if time.monotonic() >= deadline:
                 return False
             sleep(POLL_INTERVAL)
+
+
+def record_holder(fd, now=None):
+    """Write into the locked file ``fd`` who holds it (pid, host, since when), for :func:`lock_holder`."""
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": int(time.time() if now is None else now)}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(holder).encode("utf-8"), 0)
+
+
+def lock_holder(fd):
+    """``{"pid", "host", "since"}`` as the holder of the lock on ``fd`` wrote them, or None (unknown, or being written)."""
+    try:
+        holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(holder, dict):
+        return None
+    pid, host, since = holder.get("pid"), holder.get("host"), holder.get("since")
+    if not (isinstance(pid, int) and isinstance(host, str) and isinstance(since, (int, float))):
+        return None
+    return {"pid": pid, "host": host[:255], "since": since}

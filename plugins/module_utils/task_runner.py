@@ -148,10 +148,18 @@ def _decide_and_apply(module, resource, desired):
 def _locks(module, kind, ids):
     """Hold the controller lock of every id (task_lock.py), taken in one order by every task."""
     # Imported here: a task with nothing to write never needs the lock code.
-    from ansible_collections.b2c.trustframework.plugins.module_utils.task_lock import lock_path, resource_lock
+    from ansible_collections.b2c.trustframework.plugins.module_utils.task_lock import (
+        lock_path,
+        resource_lock,
+        tenant_named_by,
+    )
 
     settings = module.connection
     tenant = getattr(settings.credential, "tenant_id", None)
+    try:  # the token was obtained by the read before: one spelling of the tenant, whichever the task gave
+        tenant = tenant_named_by(module.graph.token_provider.get_token()) or tenant
+    except B2CError:
+        pass
     warnings = []
     with contextlib.ExitStack() as stack:
         unique = dict((resource_id.lower(), resource_id) for resource_id in ids)  # ids compare case-insensitively

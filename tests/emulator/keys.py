@@ -78,8 +78,18 @@ def normalize_use(value) -> str:
     return value.lower()
 
 
+# Years 1 to 9999: the dates an ISO 8601 date (and .NET's DateTime, which B2C runs on) can hold. Inferred,
+# not documented: what the real service answers for a date outside them is unknown; a 400 is the safe guess.
+EARLIEST_EPOCH = -62135596800  # 0001-01-01T00:00:00Z
+LATEST_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+
+
 def epoch_seconds(value, field: str) -> int:
     """Times are epoch seconds; the service's samples sometimes quote them, so accept numeric strings."""
+    return _in_range(_integer_seconds(value, field), field)
+
+
+def _integer_seconds(value, field: str) -> int:
     if isinstance(value, bool):
         raise KeyMaterialError(f"'{field}' must be an integer number of seconds since the epoch.")
     if isinstance(value, int):
@@ -89,6 +99,12 @@ def epoch_seconds(value, field: str) -> int:
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         return int(value.strip())
     raise KeyMaterialError(f"'{field}' must be an integer number of seconds since the epoch, got {value!r}.")
+
+
+def _in_range(seconds: int, field: str) -> int:
+    if not EARLIEST_EPOCH <= seconds <= LATEST_EPOCH:
+        raise KeyMaterialError(f"'{field}' ({seconds}) is outside the years 1 to 9999.")
+    return seconds
 
 
 def validity_window(body: dict, now: int) -> tuple[int, int]:

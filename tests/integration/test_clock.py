@@ -1,8 +1,11 @@
 """Playbooks run in the emulator's shifted time: the modules see the same "now" as the service."""
 
+import os
+
 import pytest
 
-from tests.integration.reliability.support import local_play, module_task, run_plays
+from tests.integration.playbook_runner import REPO_ROOT, run_playbook
+from tests.integration.reliability.support import local_play, module_task, read_keyset, run_plays
 
 KEYSET = "ClockedSigning"
 
@@ -29,3 +32,18 @@ def test_modules_follow_the_emulators_clock(emulator_clean, tmp_path):
     assert keyset["active_key"]["expires_in_days"] in (9, 10), keyset
     # The token cached by the first run (real time) had expired in shifted time: a new one was fetched.
     assert [entry["kind"] for entry in emulator_clean.requests(kind="token")] == ["token"]
+
+
+@pytest.mark.integration
+def test_an_ordinary_staged_renewal_warns_of_nothing(emulator_clean, tmp_path):
+    """rotate.yml stages by default: a 30-day key renewed 10 days before it expires has the whole 7-day lead."""
+    rotate = os.path.join(REPO_ROOT, "playbooks", "rotate.yml")
+    options = ("-e", "valid_days=30", "-e", "renew_before_days=14", "-e", "activate_in_days=7")
+    first = run_playbook(emulator_clean, tmp_path, rotate, *options)
+    assert first.returncode == 0, first.stdout[-4000:]
+    emulator_clean.shift_clock(days=20)
+    renewal = run_playbook(emulator_clean, tmp_path, rotate, *options)
+    assert renewal.returncode == 0, renewal.stdout[-4000:]
+    assert len(read_keyset(emulator_clean, "TokenSigningKeyContainer")["keys"]) == 2, "the renewal added a successor"
+    assert "sooner than activate_in_days" not in renewal.stdout + renewal.stderr
+    assert "[WARNING]" not in renewal.stdout + renewal.stderr, renewal.stdout[-4000:]

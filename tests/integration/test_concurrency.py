@@ -50,3 +50,20 @@ def test_forks_leave_exactly_one_key(race, task):
     entries = [run.entry(task, host) for host in HOSTS]
     assert any(one["start"] < other["end"] and other["start"] < one["end"]
                for one in entries for other in entries if one is not other), "the forks never ran at the same time"
+
+
+@pytest.mark.integration
+def test_one_tenant_spelled_two_ways_is_one_lock(emulator, tmp_path):
+    """Half the forks name the tenant by its domain, half by its GUID (the emulator takes both): still one key."""
+    emulator.reset()
+    emulator.add_fault(path="/trustFramework/keySets/", method="GET", delay_ms=300, count=None)
+    spelled = "{{ '%s' if inventory_hostname[-1] | int is even else '%s' }}" % (emulator.tenant, emulator.tenant_guid)
+    task = module_task("generate, the tenant spelled two ways", "b2c_keyset_key",
+                       dict(CONNECTION, keyset="Race_Spelled", tenant_id=spelled))
+    run = run_plays(emulator, tmp_path, [local_play([task], name="Race", hosts="all")],
+                    "--forks", str(len(HOSTS)), inventory=",".join(HOSTS) + ",")
+    stored = read_keyset(emulator, "Race_Spelled")
+    emulator.reset()
+    assert run.process.returncode == 0, run.output[-8000:]
+    assert len(kids(stored)) == 1, "%d keys in %s" % (len(kids(stored)), stored)
+    assert sum(1 for host in HOSTS if run.result(task["name"], host)["action"] == "generated") == 1

@@ -123,6 +123,8 @@ def test_generate_oct_key_never_returns_k(graph, keyset):
     ({"use": "sig", "kty": "EC"}, "AADB2C95031"),
     ({"use": "sig", "kty": "RSA", "nbf": NOW, "exp": NOW}, "invalidRequest"),
     ({"use": "sig", "kty": "RSA", "nbf": "soon"}, "invalidRequest"),
+    ({"use": "sig", "kty": "RSA", "nbf": -1e29}, "invalidRequest"),  # a 500 once: dates outside the years 1-9999
+    ({"use": "sig", "kty": "RSA", "exp": 253402300800}, "invalidRequest"),
     ({"use": "sig", "kty": "RSA", "extra": 1}, "invalidRequest"),
 ])
 def test_generate_validation(graph, keyset, body, code):

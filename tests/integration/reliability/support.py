@@ -6,10 +6,13 @@ time, after no_log censoring), and checked against the emulator's request log an
 against the keysets read straight from the emulator with a minted token.
 """
 
+import base64
 import dataclasses
 import datetime
 import json
 import os
+import re
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -125,3 +128,19 @@ def create_keyset(emulator, name):
 
 def kids(keyset):
     return [key["kid"] for key in (keyset or {}).get("keys") or []]
+
+
+# -- secrets, as a request carries them -------------------------------------------------------------
+def encoded_forms(value):
+    """What a request carries for ``value`` and a server may quote: raw, JSON, form, percent, base64."""
+    escaped = [quote_plus(value, safe=""), quote(value, safe="")]
+    data = value.encode("utf-8")
+    return set([value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
+                base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode().rstrip("=")]
+               + escaped + [re.sub("%[0-9A-F]{2}", lambda escape: escape.group(0).lower(), text) for text in escaped])
+
+
+def leaked_runs(value, text, run=8):
+    """Runs of ``run`` characters of any form of ``value`` found in ``text``."""
+    return sorted(set(form[i:i + run] for form in encoded_forms(value) for i in range(len(form) - run + 1)
+                      if form[i:i + run] in text))

@@ -23,6 +23,16 @@ def _not_found(method, path, keyset_id):
                                     "'fake.onmicrosoft.com'" % keyset_id)
 
 
+class OpaqueTokens:
+    """A token provider whose token is no JWT (the lock then names the tenant as given)."""
+
+    def get_token(self):
+        return "opaque-token"
+
+    def invalidate(self):
+        pass
+
+
 class FakeGraph:
     def __init__(self, keysets=None, now=1767225600):
         self.keysets = {}
@@ -33,6 +43,7 @@ class FakeGraph:
         self.now = now
         self.disable_new_keys = False  # some tenants report an uploaded key as disabled (reference section 7.4)
         self._kids = itertools.count(1)
+        self.token_provider = OpaqueTokens()  # GraphClient's: the task lock asks it which tenant the token names
 
     # ------------------------------------------------------------------ test helpers
     def fail(self, method, suffix, error=None, applied=False, times=1):

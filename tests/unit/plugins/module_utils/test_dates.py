@@ -86,3 +86,18 @@ def test_dates_beyond_what_a_key_can_carry_are_refused_locally(nbf, exp, valid_d
 
 def test_the_latest_storable_date_is_accepted():
     assert dates.resolve_validity(None, "9999-12-31T23:59:59Z", None, 1767225600) == (None, dates.LATEST_EPOCH)
+
+
+def test_one_date_limit_years_1_to_9999_both_ways():
+    from ansible_collections.b2c.trustframework.plugins.module_utils import dates
+
+    assert dates.epoch_to_iso(dates.EARLIEST_EPOCH) == "0001-01-01T00:00:00Z"
+    assert dates.epoch_to_iso(dates.LATEST_EPOCH) == "9999-12-31T23:59:59Z"
+    assert dates.epoch_to_iso(dates.LATEST_EPOCH + 1) is None and dates.epoch_to_iso(-10 ** 29) is None
+    assert dates.check_storable(dates.EARLIEST_EPOCH, "nbf") == dates.EARLIEST_EPOCH
+    for epoch, message in ((dates.EARLIEST_EPOCH - 1, "nbf is before 0001-01-01T00:00:00Z"),
+                           (dates.LATEST_EPOCH + 1, "nbf is after 9999-12-31T23:59:59Z")):
+        with pytest.raises(ValidationError, match=message):
+            dates.check_storable(epoch, "nbf")
+    with pytest.raises(ValidationError, match="nbf is before 0001"):
+        dates.parse_time(-1e29, "nbf")

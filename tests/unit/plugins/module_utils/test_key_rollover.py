@@ -77,6 +77,14 @@ def test_short_lead_warning(keys, options, warned):
         assert "sooner than activate_in_days=7" in warning
 
 
+def test_a_staged_successor_has_its_whole_lead_time_whatever_the_fraction_of_a_second():
+    """The clock reads fractions of a second; key dates are whole seconds."""
+    for now in (NOW + 0.25, NOW + 0.999):
+        plan = key_plan.plan_key(keyset(key("a", exp=NOW + 20 * DAY)), desired(**STAGED), now)
+        assert plan.key["nbf"] == NOW + 7 * DAY
+        assert key_rollover.short_lead_warning(desired(**STAGED), plan, now) is None
+
+
 def test_key_to_send_keeps_certificates_as_they_are():
     cert = desired(source="certificate", x5t=X5T, nbf=NOW - DAY, exp=NOW + DAY)
     plan = key_plan.plan_key(keyset(), cert, NOW)

@@ -20,7 +20,7 @@ class FakeModule:
     """The part of B2CModule the runner uses."""
 
     def __init__(self, tmp_path, check_mode=False, diff=False):
-        self.graph = object()
+        self.graph = SimpleNamespace(token_provider=SimpleNamespace(get_token=lambda: "opaque-token"))
         self.check_mode, self._diff = check_mode, diff
         self.connection = SimpleNamespace(token_cache_path=str(tmp_path / "tokens.json"),
                                           endpoints=SimpleNamespace(graph_root="https://graph.invalid"),
