@@ -12,26 +12,21 @@ import pytest
 from tests.emulator.pytest_plugin import DAY, EmulatorProcess
 from tests.emulator.tests.helpers import b2c_refusal, client_certificate, graph_error_code
 from tests.emulator.tokens import certificate_thumbprints
+from tests.support.graph import emulator_client
 
 SLACK = 120  # seconds between reading the real clock here and the emulator reading it; generous on a busy machine
 KEYSET = "B2C_1A_Clocked"
 
 
-def graph(emu: EmulatorProcess) -> httpx.Client:
-    """A Graph client with a token minted now, in the emulator's current time."""
-    return httpx.Client(base_url=f"{emu.url}/beta/trustFramework", verify=emu.ssl_context(), timeout=30,
-                        headers={"Authorization": f"Bearer {emu.mint_token()}"})
-
-
 def add_key(emu: EmulatorProcess, **window) -> dict:
-    with graph(emu) as client:
+    with emulator_client(emu) as client:
         response = client.post(f"/keySets/{KEYSET}/generateKey", json={"use": "sig", "kty": "RSA", **window})
     assert response.status_code == 200, response.text
     return response.json()
 
 
 def active_kid(emu: EmulatorProcess) -> str:
-    with graph(emu) as client:
+    with emulator_client(emu) as client:
         response = client.get(f"/keySets/{KEYSET}/getActiveKey")
     assert response.status_code == 200, response.text
     return response.json()["kid"]
@@ -39,7 +34,7 @@ def active_kid(emu: EmulatorProcess) -> str:
 
 @pytest.fixture
 def clocked(emulator_clean):
-    with graph(emulator_clean) as client:
+    with emulator_client(emulator_clean) as client:
         client.post("/keySets", json={"id": KEYSET}).raise_for_status()
     return emulator_clean
 
@@ -75,7 +70,7 @@ def test_a_key_expires_in_shifted_time(clocked):
     now = clocked.clock()["now"]
     add_key(clocked, exp=now + 5 * DAY)
     clocked.shift_clock(days=6)
-    with graph(clocked) as client:
+    with emulator_client(clocked) as client:
         assert b2c_refusal(client.get(f"/keySets/{KEYSET}/getActiveKey")) == "AADB2C90220"
         # ...and a key whose exp is still ahead in real time is already in the past for the service
         refused = client.post(f"/keySets/{KEYSET}/generateKey", json={"use": "sig", "kty": "RSA", "nbf": now, "exp": now + DAY})
