@@ -509,7 +509,7 @@ def test_build_http_client_shared_by_msal_adapter(tls_server):
     http.close()
 
 
-# ----------------------------------------------------------------------------- B2C error codes (reference section 7.2)
+# ----------------------------------------------- B2C error codes (tests/emulator/README.md, Real-service behaviour)
 @pytest.mark.parametrize("status", [400, 429])
 @pytest.mark.parametrize("code", ["AADB2C95043", "AADB2C90244", "AADB2C90229"])
 @pytest.mark.parametrize("method", ["GET", "POST"])
