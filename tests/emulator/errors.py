@@ -25,7 +25,7 @@ DEFAULT_GRAPH_CODES = {
 
 # The B2C keyset error codes the emulator answers with, and their messages as the B2C
 # error-code reference words them (MicrosoftDocs/azure-docs articles/active-directory-b2c/
-# error-codes.md, older revision; reference sheet section 7.2). `{name}` fields are filled in.
+# error-codes.md, older revision: later ones dropped these rows). `{name}` fields are filled in.
 B2C_MESSAGES = {
     "AADB2C90063": "The B2C service has an internal error.",
     "AADB2C90073": "KeyContainer with 'id': '{keyset}' cannot be found in the directory '{tenant}'",
@@ -80,7 +80,7 @@ class GraphError(Exception):
 
     @classmethod
     def b2c(cls, code: str, **fields) -> "GraphError":
-        """A B2C refusal: the code goes straight into error.code (reference 7.2); 400 unless noted."""
+        """A B2C refusal: the code goes straight into error.code (mrochon/IEFPolicies #58); 400 unless noted."""
         return cls(400, code, b2c_message(code, **fields))
 
 
@@ -107,7 +107,7 @@ def graph_error_body(scope: dict, code: str, message: str) -> dict:
     inner = {"request-id": request_id, "client-request-id": client_request_id, "date": request_time(scope).strftime("%Y-%m-%dT%H:%M:%S")}
     if is_b2c_code(code):
         # Real service: B2C errors carry B2C's own correlationId inside innerError, next to Graph's
-        # request-id (reference 5.1 and 7.2, community); support tickets ask for it.
+        # request-id (README.md, Real-service behaviour); support tickets ask for it.
         inner["correlationId"] = str(uuid.uuid4())
     return {"error": {"code": code, "message": message, "innerError": inner}}
 

@@ -84,7 +84,7 @@ def tenant(request: Request) -> str:
 def find_keyset(request: Request, keyset_id: str) -> dict:
     """The keyset, or the service's "missing" answer. Under a replication-lag fault a fresh keyset is invisible to GETs.
 
-    Real service: a missing keyset is HTTP 400 + AADB2C90073, not 404 (reference 7.1: mrochon/IEFPolicies
+    Real service: a missing keyset is HTTP 400 + AADB2C90073, not 404 (mrochon/IEFPolicies
     IefPolicies.psm1 treats 400 as missing; ahauter/terraform-provider-azure-b2c-ief resource_policy_key.go
     matches AADB2C90073; MicrosoftDocs/azure-docs #98013). Every keyset endpoint answers the same (an inference
     in 7.1), and so does a keyset another replica does not know yet (7.1, the IEFPolicies 30 s wait).
@@ -181,7 +181,7 @@ async def create_keyset(request: Request) -> JSONResponse:
     svc = services(request)
     if svc.store.find(keyset_id) is not None:
         # Real service: 95028 "already exists" (IEFPolicies IefPolicies.psm1 branches on it; B2C error-code
-        # reference). The status is not published; B2C refusals are 400 (reference 7.2), never 409 here.
+        # reference). The status is not published; B2C refusals are 400 (B2C error-code reference), never 409 here.
         raise GraphError.b2c("AADB2C95028", keyset=keyset_id)
     keyset = svc.store.create(keyset_id, keys)
     return JSONResponse(keyset_body(request, keyset), status_code=201,
@@ -270,7 +270,7 @@ def _window_of_new_key(request: Request, keyset: dict, body: dict) -> tuple[int,
 
 def _refuse_past_expiry(request: Request, keyset_id: str, exp: int) -> None:
     """Real service: 90214 "The expiry date ... is in the past" ("You can't generate expired keys";
-    B2C error-code reference, reference 7.2). The code names the key container, not an endpoint, so no
+    B2C error-code reference). The code names the key container, not an endpoint, so no
     evidence says create/PUT payloads escape it: the emulator refuses them too rather than be more
     forgiving than the service. Tests that need an expired key add a live one and move the clock on."""
     if exp <= services(request).clock.now():
@@ -283,7 +283,7 @@ def _refuse_addition(keyset: dict, key: dict) -> None:
     refuse_mixing(keyset["keys"], [key])
     if key.get("x5t") and any(existing.get("x5t") == key["x5t"] for existing in keyset["keys"]):
         # Real service: 90180 "The presented key ... already exists" for the same certificate twice
-        # (B2C error-code reference, reference 7.2).
+        # (B2C error-code reference).
         raise GraphError.b2c("AADB2C90180", kid=key["x5t"], kty=key["kty"])
 
 
@@ -300,7 +300,7 @@ async def get_active_key(request: Request) -> JSONResponse:
     keyset = find_keyset(request, request.path_params["keyset_id"])
     key = active_key(keyset["keys"], now=services(request).clock.now())
     if key is None:
-        # The real answer for "nothing active" is not documented (reference 3.5 and 6: expect some 4xx). The
+        # The real answer for "nothing active" is not documented (the getActiveKey page names no error: expect some 4xx). The
         # emulator answers like a B2C refusal, 400 + AADB2C90220 ("exists but does not contain a valid
         # certificate ... expired or ... active in the future"), so a client that only knows 404 fails here too.
         raise GraphError.b2c("AADB2C90220", tenant=tenant(request), keyset=keyset["id"])

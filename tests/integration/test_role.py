@@ -4,11 +4,11 @@ import json
 import os
 import time
 
-import httpx
 import pytest
 
 from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
 from tests.support.certs import pfx, self_signed, x5t
+from tests.support.graph import emulator_client
 from tools.playbook_recap import recap_counts, recap_total
 
 PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
@@ -19,20 +19,14 @@ DAY = 86400
 pytestmark = pytest.mark.integration
 
 
-def graph(emulator):
-    token = emulator.mint_token()
-    return httpx.Client(base_url=emulator.url + "/beta/trustFramework", verify=emulator.ssl_context(),
-                        headers={"Authorization": "Bearer " + token})
-
-
 def keysets(emulator):
-    with graph(emulator) as client:
+    with emulator_client(emulator) as client:
         return {keyset["id"]: keyset["keys"] for keyset in client.get("/keySets").json()["value"]}
 
 
 def seed_near_expiry_signing_key(emulator, days_left):
     now = int(time.time())
-    with graph(emulator) as client:
+    with emulator_client(emulator) as client:
         client.post("/keySets", json={"id": "TokenSigningKeyContainer"}).raise_for_status()
         client.post("/keySets/B2C_1A_TokenSigningKeyContainer/generateKey",
                     json={"use": "sig", "kty": "RSA", "nbf": now - DAY, "exp": now + days_left * DAY}).raise_for_status()

@@ -13,13 +13,13 @@ import dataclasses
 import datetime
 import os
 
-import httpx
 import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
 from tests.integration.playbook_runner import REPO_ROOT, run_playbook
+from tests.support.graph import emulator_client
 
 DAY = 86400
 ROTATE = os.path.join(REPO_ROOT, "playbooks", "rotate.yml")
@@ -44,9 +44,7 @@ class Step:
 
 
 def read_keys(emulator):
-    token = emulator.mint_token()
-    with httpx.Client(base_url=emulator.url + "/beta/trustFramework", verify=emulator.ssl_context(),
-                      headers={"Authorization": "Bearer " + token}) as client:
+    with emulator_client(emulator) as client:
         return {name: client.get("/keySets/" + name).json()["keys"] for name in KEYSETS}
 
 

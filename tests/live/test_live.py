@@ -121,7 +121,8 @@ def key_material(live):
     cert = self_signed(common_name="b2c-live-certificate")[1]
     (folder / "cert.pem").write_text(pem(cert))
     pfx_key, pfx_cert = self_signed(common_name="b2c-live-pkcs12")
-    # Legacy PBE-SHA1-3DES with a SHA-1 MAC: the only encryption uploadPkcs12 accepts (reference 7.3).
+    # Legacy PBE-SHA1-3DES with a SHA-1 MAC: the only encryption uploadPkcs12 accepts
+    # (microsoft-graph-docs-contrib #8993/#8994, MicrosoftDocs/azure-docs #36773).
     (folder / "bundle.pfx").write_bytes(pfx(pfx_key, pfx_cert, live.pfx_password, legacy=True))
     return {
         "certificate": {"live_certificate_path": str(folder / "cert.pem"), "live_x5t": x5t(cert)},

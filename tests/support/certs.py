@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-# The legacy PKCS#12 form (toolchain-notes: the only one the service opens) uses this many KDF rounds.
+# The legacy PKCS#12 form (PBE-SHA1-3DES, SHA-1 MAC: the only one uploadPkcs12 opens, microsoft-graph-docs-contrib
+# #8993/#8994) written with this many KDF rounds, as openssl pkcs12 -export does by default.
 LEGACY_PKCS12_KDF_ROUNDS = 2048
 
 

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
+
+from tests.support.graph import emulator_client
 
 
 @pytest.fixture
 def anonymous(emulator_clean):
     """A client for the emulator with no Authorization header."""
-    with httpx.Client(base_url=emulator_clean.url, verify=emulator_clean.ssl_context(), timeout=30) as client:
+    with emulator_client(emulator_clean, root="", token=None) as client:
         yield client
 
 
 @pytest.fixture
 def graph(emulator_clean):
     """A Graph client under /beta/trustFramework with a read-write token, on a clean emulator."""
-    headers = {"Authorization": f"Bearer {emulator_clean.mint_token()}"}
-    with httpx.Client(base_url=f"{emulator_clean.url}/beta/trustFramework", headers=headers,
-                      verify=emulator_clean.ssl_context(), timeout=30) as client:
+    with emulator_client(emulator_clean) as client:
         yield client
 
 

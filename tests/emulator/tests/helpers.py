@@ -68,7 +68,7 @@ def graph_error_code(response: httpx.Response) -> str:
 
 
 def b2c_refusal(response: httpx.Response, status: int = 400) -> str:
-    """The B2C code of a refusal with the given status (400 unless noted, reference 7.2)."""
+    """The B2C code of a refusal with the given status (400 unless noted: tests/emulator/README.md, Real-service behaviour)."""
     assert response.status_code == status, (response.status_code, response.text)
     return graph_error_code(response)
 

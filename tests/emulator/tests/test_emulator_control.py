@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 
-import httpx
 
 from tests.emulator.pytest_plugin import REPO_ROOT, EmulatorProcess
+from tests.support.graph import emulator_client
 
 
 def test_request_log_fields_and_redaction(anonymous, graph, emulator_clean):
@@ -57,24 +57,19 @@ def test_env_for_playbooks(emulator):
     assert env["AZURE_TENANT_ID"] == emulator.tenant and env["AZURE_CLIENT_SECRET"] == emulator.client_secret
 
 
-def _graph_client(emu: EmulatorProcess, token: str) -> httpx.Client:
-    return httpx.Client(base_url=f"{emu.url}/beta/trustFramework", verify=emu.ssl_context(),
-                        headers={"Authorization": f"Bearer {token}"})
-
-
 def test_state_ca_and_tokens_survive_restart(tmp_path):
     state_dir = str(tmp_path / "state")
     with EmulatorProcess(state_dir=state_dir, extra_args=["--page-size", "2"]) as emu:
         token = emu.mint_token()
         with open(emu.ca_path, "rb") as handle:
             ca_before = handle.read()
-        with _graph_client(emu, token) as graph:
+        with emulator_client(emu, token=token) as graph:
             graph.post("/keySets", json={"id": "Durable"})
             graph.post("/keySets/B2C_1A_Durable/generateKey", json={"use": "sig", "kty": "RSA"})
         emu.restart()
         with open(emu.ca_path, "rb") as handle:
             assert handle.read() == ca_before
-        with _graph_client(emu, token) as graph:  # the old token still verifies: the signing key persisted
+        with emulator_client(emu, token=token) as graph:  # the old token still verifies: the signing key persisted
             keys = graph.get("/keySets/B2C_1A_Durable").json()["keys"]
         assert len(keys) == 1 and keys[0]["kty"] == "RSA"
 
@@ -83,7 +78,7 @@ def test_startup_options_page_size_fault_and_latency(tmp_path):
     fault = json.dumps({"method": "GET", "path": "keySets$", "status": 503, "count": 1})
     args = ["--page-size", "1", "--fault", fault, "--latency-ms", "50", "--token-lifetime", "120"]
     with EmulatorProcess(state_dir=str(tmp_path), extra_args=args) as emu:
-        with _graph_client(emu, emu.mint_token()) as graph:
+        with emulator_client(emu) as graph:
             assert graph.get("/keySets").status_code == 503
             graph.post("/keySets", json={"id": "A"})
             graph.post("/keySets", json={"id": "B"})

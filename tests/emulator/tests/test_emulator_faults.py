@@ -75,7 +75,7 @@ def test_replication_lag_hides_new_keyset_from_reads(graph, emulator_clean):
 
 
 @pytest.mark.parametrize("code, status", [
-    ("AADB2C95043", 400), ("AADB2C95043", 429),  # throttled, with or without 429 (reference 7.2)
+    ("AADB2C95043", 400), ("AADB2C95043", 429),  # throttled, with or without 429 (B2C error-code reference)
     ("AADB2C90244", 400), ("AADB2C90244", 429),
     ("AADB2C90229", 400), ("AADB2C90229", 429),
     ("AADB2C95053", 400),                        # concurrent writes to the same object

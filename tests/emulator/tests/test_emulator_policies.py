@@ -7,11 +7,11 @@ import json
 import os
 from xml.etree.ElementTree import canonicalize
 
-import httpx
 import pytest
 
 from tests.emulator.pytest_plugin import EmulatorProcess
 from tests.emulator.tests.helpers import b2c_refusal, graph_error_code
+from tests.support.graph import emulator_client
 
 NAMESPACE = "http://schemas.microsoft.com/online/cpim/schemas/2013/06"
 XML = {"Content-Type": "application/xml; charset=utf-8"}
@@ -128,7 +128,7 @@ def test_put_without_value_is_aadb2c99009(graph):
 def test_policies_need_the_policy_permissions(emulator_clean):
     keyset_only = emulator_clean.mint_token(roles=["TrustFrameworkKeySet.ReadWrite.All"])
     reader = emulator_clean.mint_token(read_only=True)
-    with httpx.Client(base_url=f"{emulator_clean.url}/beta/trustFramework", verify=emulator_clean.ssl_context()) as client:
+    with emulator_client(emulator_clean, token=None) as client:
         assert client.get("/policies", headers={"Authorization": f"Bearer {keyset_only}"}).status_code == 403
         assert client.get("/policies", headers={"Authorization": f"Bearer {reader}"}).status_code == 200
         denied = client.put("/policies/B2C_1A_X/$value", content=policy_xml("B2C_1A_X").encode(),
@@ -140,12 +140,12 @@ def test_policies_survive_a_restart(tmp_path):
     with EmulatorProcess(state_dir=str(tmp_path / "state")) as emu:
         headers = {"Authorization": f"Bearer {emu.mint_token()}", **XML}
         text = policy_xml("B2C_1A_Kept")
-        with httpx.Client(base_url=emu.graph_url, verify=emu.ssl_context()) as client:
-            assert client.put("/trustFramework/policies/B2C_1A_Kept/$value", content=text.encode(), headers=headers).status_code == 201
+        with emulator_client(emu, token=None) as client:
+            assert client.put("/policies/B2C_1A_Kept/$value", content=text.encode(), headers=headers).status_code == 201
         emu.restart()
         headers = {"Authorization": f"Bearer {emu.mint_token()}"}
-        with httpx.Client(base_url=emu.graph_url, verify=emu.ssl_context()) as client:
-            assert client.get("/trustFramework/policies/B2C_1A_Kept/$value", headers=headers).text == text
+        with emulator_client(emu, token=None) as client:
+            assert client.get("/policies/B2C_1A_Kept/$value", headers=headers).text == text
         with open(os.path.join(emu.state_dir, "state.json"), encoding="utf-8") as handle:
             assert json.load(handle)["policies"][0]["id"] == "B2C_1A_Kept"
 
@@ -343,5 +343,5 @@ def test_transient_failures_with_the_service_words(graph, emulator_clean, code, 
 
 @pytest.mark.parametrize("body", [{"reformat": "yes"}, {}, {"reformat": True, "other": 1}])
 def test_the_format_switch_refuses_anything_but_a_boolean(emulator_clean, body):
-    with httpx.Client(base_url=emulator_clean.url, verify=emulator_clean.ssl_context()) as client:
+    with emulator_client(emulator_clean, root="", token=None) as client:
         assert client.post("/_emulator/policy_format", json=body).status_code == 400

@@ -1,4 +1,5 @@
-"""The emulator answers the way real tenants do: one test per row of reference section 7 that it models."""
+"""The emulator answers the way real tenants do: one test per row of the "Real-service behaviour"
+table of tests/emulator/README.md that it models."""
 
 from __future__ import annotations
 

@@ -14,9 +14,8 @@ import os
 import re
 from urllib.parse import quote, quote_plus
 
-import httpx
-
 from tests.integration.playbook_runner import playbook_environment, run_playbook
+from tests.support.graph import emulator_client
 
 RELIABILITY_DIR = os.path.dirname(os.path.abspath(__file__))
 CALLBACK_DIR = os.path.join(RELIABILITY_DIR, "callback_plugins")
@@ -106,9 +105,8 @@ def for_keyset(log, name):
 
 # -- Graph, read directly ---------------------------------------------------------------------------
 def graph(emulator):
-    """An httpx client for the emulator's Graph with a freshly minted ReadWrite token."""
-    return httpx.Client(base_url=emulator.url, verify=emulator.ssl_context(), timeout=30,
-                        headers={"Authorization": "Bearer " + emulator.mint_token()})
+    """A client for the emulator from its root (paths start with KEYSETS_PATH), with a freshly minted ReadWrite token."""
+    return emulator_client(emulator, root="")
 
 
 def read_keyset(emulator, name):

@@ -279,7 +279,7 @@ def test_apply_status_change():
     assert applied.keyset["keys"][0]["status"] == "disabled"
 
 
-# --------------------------------------------------------------------------- how the real service answers (reference section 7)
+# ---------------------------------- how the real service answers (tests/emulator/README.md, Real-service behaviour)
 
 def missing(code="AADB2C90073", status=400):
     return GraphError(status=status, code=code, graph_message="KeyContainer with 'id': 'B2C_1A_X' cannot be found")

@@ -92,11 +92,18 @@ def test_invalid_options(run, graph, args, message):
     assert graph.writes() == []
 
 
-def test_create_race_409_is_not_a_failure(run, graph):
+@pytest.mark.parametrize("status", [400, 409])
+def test_create_race_already_exists_is_not_a_failure(run, graph, status):
+    """Another run created the keyset between our read and our create: the service answers "already exists"
+    (AADB2C95028, as 400 today; a 409 is handled alike), the module re-reads it and reports no change."""
     from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 
     graph.keysets["b2c_1a_race"] = {"id": "B2C_1A_Race", "keys": []}
-    graph.fail("GET", "B2C_1A_Race", GraphError(status=404))  # our read misses it; the create then gets 409
+    # Both our reads (the plan's and the one under the lock) miss it; the create then meets it.
+    graph.fail("GET", "B2C_1A_Race", GraphError(status=404), times=2)
+    graph.fail("POST", "/trustFramework/keySets", GraphError(status=status, code="AADB2C95028", method="POST",
+                                                             graph_message="already exists"))
     result = run(name="Race")
     assert result.get("failed") is not True and result["keyset"]["id"] == "B2C_1A_Race"
     assert result["changed"] is False
+    assert len(graph.posts_to("/keySets")) == 1, "the create met the existing keyset once and was not sent again"
