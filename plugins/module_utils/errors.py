@@ -61,6 +61,14 @@ class KeyMaterialError(ValidationError):
     """
 
 
+class MissingLibraryError(ValidationError):
+    """A Python library the task needs is not installed (``library`` names it; ``needed_for`` says what for)."""
+
+    def __init__(self, library, needed_for):
+        super().__init__("%s needs the Python library %s." % (needed_for, library))
+        self.library = library
+
+
 class AuthError(B2CError):
     """Acquiring or using a token failed.
 

@@ -16,6 +16,11 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_n
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.input_files import (
+    BUNDLE_FILE_LIMIT,
+    TEXT_FILE_LIMIT,
+    read_input_file,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
 
 # Options that only make sense with one source: given with another source they are a mistake.
@@ -54,7 +59,8 @@ def load_certificate_material(params, desired, now):
     """
     source = desired.source
     option = source if params[source] is not None else source + "_path"
-    data = params[option] if option == source else key_material.read_file(params[option], option)
+    limit = BUNDLE_FILE_LIMIT if source == "pkcs12" else TEXT_FILE_LIMIT
+    data = params[option] if option == source else read_input_file(params[option], option, limit)
     warnings = []
     if source == "certificate":
         cert, desired.certificate_b64 = key_material.certificate_upload(data, option, now)

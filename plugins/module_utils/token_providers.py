@@ -17,14 +17,14 @@ import json
 import re
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import KNOWN_AUTHORITY_HOSTS
-from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import (
-    AccessTokenCredential,
-    ClientCertificateCredential,
-    ManagedIdentityCredential,
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_access_token import AccessTokenCredential
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_managed_identity import ManagedIdentityCredential
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
+    AuthError,
+    B2CError,
     MissingLibraryError,
-    WorkloadIdentityCredential,
+    exception_chain,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, B2CError, exception_chain
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import first_line, sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import TokenCacheFile, http_cache_to_json
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
@@ -169,7 +169,7 @@ class MsalTokenProvider:
         try:
             import msal  # pylint: disable=import-outside-toplevel
         except ImportError:
-            raise MissingLibraryError("msal", self.kind) from None
+            raise MissingLibraryError("msal", "auth_method %s" % self.kind) from None
         token_cache = msal.SerializableTokenCache()
         http_cache = {}
         before = None
@@ -263,16 +263,10 @@ def _managed_identity_provider(credential, endpoints, adapter, cache_file):
 
 
 def _confidential_client_provider(credential, endpoints, adapter, cache_file):
-    """Client secret, client certificate or federated token through msal's ConfidentialClientApplication."""
+    """Client secret, client certificate or federated token (the credential's ``client_credential``) through msal's
+    ConfidentialClientApplication."""
     authority = "%s/%s" % (endpoints.authority_host.rstrip("/"), credential.tenant_id)
-    if isinstance(credential, ClientCertificateCredential):
-        # msal signs the assertion with RS256 and an x5t header from the thumbprint.
-        client_credential = {"private_key": credential.private_key_pem, "thumbprint": credential.thumbprint}
-    elif isinstance(credential, WorkloadIdentityCredential):
-        # A callable: msal calls it for each token request, so a token file renewed by the platform is followed.
-        client_credential = {"client_assertion": credential.read_assertion}
-    else:
-        client_credential = credential.secret
+    client_credential = credential.client_credential
     # msal asks Microsoft's public instance discovery about hosts it does not know (an emulator, a proxy).
     custom_authority = endpoints.authority_host.rstrip("/") not in KNOWN_AUTHORITY_HOSTS
     scopes = [endpoints.scope]
