@@ -45,13 +45,6 @@ def check_source_options(params):
                 raise ValidationError("%s does not apply to source=%s: the certificate's own validity is used" % (option, source))
 
 
-def lower_choice(params, option, choices, default):
-    value = (params.get(option) or default).strip().lower()
-    if value not in choices:
-        raise ValidationError("%s=%r must be one of %s (any case)" % (option, params.get(option), ", ".join(choices)))
-    return value
-
-
 def load_certificate_material(params, desired, now):
     """Validate the certificate or PKCS#12 input locally; fills the upload body, x5t and predicted validity.
 
@@ -90,8 +83,8 @@ def desired_key(params, now):
     source = params["source"]
     nbf, exp = dates.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
     desired = key_plan.DesiredKey(
-        keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
-        use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,
+        keyset=name, source=source, kty=(params["kty"] or "rsa").lower(),
+        use=(params["use"] or "sig").lower(), nbf=nbf, exp=exp,  # the argument spec's choices: either case
         update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
         force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"],
         activate_in_days=params["activate_in_days"], valid_days=params["valid_days"],

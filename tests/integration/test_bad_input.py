@@ -48,8 +48,9 @@ CASES = [
     case("keyset-unknown-state", "b2c_keyset", {"name": "Stateful", "state": "enabled"}, "value of state must be one of: present, absent"),
     # b2c_keyset_key: names, kty/use, dates
     case("key-keyset-name-with-slash", "b2c_keyset_key", {"keyset": "a/b"}, "keyset='a/b' may only hold letters, digits"),
-    case("key-kty-ec", "b2c_keyset_key", {"keyset": "Sig", "kty": "ec"}, "kty='ec' must be one of rsa, oct"),
-    case("key-use-encrypt", "b2c_keyset_key", {"keyset": "Sig", "use": "encrypt"}, "use='encrypt' must be one of sig, enc"),
+    case("key-kty-ec", "b2c_keyset_key", {"keyset": "Sig", "kty": "ec"}, "value of kty must be one of: rsa, oct, RSA, OCT, got: ec"),
+    case("key-use-encrypt", "b2c_keyset_key", {"keyset": "Sig", "use": "encrypt"},
+         "value of use must be one of: sig, enc, SIG, ENC, got: encrypt"),
     case("key-exp-before-nbf", "b2c_keyset_key", {"keyset": "Sig", "nbf": "2031-01-02T00:00:00Z", "exp": "2031-01-01T00:00:00Z"},
          "exp (2031-01-01T00:00:00Z) must be after nbf (2031-01-02T00:00:00Z)"),
     case("key-exp-in-the-past", "b2c_keyset_key", {"keyset": "Sig", "exp": 1000000000}, "exp (2001-09-09T01:46:40Z) is in the past"),
@@ -131,9 +132,10 @@ CASES = [
     case("role-unknown-source", ROLE, {"name": "Vaulted", "source": "vault"},
          "value of source must be one of: generate, secret, certificate, pkcs12, got: vault"),
     case("role-item-without-name", ROLE, {"source": "generate"}, "missing required arguments: name"),
-    # kty/use are compared case-insensitively by the module, which refuses anything else before any request
-    case("role-unknown-use", ROLE, {"name": "Both", "use": "both"}, "use='both' must be one of sig, enc (any case)"),
-    case("role-unknown-kty", ROLE, {"name": "Curve", "kty": "EC"}, "kty='EC' must be one of rsa, oct (any case)"),
+    # kty/use are refused by the module's choices (either case) before any request
+    case("role-unknown-use", ROLE, {"name": "Both", "use": "both"},
+         "value of use must be one of: sig, enc, SIG, ENC, got: both"),
+    case("role-unknown-kty", ROLE, {"name": "Curve", "kty": "EC"}, "value of kty must be one of: rsa, oct, RSA, OCT, got: EC"),
     case("role-unknown-item-option", ROLE, {"name": "Typo", "sauce": "generate"},
          "b2c_policy_keys.sauce. Supported parameters include: activate_in_days, certificate"),
     case("role-valid-days-not-a-number", ROLE, {"name": "Days", "valid_days": "ten"}, "argument 'valid_days' is of type str found in 'b2c_policy_keys'",
