@@ -69,9 +69,9 @@ def _no_credentials_message():
         HOW["managed_identity"])
     user_form = [name for name in _USER_PASSWORD_VARIABLES if present(os.environ.get(name))]
     if user_form:
-        return ("%s holds a user name and password (the user form of the Azure credential), which cannot sign in "
-                "for B2C automation: it needs an application credential (a client secret, a client certificate, "
-                "workload identity, a managed identity or an access token): %s" % (" and ".join(user_form), choices))
+        return ("Found %s (the user form of the Azure credential), but B2C automation cannot sign in as a user: it "
+                "needs an application credential (a client secret, a client certificate, workload identity, a managed "
+                "identity or an access token): %s" % (" and ".join(user_form), choices))
     return "No credentials: " + choices
 
 

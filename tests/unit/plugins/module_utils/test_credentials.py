@@ -287,7 +287,7 @@ def test_a_user_and_password_alone_are_refused_naming_an_application_credential(
     with pytest.raises(ValidationError) as err:
         load_credential(dict(tenant_id="t", client_id="c"))
     text = str(err.value)
-    assert text.startswith(" and ".join(variables) + " holds a user name and password")
+    assert text.startswith("Found %s (the user form of the Azure credential)" % " and ".join(variables))
     assert "needs an application credential" in text and "client_secret (or AZURE_CLIENT_SECRET)" in text
     assert "someone@example.com" not in text
 
