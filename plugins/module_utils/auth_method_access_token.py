@@ -8,32 +8,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import present, require_input
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import AuthMethod
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-
-NAME = "access_token"
-INPUT = "access_token"
-NEEDS_APP = False
-
 
 @dataclass(frozen=True)
 class AccessTokenCredential:
     """A pre-acquired bearer token (without the ``Bearer`` prefix)."""
 
-    method: ClassVar[str] = NAME
+    method: ClassVar[str] = "access_token"
     token: str = field(repr=False)
 
 
-def inputs_present(params):
-    return present(params.get(INPUT))
+class AccessToken(AuthMethod):
+    name = input = AccessTokenCredential.method
+
+    def load(self, params):
+        return AccessTokenCredential(token=clean_access_token(params[self.input]))
 
 
-def check_requested(params):
-    require_input(NAME, INPUT, params)
-
-
-def load(params):
-    return AccessTokenCredential(token=clean_access_token(params[INPUT]))
+METHOD = AccessToken()
 
 
 def clean_access_token(token):

@@ -4,10 +4,8 @@
 """What every auth method file (auth_method_*.py) shares: how to tell the user to set an input, when an input
 counts as given, the app registration a credential belongs to.
 
-An auth method file has NAME, INPUT (the option whose presence selects it under ``auth_method: auto``),
-NEEDS_APP (it also needs tenant_id and client_id), ``inputs_present(params)``, ``check_requested(params)``
-(its inputs when ``auth_method`` names it) and ``load(params)``, which returns its credential; the registry
-(credentials.py) lists them in the order ``auto`` tries them.
+An auth method file defines an AuthMethod subclass and its credential, and ``METHOD``, its instance; the
+registry (credentials.py) lists them in the order ``auto`` tries them.
 """
 
 from __future__ import annotations
@@ -52,6 +50,26 @@ def require_library(library, method):
         found = False
     if not found:
         raise MissingLibraryError(library, "auth_method %s" % method)
+
+
+class AuthMethod:
+    """``name`` (the auth_method value), ``input`` (the option whose presence selects it under
+    ``auth_method: auto``), ``needs_app`` (it also needs tenant_id and client_id) and ``load(params)``, which
+    returns its credential."""
+
+    name = ""
+    input = ""
+    needs_app = False
+
+    def inputs_present(self, params):
+        return present(params.get(self.input))
+
+    def check_requested(self, params):
+        """Its inputs, when ``auth_method`` names it."""
+        require_input(self.name, self.input, params)
+
+    def load(self, params):
+        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from typing import ClassVar
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import (
     HOW,
     AppCredential,
+    AuthMethod,
     present,
-    require_input,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.certificates import (
     check_encrypted_key_iterations,
@@ -36,11 +36,8 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.input_files imp
     read_input_file,
 )
 
-NAME = "client_certificate"
-INPUT = "client_certificate_path"
-NEEDS_APP = True
-
-_OPTION = HOW[INPUT]
+_NEEDED_FOR = "auth_method client_certificate"
+_OPTION = HOW["client_certificate_path"]
 _PASSWORD = HOW["client_certificate_password"]
 _KEY_LABELS = (b"PRIVATE KEY", b"RSA PRIVATE KEY", b"ENCRYPTED PRIVATE KEY", b"EC PRIVATE KEY")
 _DER_SEQUENCE = b"\x30"  # a PKCS#12 bundle is a DER SEQUENCE
@@ -50,7 +47,7 @@ _DER_SEQUENCE = b"\x30"  # a PKCS#12 bundle is a DER SEQUENCE
 class ClientCertificateCredential(AppCredential):
     """``client_credential`` is msal's (it holds the key or the bundle's password: left out of repr())."""
 
-    method: ClassVar[str] = NAME
+    method: ClassVar[str] = "client_certificate"
     client_credential: dict = field(repr=False)
     sha256_thumbprint: str
 
@@ -59,18 +56,19 @@ class ClientCertificateCredential(AppCredential):
         return "cert:" + self.sha256_thumbprint
 
 
-def inputs_present(params):
-    return present(params.get(INPUT))
+class ClientCertificate(AuthMethod):
+    name = ClientCertificateCredential.method
+    input = "client_certificate_path"
+    needs_app = True
+
+    def load(self, params):
+        client_credential, thumbprint = load_client_certificate(params[self.input],
+                                                                params.get("client_certificate_password"))
+        return ClientCertificateCredential(client_credential=client_credential, sha256_thumbprint=thumbprint,
+                                           **AppCredential.identity(params))
 
 
-def check_requested(params):
-    require_input(NAME, INPUT, params)
-
-
-def load(params):
-    client_credential, thumbprint = load_client_certificate(params[INPUT], params.get("client_certificate_password"))
-    return ClientCertificateCredential(client_credential=client_credential, sha256_thumbprint=thumbprint,
-                                       **AppCredential.identity(params))
+METHOD = ClientCertificate()
 
 
 def load_client_certificate(path, password=None):
@@ -80,7 +78,7 @@ def load_client_certificate(path, password=None):
     AZURE_CLIENT_CERTIFICATE_PATH at either. Raises KeyMaterialError naming the option; never
     includes key material.
     """
-    crypto = cryptography("auth_method %s" % NAME)
+    crypto = cryptography(_NEEDED_FOR)
     data = read_input_file(path, _OPTION, BUNDLE_FILE_LIMIT)
     if b"-----BEGIN " in data:
         check_size(data, path, _OPTION, TEXT_FILE_LIMIT)
@@ -115,7 +113,7 @@ def _from_pem(crypto, data, password, path):
 
 
 def _from_pkcs12(crypto, data, password, path):
-    opened = open_pkcs12(data, password, _OPTION, "auth_method %s" % NAME)
+    opened = open_pkcs12(data, password, _OPTION, _NEEDED_FOR)
     if opened is None:
         if present(password):
             raise KeyMaterialError("%s: could not open the PKCS#12 file %r: check %s." % (_OPTION, path, _PASSWORD))

@@ -9,20 +9,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import (
-    AppCredential,
-    present,
-    require_input,
-)
-
-NAME = "client_secret"
-INPUT = "client_secret"
-NEEDS_APP = True
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import AppCredential, AuthMethod
 
 
 @dataclass(frozen=True)
 class ClientSecretCredential(AppCredential):
-    method: ClassVar[str] = NAME
+    method: ClassVar[str] = "client_secret"
     secret: str = field(repr=False)
 
     @property
@@ -36,13 +28,12 @@ class ClientSecretCredential(AppCredential):
         return self.secret
 
 
-def inputs_present(params):
-    return present(params.get(INPUT))
+class ClientSecret(AuthMethod):
+    name = input = ClientSecretCredential.method
+    needs_app = True
+
+    def load(self, params):
+        return ClientSecretCredential(secret=str(params[self.input]), **AppCredential.identity(params))
 
 
-def check_requested(params):
-    require_input(NAME, INPUT, params)
-
-
-def load(params):
-    return ClientSecretCredential(secret=str(params[INPUT]), **AppCredential.identity(params))
+METHOD = ClientSecret()

@@ -12,30 +12,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Optional
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import present
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import AuthMethod, present
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-
-NAME = "managed_identity"
-INPUT = "managed_identity"
-NEEDS_APP = False
-
 
 @dataclass(frozen=True)
 class ManagedIdentityCredential:
     """System-assigned, or user-assigned when ``client_id`` is set."""
 
-    method: ClassVar[str] = NAME
+    method: ClassVar[str] = "managed_identity"
     client_id: Optional[str] = None
 
 
-def inputs_present(params):
-    return params.get("managed_identity") is True or present(params.get("managed_identity_client_id"))
+class ManagedIdentity(AuthMethod):
+    name = input = ManagedIdentityCredential.method
+
+    def inputs_present(self, params):
+        return params.get("managed_identity") is True or present(params.get("managed_identity_client_id"))
+
+    def check_requested(self, params):
+        if params.get("managed_identity") is False:
+            raise ValidationError("auth_method=managed_identity contradicts managed_identity=false: remove one of them.")
+
+    def load(self, params):
+        return ManagedIdentityCredential(client_id=params.get("managed_identity_client_id") or None)
 
 
-def check_requested(params):
-    if params.get("managed_identity") is False:
-        raise ValidationError("auth_method=managed_identity contradicts managed_identity=false: remove one of them.")
-
-
-def load(params):
-    return ManagedIdentityCredential(client_id=params.get("managed_identity_client_id") or None)
+METHOD = ManagedIdentity()

@@ -9,18 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import (
-    HOW,
-    AppCredential,
-    present,
-    require_input,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import HOW, AppCredential, AuthMethod
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError
 from ansible_collections.b2c.trustframework.plugins.module_utils.input_files import read_input_file
 
-NAME = "workload_identity"
-INPUT = "federated_token_file"
-NEEDS_APP = True
+_INPUT = "federated_token_file"
 
 
 @dataclass(frozen=True)
@@ -28,7 +21,7 @@ class WorkloadIdentityCredential(AppCredential):
     """The token file is re-read on every token request: the platform (GitHub Actions, Azure Pipelines,
     Kubernetes) replaces it with a fresh short-lived token while the play runs."""
 
-    method: ClassVar[str] = NAME
+    method: ClassVar[str] = "workload_identity"
     token_file: str
 
     @property
@@ -46,23 +39,23 @@ class WorkloadIdentityCredential(AppCredential):
         return read_federated_token(self.token_file)
 
 
-def inputs_present(params):
-    return present(params.get(INPUT))
+class WorkloadIdentity(AuthMethod):
+    name = WorkloadIdentityCredential.method
+    input = _INPUT
+    needs_app = True
+
+    def load(self, params):
+        token_file = str(params[self.input])
+        read_federated_token(token_file)  # fail before any request when the file is missing or empty
+        return WorkloadIdentityCredential(token_file=token_file, **AppCredential.identity(params))
 
 
-def check_requested(params):
-    require_input(NAME, INPUT, params)
-
-
-def load(params):
-    token_file = str(params[INPUT])
-    read_federated_token(token_file)  # fail before any request when the file is missing or empty
-    return WorkloadIdentityCredential(token_file=token_file, **AppCredential.identity(params))
+METHOD = WorkloadIdentity()
 
 
 def read_federated_token(path):
     """The OIDC token in ``path`` (whitespace around it dropped), or KeyMaterialError; never shows the token."""
-    option = HOW[INPUT]
+    option = HOW[_INPUT]
     raw = read_input_file(path, option)
     try:
         token = raw.decode("ascii").strip()

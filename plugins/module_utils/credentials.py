@@ -26,12 +26,12 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import V
 AUTO = "auto"
 # In the order auth_method=auto tries them. Workload identity comes before managed identity: a pipeline that
 # sets a federated token file means it, and a managed identity cannot reach a B2C tenant on its own.
-METHODS = {method.NAME: method for method in (
-    auth_method_access_token,
-    auth_method_client_certificate,
-    auth_method_client_secret,
-    auth_method_workload_identity,
-    auth_method_managed_identity,
+METHODS = {method.name: method for method in (
+    auth_method_access_token.METHOD,
+    auth_method_client_certificate.METHOD,
+    auth_method_client_secret.METHOD,
+    auth_method_workload_identity.METHOD,
+    auth_method_managed_identity.METHOD,
 )}
 AUTH_PRECEDENCE = tuple(METHODS)
 AUTH_METHODS = (AUTO,) + AUTH_PRECEDENCE  # the auth_method choices
@@ -55,7 +55,7 @@ def select_auth_method(params):
     else:
         name = requested
         METHODS[name].check_requested(params)
-    if METHODS[name].NEEDS_APP:
+    if METHODS[name].needs_app:
         missing = [option for option in ("tenant_id", "client_id") if not present(params.get(option))]
         if missing:
             raise ValidationError("auth_method %s needs %s: set %s." % (
@@ -82,6 +82,6 @@ def load_credential(params):
     option to fix; never includes a secret in the message.
     """
     name = select_auth_method(params)
-    if name != auth_method_access_token.NAME:
+    if name != auth_method_access_token.METHOD.name:
         require_library("msal", name)
     return METHODS[name].load(params)
