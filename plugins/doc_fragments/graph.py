@@ -17,7 +17,9 @@ options:
         O(auth_method=workload_identity).
       - If not set, the environment variable E(AZURE_TENANT_ID) is used, then E(AZURE_TENANT) (the name
         C(azure.azcollection) uses). E(AZURE_TENANT_ID) wins when both are set.
+      - The alias O(tenant) is the option name of C(azure.azcollection).
     type: str
+    aliases: [tenant]
   client_id:
     description:
       - Application (client) id of the app registration.
@@ -30,6 +32,8 @@ options:
       - Client secret of the app registration (its value, not its id).
       - If not set, the environment variable E(AZURE_CLIENT_SECRET) is used, then E(AZURE_SECRET)
         (the name C(azure.azcollection) uses). E(AZURE_CLIENT_SECRET) wins when both are set.
+      - C(azure.azcollection)'s option name C(secret) is not an alias here, as it is the key value option of
+        M(b2c.trustframework.b2c_keyset_key).
     type: str
   client_certificate_path:
     description:
@@ -37,7 +41,10 @@ options:
         (C(.pfx)/C(.p12)) holding both. The format is recognised from the content, not from the file name.
         The certificate must be registered on the app registration.
       - The file is checked locally (key parses, password opens it, certificate matches the key) before
-        any request is sent.
+        any request is sent. A PEM file may be up to 1 MiB, a PKCS#12 bundle up to 10 MiB; a key or bundle
+        whose key derivation asks for more than 1,000,000 iterations is refused.
+      - The client assertion is signed with PS256 and names the certificate by its SHA-256 thumbprint
+        (C(x5t#S256)); msal 1.35 or later is needed.
       - If not set, the environment variable E(AZURE_CLIENT_CERTIFICATE_PATH) is used.
     type: path
   client_certificate_password:
@@ -66,7 +73,7 @@ options:
         Pipelines, Kubernetes) that the app registration O(client_id) trusts through a federated identity
         credential (workload identity federation). The token is sent as the client assertion.
       - The file is read again on every token request, so a platform that renews it while the play runs
-        is followed.
+        is followed. It may be up to 1 MiB.
       - Selects O(auth_method=workload_identity) under O(auth_method=auto); requires O(tenant_id) and
         O(client_id).
       - If not set, the environment variable E(AZURE_FEDERATED_TOKEN_FILE) is used (the convention of
@@ -97,7 +104,7 @@ options:
         reach a B2C tenant on its own.
     type: str
     default: auto
-    choices: [auto, client_secret, client_certificate, workload_identity, managed_identity, access_token]
+    choices: [auto, access_token, client_certificate, client_secret, workload_identity, managed_identity]
   cloud:
     description:
       - National cloud, which selects the Graph root and the login host.
@@ -109,12 +116,27 @@ options:
       - If not set, the environment variable E(AZURE_CLOUD) is used, then E(AZURE_CLOUD_ENVIRONMENT) (the
         name the AAP/AWX Microsoft Azure Resource Manager credential and C(azure.azcollection) use).
         E(AZURE_CLOUD) wins when both are set.
-      - In these variables the Azure SDK names C(AzureCloud), C(AzureUSGovernment) and C(AzureChinaCloud)
-        are accepted too, and C(USGovDoD) (the Microsoft Graph PowerShell name) for V(dod); the Azure SDKs
-        have no name of their own for the DoD cloud.
+      - The Azure SDK names are accepted too - V(AzureCloud) and V(AzurePublicCloud) for V(public),
+        V(AzureUSGovernment) and V(AzureUSGovernmentCloud) for V(usgov), V(AzureChinaCloud) for V(china), and
+        V(USGovDoD) (the Microsoft Graph PowerShell name) and V(AzureUSGovernmentDoD) for V(dod); the Azure SDKs
+        have no name of their own for the DoD cloud. As a value of this option they are spelled as listed; in the
+        environment variables in any case.
+      - The alias O(cloud_environment) is the option name of C(azure.azcollection).
     type: str
     default: public
-    choices: [public, usgov, dod, china]
+    choices:
+      - public
+      - usgov
+      - dod
+      - china
+      - AzureCloud
+      - AzurePublicCloud
+      - AzureUSGovernment
+      - AzureUSGovernmentCloud
+      - AzureUSGovernmentDoD
+      - USGovDoD
+      - AzureChinaCloud
+    aliases: [cloud_environment]
   graph_endpoint:
     description:
       - Overrides the Graph root of O(cloud), for example C(https://127.0.0.1:8443) for a local emulator.
@@ -140,7 +162,7 @@ options:
   ca_path:
     description:
       - PEM bundle of extra CA certificates trusted in addition to the system store (or certifi's bundle where the system has none), for both
-        Graph and login calls (for example the CA of a TLS-inspecting proxy or of the emulator).
+        Graph and login calls (for example the CA of a TLS-inspecting proxy or of the emulator). It may be up to 1 MiB.
       - If not set, the environment variable E(B2C_CA_PATH) is used.
     type: path
   timeout:
@@ -182,6 +204,6 @@ notes:
   - The keyset APIs exist only in Microsoft Graph beta.
 requirements:
   - httpx >= 0.27
-  - msal >= 1.28 (not needed with O(access_token))
-  - cryptography (for O(client_certificate_path))
+  - msal >= 1.35 (not needed with O(access_token))
+  - cryptography >= 42.0 (for O(client_certificate_path))
 """

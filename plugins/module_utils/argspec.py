@@ -11,7 +11,7 @@ import os
 from ansible.module_utils.basic import env_fallback
 from ansible.module_utils.errors import AnsibleFallbackNotFound
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import CLOUDS, normalize_cloud
+from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import CLOUD_NAMES, cloud_name
 from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import AUTH_METHODS
 from ansible_collections.b2c.trustframework.plugins.module_utils.retry import DEFAULT_MAX_RETRIES
 from ansible_collections.b2c.trustframework.plugins.module_utils.transport import DEFAULT_TIMEOUT
@@ -20,18 +20,22 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.transport impor
 def cloud_env_fallback(*names):
     """Fallback for ``cloud``: the first of the variables ``names`` that is set and not empty.
 
-    An empty one is skipped (an AAP credential leaves the variables of its unset fields empty). Azure SDK
-    names are accepted too (AzureCloud, AzureUSGovernment, AzureChinaCloud, USGovDoD).
+    An empty one is skipped (an AAP credential leaves the variables of its unset fields empty). A name of
+    clouds.CLOUD_NAMES is accepted in any case there, and
+    given as the cloud it names (``AzureChinaCloud`` -> ``china``).
     """
     for name in names:
         value = os.environ.get(name, "").strip()
         if value:
-            return normalize_cloud(value)
+            spelled = cloud_name(value)
+            return CLOUD_NAMES.get(spelled, spelled)
     raise AnsibleFallbackNotFound
 
 
 CONNECTION_OPTIONS = dict(
-    tenant_id=dict(type="str", fallback=(env_fallback, ["AZURE_TENANT_ID", "AZURE_TENANT"])),
+    # The aliases are azure.azcollection's option names. Its "secret" is not one: b2c_keyset_key has an option of that
+    # name (the key's value), and a client secret set as "secret" in module_defaults would become a key.
+    tenant_id=dict(type="str", aliases=["tenant"], fallback=(env_fallback, ["AZURE_TENANT_ID", "AZURE_TENANT"])),
     client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
     client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET", "AZURE_SECRET"])),
     client_certificate_path=dict(type="path", fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PATH"])),
@@ -41,10 +45,10 @@ CONNECTION_OPTIONS = dict(
     managed_identity_client_id=dict(type="str"),
     federated_token_file=dict(type="path", fallback=(env_fallback, ["AZURE_FEDERATED_TOKEN_FILE"])),
     access_token=dict(type="str", no_log=True, fallback=(env_fallback, ["B2C_ACCESS_TOKEN"])),
-    # The choices are the code's (credentials.AUTH_METHODS, clouds.CLOUDS); a unit test holds the doc fragment to them.
+    # The choices are the code's (credentials.AUTH_METHODS, clouds.CLOUD_NAMES); a unit test holds the doc fragment to them.
     auth_method=dict(type="str", default="auto", choices=list(AUTH_METHODS)),
     # AZURE_CLOUD_ENVIRONMENT is what the AAP/AWX Azure credential and azure.azcollection set; AZURE_CLOUD wins.
-    cloud=dict(type="str", default="public", choices=list(CLOUDS),
+    cloud=dict(type="str", default="public", choices=list(CLOUD_NAMES), aliases=["cloud_environment"],
                fallback=(cloud_env_fallback, ["AZURE_CLOUD", "AZURE_CLOUD_ENVIRONMENT"])),
     graph_endpoint=dict(type="str", fallback=(env_fallback, ["B2C_GRAPH_ENDPOINT"])),
     authority_host=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),

@@ -20,31 +20,32 @@ CLOUDS = {
     "china": Cloud(graph_root="https://microsoftgraph.chinacloudapi.cn", authority_host="https://login.chinacloudapi.cn"),
 }
 
-# Spellings used by the Azure CLI / SDKs (AZURE_CLOUD, AZURE_CLOUD_ENVIRONMENT) mapped to our names. The Azure CLI
-# and SDKs have no name of their own for the DoD cloud (AzureUSGovernment is GCC High): Microsoft Graph
-# PowerShell's USGovDoD is accepted for it.
-CLOUD_ALIASES = {
-    "azurecloud": "public",
-    "azurepubliccloud": "public",
+# The values ``cloud`` accepts: our names and the names of the Azure CLI and SDKs (AZURE_CLOUD_ENVIRONMENT of the
+# AAP/AWX Azure credential, azure.azcollection's cloud_environment). The Azure CLI and SDKs have no name of their
+# own for the DoD cloud (AzureUSGovernment is GCC High): Microsoft Graph PowerShell's USGovDoD is accepted for it.
+# As an option value a name is spelled as here (Ansible's choices); from the environment in any case.
+CLOUD_NAMES = {
     "public": "public",
-    "azureusgovernment": "usgov",
-    "azureusgovernmentcloud": "usgov",
     "usgov": "usgov",
-    "azureusgovernmentdod": "dod",
-    "usgovdod": "dod",
     "dod": "dod",
-    "azurechinacloud": "china",
     "china": "china",
+    "AzureCloud": "public",
+    "AzurePublicCloud": "public",
+    "AzureUSGovernment": "usgov",
+    "AzureUSGovernmentCloud": "usgov",
+    "AzureUSGovernmentDoD": "dod",
+    "USGovDoD": "dod",
+    "AzureChinaCloud": "china",
 }
+_ANY_CASE = {name.lower(): name for name in CLOUD_NAMES}
 
 KNOWN_AUTHORITY_HOSTS = frozenset(c.authority_host for c in CLOUDS.values())
 
 
-def normalize_cloud(name):
-    """Map ``public``/``AzureCloud``/... to a key of CLOUDS; unknown names are returned unchanged."""
-    if name is None:
-        return None
-    return CLOUD_ALIASES.get(str(name).strip().lower(), name)
+def cloud_name(value):
+    """The spelling in CLOUD_NAMES of ``value`` in any case (``azurechinacloud`` -> ``AzureChinaCloud``); an
+    unknown value is returned unchanged, for the argument spec's choices to refuse."""
+    return _ANY_CASE.get(str(value).strip().lower(), value)
 
 
 def validate_base_url(value, option):
@@ -83,7 +84,7 @@ def resolve_endpoints(cloud, graph_endpoint=None, authority_host=None):
     (``<graph root>/.default``), so an overridden graph_endpoint gets tokens
     for itself.
     """
-    base = CLOUDS[normalize_cloud(cloud or "public")]  # a key of CLOUDS: the argument spec's choices refuse others
+    base = CLOUDS[CLOUD_NAMES[cloud or "public"]]  # a key of CLOUD_NAMES: the argument spec's choices refuse others
     graph_root = base.graph_root
     login = base.authority_host
     if graph_endpoint:

@@ -17,6 +17,7 @@ from typing import Optional, Union
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import Endpoints, resolve_endpoints
 from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import load_credential
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.input_files import read_input_file
 from ansible_collections.b2c.trustframework.plugins.module_utils.retry import DEFAULT_MAX_RETRIES
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import resolve_token_cache_path
 from ansible_collections.b2c.trustframework.plugins.module_utils.transport import DEFAULT_TIMEOUT, build_ssl_context
@@ -74,11 +75,7 @@ def _validate_ca_path(path):
         raise ValidationError("%s: %r does not exist." % (option, path))
     if not os.path.isfile(path):
         raise ValidationError("%s: %r is not a file; give a PEM bundle of CA certificates." % (option, path))
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        raise ValidationError("%s: cannot read %r (%s)." % (option, path, exc.strerror or type(exc).__name__)) from None
+    data = read_input_file(path, option)
     if b"-----BEGIN CERTIFICATE-----" not in data:
         raise ValidationError("%s: %r holds no PEM certificate (-----BEGIN CERTIFICATE-----)." % (option, path))
     build_ssl_context(path)  # parses the bundle; the task's httpx client reuses this context

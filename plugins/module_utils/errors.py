@@ -69,6 +69,14 @@ class UnexpectedAnswer(B2CError):
                                        "rewrites its answers; nothing was changed on the strength of this answer.")
 
 
+class MissingLibraryError(ValidationError):
+    """A Python library the task needs is not installed (``library`` names it; ``needed_for`` says what for)."""
+
+    def __init__(self, library, needed_for):
+        super().__init__("%s needs the Python library %s." % (needed_for, library))
+        self.library = library
+
+
 class AuthError(B2CError):
     """Acquiring or using a token failed.
 

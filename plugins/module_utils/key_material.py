@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Certificate and PKCS#12 inputs of keys (RSA only): reading, checking, x5t, the PKCS#12 encryption B2C accepts.
+"""Certificate and PKCS#12 inputs of keys (RSA only): checking them for upload, x5t, the PKCS#12 encryption B2C
+accepts (parsing: certificates.py).
 
 Everything here runs before a request is sent, so bad input fails fast with an
 error naming the option. Nothing here talks to Graph or to Ansible.
@@ -12,94 +13,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import binascii
 import hashlib
-import os
-import re
-import types
 
+from ansible_collections.b2c.trustframework.plugins.module_utils.certificates import (
+    as_bytes,
+    b64decode,
+    cryptography,
+    load_certificate,
+    open_pkcs12,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError
 from ansible_collections.b2c.trustframework.plugins.module_utils.pkcs12_protection import pkcs12_refusal_reason
 
-_PEM_CERTIFICATE = re.compile(
-    rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL
-)
-
-
-def read_file(path, option):
-    """Bytes of a key material file, with an error naming the option (never the content)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (IOError, OSError) as error:
-        raise KeyMaterialError("could not read %s=%r (%s): %s; a relative path is relative to the module's working "
-                               "directory (the playbook's directory for localhost)"
-                               % (option, path, os.path.abspath(path), error.strerror or error))
-
-
-def _as_bytes(data):
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
-
-
-def _b64decode(data, option):
-    compact = b"".join(_as_bytes(data).split())
-    try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
-        pass
-    try:  # tolerate base64url, which people copy out of JWKs
-        return base64.urlsafe_b64decode(compact + b"=" * (-len(compact) % 4))
-    except (binascii.Error, ValueError):
-        raise KeyMaterialError("%s is neither PEM nor base64; check its content" % option)
-
-
-def _cryptography():
-    """The cryptography modules we use (``.x509``, ``.serialization``, ``.pkcs12``, ``.rsa``, ``.ec``), imported on first use.
-
-    Only certificate and PKCS#12 input needs it; importing it up front would
-    cost every other task ~17 ms (measured with python -X importtime).
-    """
-    # pylint: disable=import-outside-toplevel
-    try:
-        from cryptography import x509
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec, rsa
-        from cryptography.hazmat.primitives.serialization import pkcs12
-    except ImportError:
-        raise KeyMaterialError(
-            "certificate and PKCS#12 input needs the Python library cryptography on the host that runs the module; "
-            "install it (pip install cryptography)"
-        )
-    return types.SimpleNamespace(x509=x509, serialization=serialization, pkcs12=pkcs12, rsa=rsa, ec=ec)
-
 
 def _der(cert):
-    return cert.public_bytes(_cryptography().serialization.Encoding.DER)
-
-
-def load_certificate(data, option="certificate"):
-    """Load an X.509 certificate from PEM text, DER bytes, or base64 of DER or PEM."""
-    raw = _certificate_bytes(data, option)
-    x509 = _cryptography().x509
-    pem = _PEM_CERTIFICATE.search(raw)
-    try:
-        if pem is not None:
-            return x509.load_pem_x509_certificate(pem.group(0))
-        return x509.load_der_x509_certificate(raw)
-    except ValueError as error:
-        raise KeyMaterialError(
-            "%s does not hold a readable X.509 certificate (%s); give PEM text or base64 of DER"
-            % (option, error)
-        )
-
-
-def _certificate_bytes(data, option):
-    raw = _as_bytes(data)
-    # PEM is used as is; DER starts with a SEQUENCE byte (0x30) and is never stripped: its last
-    # signature byte may well be a whitespace byte. Anything else must be base64.
-    if _PEM_CERTIFICATE.search(raw) or raw[:1] == b"\x30":
-        return raw
-    return _b64decode(raw, option)
+    return cert.public_bytes(cryptography().serialization.Encoding.DER)
 
 
 def x5t(cert):
@@ -129,7 +57,7 @@ def check_rsa_certificate(cert, option):
     The service refuses anything else ("Only RSA certificates are supported"), but only after
     the keyset was created; refusing here leaves the tenant untouched.
     """
-    crypto = _cryptography()
+    crypto = cryptography()
     public_key = cert.public_key()
     if isinstance(public_key, crypto.rsa.RSAPublicKey):
         return
@@ -151,11 +79,11 @@ def certificate_validity(cert):
 def pkcs12_bytes(data, option="pkcs12"):
     """Raw PFX bytes from base64 text (the option) or bytes read from a file."""
     if isinstance(data, str):
-        return _b64decode(data, option)
+        return b64decode(data, option)
     raw = bytes(data)
     # A file may itself hold base64 text; DER PFX starts with a SEQUENCE byte (0x30).
     if raw[:1] != b"\x30":
-        return _b64decode(raw, option)
+        return b64decode(raw, option)
     return raw
 
 
@@ -165,16 +93,14 @@ def load_pkcs12(data, password, option="pkcs12"):
     The service needs both halves (B2C: uploaded certificates must include the
     private key), so a bundle without either is refused here.
     """
-    raw = pkcs12_bytes(data, option)
-    secret = _as_bytes(password) if password else None
-    try:
-        private_key, cert, _chain = _cryptography().pkcs12.load_key_and_certificates(raw, secret)
-    except ValueError:
+    opened = open_pkcs12(pkcs12_bytes(data, option), password, option)
+    if opened is None:
         if not password:
             raise KeyMaterialError("could not open %s without a password: set pkcs12_password" % option)
         raise KeyMaterialError(
             "could not open %s: wrong pkcs12_password or not a PKCS#12 (.pfx) file" % option
         )
+    private_key, cert, _chain = opened
     # Without a private key, cryptography reports the certificate among the chain: check the key first.
     if private_key is None:
         raise KeyMaterialError(
@@ -187,15 +113,13 @@ def load_pkcs12(data, password, option="pkcs12"):
 
 def legacy_pkcs12(raw, password):
     """The same key and certificates, re-encrypted with PBE-SHA1-3DES and a SHA-1 MAC (the x5t is unchanged)."""
-    crypto = _cryptography()
-    from cryptography.hazmat.primitives import hashes  # pylint: disable=import-outside-toplevel
-
-    secret = _as_bytes(password)
+    crypto = cryptography()
+    secret = as_bytes(password)
     bundle = crypto.pkcs12.load_pkcs12(raw, secret)
     encryption = (crypto.serialization.PrivateFormat.PKCS12.encryption_builder()
                   .kdf_rounds(2048)
                   .key_cert_algorithm(crypto.pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-                  .hmac_hash(hashes.SHA1())  # nosec - the only MAC the service accepts
+                  .hmac_hash(crypto.hashes.SHA1())  # nosec - the only MAC the service accepts
                   .build(secret))
     return crypto.pkcs12.serialize_key_and_certificates(
         bundle.cert.friendly_name, bundle.key, bundle.cert.certificate,

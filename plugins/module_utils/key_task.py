@@ -16,6 +16,11 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_n
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.input_files import (
+    BUNDLE_FILE_LIMIT,
+    TEXT_FILE_LIMIT,
+    read_input_file,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import register_secrets
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
 
@@ -41,13 +46,6 @@ def check_source_options(params):
                 raise ValidationError("%s does not apply to source=%s: the certificate's own validity is used" % (option, source))
 
 
-def lower_choice(params, option, choices, default):
-    value = (params.get(option) or default).strip().lower()
-    if value not in choices:
-        raise ValidationError("%s=%r must be one of %s (any case)" % (option, params.get(option), ", ".join(choices)))
-    return value
-
-
 def load_certificate_material(params, desired, now):
     """Validate the certificate or PKCS#12 input locally; fills the upload body, x5t and predicted validity.
 
@@ -55,7 +53,8 @@ def load_certificate_material(params, desired, now):
     """
     source = desired.source
     option = source if params[source] is not None else source + "_path"
-    data = params[option] if option == source else key_material.read_file(params[option], option)
+    limit = BUNDLE_FILE_LIMIT if source == "pkcs12" else TEXT_FILE_LIMIT
+    data = params[option] if option == source else read_input_file(params[option], option, limit)
     warnings = []
     if source == "certificate":
         cert, desired.certificate_b64 = key_material.certificate_upload(data, option, now)
@@ -87,8 +86,8 @@ def desired_key(params, now):
     source = params["source"]
     nbf, exp = dates.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
     desired = key_plan.DesiredKey(
-        keyset=name, source=source, kty=lower_choice(params, "kty", ("rsa", "oct"), "rsa"),
-        use=lower_choice(params, "use", ("sig", "enc"), "sig"), nbf=nbf, exp=exp,
+        keyset=name, source=source, kty=(params["kty"] or "rsa").lower(),
+        use=(params["use"] or "sig").lower(), nbf=nbf, exp=exp,  # the argument spec's choices: either case
         update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
         force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"],
         activate_in_days=params["activate_in_days"], valid_days=params["valid_days"],

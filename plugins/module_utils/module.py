@@ -9,8 +9,12 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import graph_argument_spec
 from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
-from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import MissingLibraryError
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError, ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
+    AuthError,
+    GraphError,
+    MissingLibraryError,
+    ValidationError,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import GraphClient
 from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import register_secrets

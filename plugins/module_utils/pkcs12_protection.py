@@ -11,6 +11,8 @@ the emulator's README table follows them).
 Opening a bundle tells nothing about this (cryptography opens them all), so the structure is walked:
 PFX -> AuthenticatedSafe -> each ContentInfo (``encryptedData``, or ``data`` holding shrouded key bags)
 and the MAC. BER (indefinite lengths) counts as not accepted: re-encrypting is always safe.
+The same walk gives the key-derivation iteration counts, so a bundle (or an encrypted PKCS#8 key) that would
+take minutes to open is refused before anything is decrypted.
 """
 
 from __future__ import annotations
@@ -24,8 +26,13 @@ _OID_PBES2 = bytes.fromhex("2a864886f70d01050d")             # 1.2.840.113549.1.
 _OID_PBE_SHA1_RC2 = (bytes.fromhex("2a864886f70d010c0105"),  # 1.2.840.113549.1.12.1.5 (128-bit)
                      bytes.fromhex("2a864886f70d010c0106"))  # 1.2.840.113549.1.12.1.6 (40-bit)
 _OID_SHA1 = bytes.fromhex("2b0e03021a")                      # 1.3.14.3.2.26
+_OID_PBKDF2 = bytes.fromhex("2a864886f70d01050c")            # 1.2.840.113549.1.5.12
 
-_SEQUENCE, _OCTET_STRING, _OID, _EXPLICIT_0 = 0x30, 0x04, 0x06, 0xA0
+_INTEGER, _SEQUENCE, _OCTET_STRING, _OID, _EXPLICIT_0 = 0x02, 0x30, 0x04, 0x06, 0xA0
+
+# The most key-derivation rounds a bundle or an encrypted key may ask for. OpenSSL and cryptography write 2048
+# (Windows 2000 or 10000); 20 million take ~12 s per opening, and a bundle is opened more than once.
+MAX_KDF_ITERATIONS = 1000000
 
 
 def pkcs12_refusal_reason(raw):
@@ -46,31 +53,81 @@ def pkcs12_refusal_reason(raw):
     return None
 
 
+def pkcs12_iterations(raw):
+    """The largest key-derivation iteration count of the bundle (its bags and its MAC), or None when its
+    structure cannot be walked (cryptography then opens it with its own checks)."""
+    try:
+        parts, mac_data = _parts(raw)
+        counts = [_kdf_iterations(part) for part in parts if part[0] == _SEQUENCE]
+        if len(mac_data) > 2:  # MacData: DigestInfo, salt, iterations (DEFAULT 1)
+            counts.append(_integer(mac_data[2]))
+    except (ValueError, IndexError):
+        return None
+    return max([count for count in counts if count is not None], default=None)
+
+
+def pkcs8_iterations(der):
+    """The key-derivation iteration count of an EncryptedPrivateKeyInfo (RFC 5958), or None when it has none we read."""
+    try:
+        return _kdf_iterations(_elements(_only(der, _SEQUENCE))[0])
+    except (ValueError, IndexError):
+        return None
+
+
 def _protection(raw):
     """``(algorithm of every encrypted part, or None for an unencrypted bag; MAC digest)``."""
+    parts, mac_data = _parts(raw)
+    algorithms = [_algorithm(part) if part[0] == _SEQUENCE else part[1] for part in parts]
+    mac = _algorithm(_elements(mac_data[0][1])[0]) if mac_data else None  # MacData.DigestInfo
+    return algorithms, mac
+
+
+def _parts(raw):
+    """``(the AlgorithmIdentifier of every encrypted part - or (OID, content type) of an unknown ContentInfo,
+    (None, None) for an unencrypted bag -, the MacData elements or [])``."""
     pfx = _elements(_only(raw, _SEQUENCE))
     content_type, content = _content_info(pfx[1])
     if content_type != _OID_DATA:
         raise ValueError("public-key integrity mode")
-    algorithms = []
+    parts = []
     for info in _elements(_only(_only(content, _OCTET_STRING), _SEQUENCE)):
         content_type, content = _content_info(info)
         if content_type == _OID_ENCRYPTED_DATA:
             encrypted_content_info = _elements(_elements(_only(content, _SEQUENCE))[1][1])
-            algorithms.append(_algorithm(encrypted_content_info[1]))
+            parts.append(encrypted_content_info[1])
         elif content_type == _OID_DATA:
-            algorithms.extend(_bag_algorithm(bag) for bag in _elements(_only(_only(content, _OCTET_STRING), _SEQUENCE)))
+            parts.extend(_bag_algorithm(bag) for bag in _elements(_only(_only(content, _OCTET_STRING), _SEQUENCE)))
         else:
-            algorithms.append(content_type)
-    mac = _algorithm(_elements(_elements(pfx[2][1])[0][1])[0]) if len(pfx) > 2 else None  # MacData.DigestInfo
-    return algorithms, mac
+            parts.append((_OID, content_type))
+    return parts, (_elements(pfx[2][1]) if len(pfx) > 2 else [])
 
 
 def _bag_algorithm(bag):
     bag_id, value = _elements(bag[1])[:2]
     if bag_id != (_OID, _OID_SHROUDED_KEY_BAG):
-        return None  # a key or certificate bag outside any encryption
-    return _algorithm(_elements(_only(value[1], _SEQUENCE))[0])
+        return (None, None)  # a key or certificate bag outside any encryption
+    return _elements(_only(value[1], _SEQUENCE))[0]
+
+
+def _kdf_iterations(element):
+    """The iteration count of the key derivation an AlgorithmIdentifier ``(tag, body)`` names, or None.
+
+    PKCS#12 PBE parameters are (salt, iterations); PBES2 names PBKDF2 with (salt, iterations, ...) (RFC 8018).
+    """
+    identifier = _elements(element[1])
+    if len(identifier) < 2:
+        return None
+    parameters = _elements(identifier[1][1])
+    if identifier[0][1] == _OID_PBES2:
+        kdf = _elements(parameters[0][1])
+        return _integer(_elements(kdf[1][1])[1]) if kdf[0][1] == _OID_PBKDF2 else None
+    return _integer(parameters[1]) if len(parameters) > 1 and parameters[1][0] == _INTEGER else None
+
+
+def _integer(element):
+    if element[0] != _INTEGER:
+        raise ValueError("not an INTEGER")
+    return int.from_bytes(element[1], "big")
 
 
 def _content_info(element):

@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import KNOWN_AUTHORITY_HOSTS
-from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import (
-    AccessTokenCredential,
-    ClientCertificateCredential,
-    ManagedIdentityCredential,
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_access_token import AccessTokenCredential
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_managed_identity import ManagedIdentityCredential
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
+    AuthError,
+    B2CError,
     MissingLibraryError,
-    WorkloadIdentityCredential,
+    exception_chain,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, B2CError, exception_chain
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import first_line, sanitize_text
+from ansible_collections.b2c.trustframework.plugins.module_utils.shorten import shorten
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import TokenCacheFile, http_cache_to_json
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
 
@@ -56,6 +58,13 @@ class StaticTokenProvider:
 
 
 _AADSTS = re.compile(r"AADSTS\d+")
+# How much of the login service's text a message quotes; a URL in it is kept whole (shorten.py).
+_LOGIN_TEXT_LIMIT = 300
+
+
+def _login_text(text):
+    """The login service's ``text``, masked (redaction.py) and then shortened without cutting its URL."""
+    return shorten(sanitize_text(text, limit=sys.maxsize), _LOGIN_TEXT_LIMIT)
 
 
 def auth_error_from_result(result, what):
@@ -68,7 +77,7 @@ def auth_error_from_result(result, what):
     if code is None:
         match = _AADSTS.search(description)
         code = match.group(0) if match else (result.get("error") or None)
-    line = sanitize_text(first_line(description)) or sanitize_text(result.get("error")) or "unknown error"
+    line = _login_text(first_line(description)) or _login_text(result.get("error")) or "unknown error"
     correlation_id = result.get("correlation_id")
     msg = "%s failed: %s" % (what, line)
     if correlation_id:
@@ -112,7 +121,7 @@ def auth_error_from_exception(exc, what):
     detail = description or first_line(str(exc)) or type(exc).__name__
     if status is not None and description:
         detail = "HTTP %d: %s" % (status, detail)
-    msg = "%s failed: %s" % (what, sanitize_text(detail))
+    msg = "%s failed: %s" % (what, _login_text(detail))
     return AuthError(msg, code=code, status=status)
 
 
@@ -169,7 +178,7 @@ class MsalTokenProvider:
         try:
             import msal  # pylint: disable=import-outside-toplevel
         except ImportError:
-            raise MissingLibraryError("msal", self.kind) from None
+            raise MissingLibraryError("msal", "auth_method %s" % self.kind) from None
         token_cache = msal.SerializableTokenCache()
         http_cache = {}
         before = None
@@ -263,16 +272,10 @@ def _managed_identity_provider(credential, endpoints, adapter, cache_file):
 
 
 def _confidential_client_provider(credential, endpoints, adapter, cache_file):
-    """Client secret, client certificate or federated token through msal's ConfidentialClientApplication."""
+    """Client secret, client certificate or federated token (the credential's ``client_credential``) through msal's
+    ConfidentialClientApplication."""
     authority = "%s/%s" % (endpoints.authority_host.rstrip("/"), credential.tenant_id)
-    if isinstance(credential, ClientCertificateCredential):
-        # msal signs the assertion with RS256 and an x5t header from the thumbprint.
-        client_credential = {"private_key": credential.private_key_pem, "thumbprint": credential.thumbprint}
-    elif isinstance(credential, WorkloadIdentityCredential):
-        # A callable: msal calls it for each token request, so a token file renewed by the platform is followed.
-        client_credential = {"client_assertion": credential.read_assertion}
-    else:
-        client_credential = credential.secret
+    client_credential = credential.client_credential
     # msal asks Microsoft's public instance discovery about hosts it does not know (an emulator, a proxy).
     custom_authority = endpoints.authority_host.rstrip("/") not in KNOWN_AUTHORITY_HOSTS
     scopes = [endpoints.scope]

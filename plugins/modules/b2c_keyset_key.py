@@ -49,14 +49,16 @@ options:
     default: generate
   kty:
     description:
-      - Key type for O(source=generate), V(rsa) or V(oct) (any case). Defaults to V(rsa).
+      - Key type for O(source=generate), V(rsa) or V(oct), in lower or upper case. Defaults to V(rsa).
       - Ignored for other sources (secrets are oct, certificates RSA).
     type: str
+    choices: [rsa, oct, RSA, OCT]
   use:
     description:
-      - Key use, V(sig) (signature) or V(enc) (encryption), any case.
+      - Key use, V(sig) (signature) or V(enc) (encryption), in lower or upper case.
     type: str
     default: sig
+    choices: [sig, enc, SIG, ENC]
   nbf:
     description:
       - Activation time (not before) of a generated key or secret, as epoch seconds or ISO 8601
@@ -310,8 +312,9 @@ key:
       description:
         - V(enabled) or V(disabled). After an add it is read back from the service (C(keys_v2)); a key the service
           reports V(disabled) comes with a warning that says how to enable it.
+        - Null in the check-mode prediction of an added key (the service sets it when the key is added).
       type: str
-      returned: always
+      returned: always (null in the check-mode prediction of an added key)
       sample: enabled
     nbf_iso:
       description: C(nbf) as UTC ISO 8601.
@@ -369,8 +372,9 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner imp
 ARGUMENT_SPEC = dict(
     keyset=dict(type="str", required=True, no_log=False),
     source=dict(type="str", default="generate", choices=["generate", "secret", "certificate", "pkcs12"]),
-    kty=dict(type="str"),
-    use=dict(type="str", default="sig"),
+    # Either case: people write the JWK spellings (RSA, oct) and lower case alike.
+    kty=dict(type="str", choices=["rsa", "oct", "RSA", "OCT"]),
+    use=dict(type="str", default="sig", choices=["sig", "enc", "SIG", "ENC"]),
     nbf=dict(type="raw"),
     exp=dict(type="raw"),
     valid_days=dict(type="int"),

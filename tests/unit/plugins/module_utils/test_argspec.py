@@ -98,11 +98,16 @@ def test_unknown_cloud_environment_fails_as_a_choice(monkeypatch):
         module_params({})
 
 
+_SDK = "AzurePublicCloud, AzureUSGovernment, AzureUSGovernmentCloud, AzureUSGovernmentDoD, USGovDoD, AzureChinaCloud"
+
+
 @pytest.mark.parametrize("args, env, words", [
-    ({"auth_method": "bogus"}, {}, "value of auth_method must be one of: auto, client_secret, client_certificate, "
-                                   "workload_identity, managed_identity, access_token, got: bogus"),
-    ({"cloud": "mars"}, {}, "value of cloud must be one of: public, usgov, dod, china, got: mars"),
-    ({}, {"AZURE_CLOUD": "mars"}, "value of cloud must be one of: public, usgov, dod, china, got: mars"),
+    ({"auth_method": "bogus"}, {}, "value of auth_method must be one of: auto, access_token, client_certificate, "
+                                   "client_secret, workload_identity, managed_identity, got: bogus"),
+    ({"cloud": "mars"}, {}, "value of cloud must be one of: public, usgov, dod, china, AzureCloud, %s, got: mars" % _SDK),
+    ({}, {"AZURE_CLOUD": "mars"}, "value of cloud must be one of: public, usgov, dod, china, AzureCloud, %s, got: mars"
+     % _SDK),
+    ({"cloud": "azurechinacloud"}, {}, "value of cloud must be one of: public,"),  # choices are case-sensitive
 ])
 def test_unknown_choices_are_refused_by_the_argument_spec_alone(monkeypatch, capsys, args, env, words):
     """The one check of auth_method and cloud (credentials and clouds take the value as it is)."""
@@ -134,6 +139,7 @@ def test_doc_fragment_matches_spec():
         assert options[name]["type"] == spec["type"], name
         assert options[name].get("default") == spec.get("default"), name
         assert options[name].get("choices") == spec.get("choices"), name
+        assert options[name].get("aliases") == spec.get("aliases"), name
         fallback = spec.get("fallback")
         if fallback:
             description = json.dumps(options[name]["description"])
@@ -152,3 +158,24 @@ def test_attributes_fragments_parse():
 
 def test_no_env_leak_into_defaults():
     assert not any(os.environ.get(v) for v in ENV_VARS)
+
+
+# ----------------------------------------------------------------------------- azure.azcollection names
+def test_azcollection_option_names_are_aliases():
+    params = module_params({"tenant": "t.onmicrosoft.com", "cloud_environment": "AzureChinaCloud",
+                            "client_id": "c", "client_secret": "s"})
+    assert (params["tenant_id"], params["cloud"]) == ("t.onmicrosoft.com", "AzureChinaCloud")
+    settings = ConnectionSettings.from_params(params)
+    assert settings.endpoints.graph_root == "https://microsoftgraph.chinacloudapi.cn"
+    assert settings.credential.tenant_id == "t.onmicrosoft.com"
+
+
+@pytest.mark.parametrize("cloud, graph_root", [
+    ("AzureChinaCloud", "https://microsoftgraph.chinacloudapi.cn"),
+    ("AzureUSGovernment", "https://graph.microsoft.us"),
+    ("USGovDoD", "https://dod-graph.microsoft.us"),
+    ("AzureCloud", "https://graph.microsoft.com"),
+])
+def test_azure_sdk_cloud_names_are_option_values_too(cloud, graph_root):
+    settings = ConnectionSettings.from_params(module_params({"cloud": cloud, "access_token": "t"}))
+    assert settings.endpoints.graph_root == graph_root

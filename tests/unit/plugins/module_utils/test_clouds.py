@@ -7,7 +7,8 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import (
     CLOUDS,
     Endpoints,
-    normalize_cloud,
+    CLOUD_NAMES,
+    cloud_name,
     resolve_endpoints,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
@@ -57,8 +58,15 @@ def test_bad_overrides(option, value):
     assert str(err.value).startswith(option)
 
 
-@pytest.mark.parametrize("alias, name", [("AzureCloud", "public"), ("AzureUSGovernment", "usgov"),
-                                         ("AzureChinaCloud", "china"), ("PUBLIC", "public"), ("dod", "dod")])
-def test_aliases(alias, name):
-    assert normalize_cloud(alias) == name
-    assert resolve_endpoints(alias) == resolve_endpoints(name)
+@pytest.mark.parametrize("alias, spelled, name", [
+    ("AzureCloud", "AzureCloud", "public"), ("azureusgovernment", "AzureUSGovernment", "usgov"),
+    ("AZURECHINACLOUD", "AzureChinaCloud", "china"), ("PUBLIC", "public", "public"), ("USGovDoD", "USGovDoD", "dod"),
+])
+def test_aliases_in_any_case_are_spelled_as_the_choices(alias, spelled, name):
+    assert cloud_name(alias) == spelled and spelled in CLOUD_NAMES
+    assert resolve_endpoints(cloud_name(alias)) == resolve_endpoints(name)
+
+
+def test_every_cloud_name_selects_a_cloud():
+    assert set(CLOUD_NAMES.values()) == set(CLOUDS)
+    assert cloud_name("AzureGermanCloud") == "AzureGermanCloud"  # unknown: left for the choices to refuse

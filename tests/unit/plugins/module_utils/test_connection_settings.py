@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS
 from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
-from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import ClientSecretCredential
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_client_secret import ClientSecretCredential
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
 

@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
+import subprocess
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import credentials
-from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import (
-    AccessTokenCredential,
+from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_base
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_access_token import AccessTokenCredential
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_client_certificate import (
     ClientCertificateCredential,
-    ClientSecretCredential,
-    ManagedIdentityCredential,
-    MissingLibraryError,
-    WorkloadIdentityCredential,
-    load_certificate,
-    load_credential,
-    select_auth_method,
+    load_client_certificate,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError, ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_client_secret import ClientSecretCredential
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_managed_identity import (
+    ManagedIdentityCredential,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_workload_identity import (
+    WorkloadIdentityCredential,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import load_credential, select_auth_method
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
+    KeyMaterialError,
+    MissingLibraryError,
+    ValidationError,
+)
 
 from tests.support.certs import ec_key, pfx, rsa_key, self_signed
 
@@ -91,7 +99,7 @@ def test_load_credential_per_method(tmp_path):
     path = _write_pem(tmp_path)[0]
     cert = load_credential(dict(BASE, client_certificate_path=path))
     assert isinstance(cert, ClientCertificateCredential) and cert.method == "client_certificate"
-    assert cert.fingerprint == "cert:" + cert.thumbprint and "PRIVATE" not in repr(cert)
+    assert cert.fingerprint == "cert:" + cert.sha256_thumbprint and "PRIVATE" not in repr(cert)
 
 
 def test_rotated_secret_changes_the_fingerprint():
@@ -101,8 +109,8 @@ def test_rotated_secret_changes_the_fingerprint():
 
 
 def test_missing_msal_is_reported_before_anything_else(monkeypatch):
-    real_find_spec = credentials.importlib.util.find_spec
-    monkeypatch.setattr(credentials.importlib.util, "find_spec",
+    real_find_spec = auth_method_base.importlib.util.find_spec
+    monkeypatch.setattr(auth_method_base.importlib.util, "find_spec",
                         lambda name: None if name == "msal" else real_find_spec(name))
     with pytest.raises(MissingLibraryError) as err:
         load_credential(dict(BASE, client_secret=SECRET))
@@ -126,27 +134,36 @@ def _write_pem(tmp_path, password=None, key_type="rsa", mismatch=False, include_
     return str(path), cert, data
 
 
+def sha256_thumbprint(cert):
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
 def test_load_certificate_plain(tmp_path):
+    """msal gets the key and the certificate, and computes the SHA-256 thumbprint itself (PS256)."""
     path, cert, _data = _write_pem(tmp_path)
-    private_key_pem, thumbprint = load_certificate(path)
-    assert thumbprint == hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-    assert private_key_pem.startswith("-----BEGIN PRIVATE KEY-----")
+    client_credential, thumbprint = load_client_certificate(path)
+    assert thumbprint == sha256_thumbprint(cert)
+    assert client_credential["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    assert client_credential["public_certificate"] == cert.public_bytes(serialization.Encoding.PEM).decode()
+    assert set(client_credential) == {"private_key", "public_certificate"}, "no SHA-1 thumbprint, no passphrase"
 
 
 def test_load_certificate_encrypted(tmp_path):
     path = _write_pem(tmp_path, password=CERT_PASSWORD)[0]
-    assert load_certificate(path, CERT_PASSWORD)[1]
+    client_credential = load_client_certificate(path, CERT_PASSWORD)[0]
+    assert client_credential["passphrase"] == CERT_PASSWORD
+    assert client_credential["private_key"].startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
     with pytest.raises(KeyMaterialError) as err:
-        load_certificate(path)
+        load_client_certificate(path)
     assert "client_certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)" in str(err.value)
     with pytest.raises(KeyMaterialError) as err:
-        load_certificate(path, "wrong-password")
+        load_client_certificate(path, "wrong-password")
     assert "could not decrypt" in str(err.value) and "wrong-password" not in str(err.value)
 
 
 def test_load_certificate_password_for_plain_key_is_tolerated(tmp_path):
     path = _write_pem(tmp_path)[0]
-    assert load_certificate(path, "unneeded")[1]
+    assert "passphrase" not in load_client_certificate(path, "unneeded")[0], "msal refuses a password for a plain key"
 
 
 @pytest.mark.parametrize("kwargs, expected", [
@@ -158,7 +175,7 @@ def test_load_certificate_password_for_plain_key_is_tolerated(tmp_path):
 def test_load_certificate_problems(tmp_path, kwargs, expected):
     path, _cert, data = _write_pem(tmp_path, **kwargs)
     with pytest.raises(KeyMaterialError) as err:
-        load_certificate(path)
+        load_client_certificate(path)
     text = str(err.value) + repr(err.value)
     assert expected in text and "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)" in text
     assert "BEGIN" not in text and data[40:80].decode(errors="ignore") not in text
@@ -168,10 +185,10 @@ def test_load_certificate_garbage_and_missing(tmp_path):
     bad = tmp_path / "bad.pem"
     bad.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n")
     with pytest.raises(KeyMaterialError) as err:
-        load_certificate(str(bad))
+        load_client_certificate(str(bad))
     assert "cannot be parsed" in str(err.value)
     with pytest.raises(KeyMaterialError) as err:
-        load_certificate(str(tmp_path / "missing.pem"))
+        load_client_certificate(str(tmp_path / "missing.pem"))
     assert "cannot read" in str(err.value)
 
 
@@ -181,9 +198,10 @@ def test_load_certificate_pkcs12_is_told_by_content(tmp_path, name):
     key, cert = self_signed(days_valid=30)
     path = tmp_path / name
     path.write_bytes(pfx(key, cert, CERT_PASSWORD))
-    private_key_pem, thumbprint = load_certificate(str(path), CERT_PASSWORD)
-    assert thumbprint == hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-    assert private_key_pem.startswith("-----BEGIN PRIVATE KEY-----")
+    client_credential, thumbprint = load_client_certificate(str(path), CERT_PASSWORD)
+    assert thumbprint == sha256_thumbprint(cert)
+    # msal opens the bundle itself (private_key_pfx_path): nothing converted to PEM here
+    assert client_credential == {"private_key_pfx_path": str(path), "passphrase": CERT_PASSWORD}
 
 
 @pytest.mark.parametrize("password", [None, ""])
@@ -191,14 +209,14 @@ def test_load_certificate_pkcs12_without_password(tmp_path, password):
     key, cert = self_signed(days_valid=30)
     path = tmp_path / "client.pfx"
     path.write_bytes(pfx(key, cert, password))
-    assert load_certificate(str(path), password)[1]
+    assert load_client_certificate(str(path), password)[0] == {"private_key_pfx_path": str(path)}
 
 
 def test_load_certificate_pkcs12_legacy_encryption(tmp_path):
     key, cert = self_signed(days_valid=30)
     path = tmp_path / "client.pfx"
     path.write_bytes(pfx(key, cert, CERT_PASSWORD, legacy=True))
-    assert load_certificate(str(path), CERT_PASSWORD)[1]
+    assert load_client_certificate(str(path), CERT_PASSWORD)[1]
 
 
 @pytest.mark.parametrize("password, expected", [
@@ -210,7 +228,7 @@ def test_load_certificate_pkcs12_password_problems(tmp_path, password, expected)
     path = tmp_path / "client.pfx"
     path.write_bytes(pfx(key, cert, CERT_PASSWORD))
     with pytest.raises(KeyMaterialError) as err:
-        load_certificate(str(path), password)
+        load_client_certificate(str(path), password)
     assert expected in str(err.value) and CERT_PASSWORD not in str(err.value)
 
 
@@ -225,7 +243,7 @@ def test_load_certificate_pkcs12_content_problems(tmp_path, make, expected):
     path = tmp_path / "client.pfx"
     path.write_bytes(make(key, cert))
     with pytest.raises(KeyMaterialError) as err:
-        load_certificate(str(path))
+        load_client_certificate(str(path))
     assert expected in str(err.value)
 
 
@@ -233,7 +251,7 @@ def test_load_certificate_neither_pem_nor_pkcs12(tmp_path):
     path = tmp_path / "client.pfx"
     path.write_bytes(b"not a certificate")
     with pytest.raises(KeyMaterialError) as err:
-        load_certificate(str(path))
+        load_client_certificate(str(path))
     assert "neither PEM" in str(err.value) and "PKCS#12" in str(err.value)
 
 
@@ -259,3 +277,84 @@ def test_federated_token_file_must_hold_a_jwt(tmp_path, content):
     with pytest.raises(KeyMaterialError) as err:
         load_credential(dict(BASE, federated_token_file=str(token_file)))
     assert "does not hold a JWT" in str(err.value) and "federated_token_file" in str(err.value)
+
+
+# ----------------------------------------------------------------------------- the user form of the Azure credential
+@pytest.mark.parametrize("variables", [("AZURE_AD_USER", "AZURE_PASSWORD"), ("AZURE_AD_USER",)])
+def test_a_user_and_password_alone_are_refused_naming_an_application_credential(monkeypatch, variables):
+    for name in variables:
+        monkeypatch.setenv(name, "someone@example.com")
+    with pytest.raises(ValidationError) as err:
+        load_credential(dict(tenant_id="t", client_id="c"))
+    text = str(err.value)
+    assert text.startswith("Found %s (the user form of the Azure credential)" % " and ".join(variables))
+    assert "needs an application credential" in text and "client_secret (or AZURE_CLIENT_SECRET)" in text
+    assert "someone@example.com" not in text
+
+
+def test_a_user_and_password_beside_an_application_credential_are_ignored(monkeypatch):
+    monkeypatch.setenv("AZURE_AD_USER", "someone@example.com")
+    monkeypatch.setenv("AZURE_PASSWORD", "pw")
+    assert select_auth_method(dict(BASE, client_secret=SECRET)) == "client_secret"
+
+
+# ----------------------------------------------------------------------------- bounded reads, key-derivation limit
+@pytest.mark.parametrize("params, option", [
+    (dict(BASE, client_certificate_path="/dev/zero"), "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"),
+    (dict(BASE, federated_token_file="/dev/zero"), "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)"),
+])
+def test_dev_zero_is_refused_naming_the_option(params, option):
+    with pytest.raises(KeyMaterialError) as err:
+        load_credential(params)
+    assert str(err.value).startswith("%s: '/dev/zero' is larger than" % option)
+
+
+def test_a_pem_client_certificate_over_1_mib_is_refused(tmp_path):
+    path, _cert, data = _write_pem(tmp_path)
+    (tmp_path / "cert.pem").write_bytes(data + b"#" * (1024 * 1024))
+    with pytest.raises(KeyMaterialError, match="is larger than 1 MiB"):
+        load_client_certificate(path)
+
+
+def _bundle_with_iterations(key, cert, rounds):
+    from cryptography.hazmat.primitives import hashes
+
+    encryption = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(rounds)
+                  .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC).hmac_hash(hashes.SHA256())
+                  .build(CERT_PASSWORD.encode()))
+    return pkcs12.serialize_key_and_certificates(b"x", key, cert, None, encryption)
+
+
+def test_a_bundle_asking_for_too_many_key_derivation_rounds_is_refused_before_decrypting(tmp_path, monkeypatch):
+    key, cert = self_signed(days_valid=30)
+    path = tmp_path / "client.pfx"
+    path.write_bytes(_bundle_with_iterations(key, cert, 1000001))
+    monkeypatch.setattr(pkcs12, "load_key_and_certificates", lambda *a: pytest.fail("decrypted"))
+    with pytest.raises(KeyMaterialError) as err:
+        load_client_certificate(str(path), CERT_PASSWORD)
+    assert "asks for 1000001 key-derivation iterations, more than the 1000000" in str(err.value)
+    assert str(err.value).startswith("client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)")
+
+
+def test_a_bundle_at_the_key_derivation_limit_opens(tmp_path):
+    key, cert = self_signed(days_valid=30)
+    path = tmp_path / "client.pfx"
+    path.write_bytes(_bundle_with_iterations(key, cert, 2048))
+    assert load_client_certificate(str(path), CERT_PASSWORD)[1] == sha256_thumbprint(cert)
+
+
+def test_an_encrypted_pem_key_asking_for_too_many_rounds_is_refused(tmp_path, monkeypatch):
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl CLI to write a PKCS#8 key with a chosen iteration count")
+    key, cert = self_signed(days_valid=30)
+    plain = tmp_path / "plain.pem"
+    plain.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                        serialization.NoEncryption()))
+    encrypted = subprocess.run([openssl, "pkcs8", "-topk8", "-v2", "aes256", "-iter", "1500000", "-in", str(plain),
+                                "-passout", "pass:" + CERT_PASSWORD], check=True, capture_output=True).stdout
+    path = tmp_path / "cert.pem"
+    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + encrypted)
+    monkeypatch.setattr(serialization, "load_pem_private_key", lambda *a, **k: pytest.fail("decrypted"))
+    with pytest.raises(KeyMaterialError, match="encrypted private key asks for 1500000 key-derivation iterations"):
+        load_client_certificate(str(path), CERT_PASSWORD)

@@ -126,14 +126,6 @@ def test_load_pkcs12_not_a_pfx():
 
 # --------------------------------------------------------------------------- files
 
-def test_read_file(tmp_path):
-    target = tmp_path / "cert.pem"
-    target.write_bytes(b"data")
-    assert km.read_file(str(target), "certificate_path") == b"data"
-    with pytest.raises(KeyMaterialError, match=r"could not read certificate_path='.*missing.pem' \(.*missing.pem\): No such file"):
-        km.read_file(str(tmp_path / "missing.pem"), "certificate_path")
-
-
 def test_der_certificate_ending_in_a_whitespace_byte_is_read_whole():
     """DER ends with signature bytes; about 1 certificate in 40 ends in a byte that looks like whitespace."""
     key = rsa_key()
@@ -144,14 +136,6 @@ def test_der_certificate_ending_in_a_whitespace_byte_is_read_whole():
     else:
         pytest.skip("no certificate ending in a whitespace byte was produced")
     assert km.x5t(km.load_certificate(der(cert))) == km.x5t(cert)
-
-
-def test_missing_file_error_names_the_option_and_where_it_looked(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(KeyMaterialError) as error:
-        km.read_file("files/saml.pfx", "pkcs12_path")
-    assert "pkcs12_path='files/saml.pfx'" in str(error.value)
-    assert str(tmp_path / "files" / "saml.pfx") in str(error.value)
 
 
 # --------------------------------------------------------------------------- PKCS#12 encryption the service accepts

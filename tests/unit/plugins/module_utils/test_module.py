@@ -11,7 +11,8 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import credentials, token_cache
+from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_base, credentials, token_cache
+from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_client_certificate
 from ansible_collections.b2c.trustframework.plugins.module_utils import module as module_mod
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
@@ -207,8 +208,8 @@ def test_imports_do_not_pull_msal_cryptography_or_defusedxml():
 
 
 def test_missing_msal_named_before_any_request(capsys, monkeypatch):
-    real_find_spec = credentials.importlib.util.find_spec
-    monkeypatch.setattr(credentials.importlib.util, "find_spec",
+    real_find_spec = auth_method_base.importlib.util.find_spec
+    monkeypatch.setattr(auth_method_base.importlib.util, "find_spec",
                         lambda name: None if name == "msal" else real_find_spec(name))
     result = run(capsys, {"tenant_id": "t", "client_id": "c", "client_secret": SECRET})
     assert result["failed"] and "Failed to import the required Python library (msal)" in result["msg"]
@@ -235,7 +236,7 @@ def test_one_task_selects_loads_and_resolves_once(capsys, monkeypatch, tmp_path)
     pem_path.write_bytes(pem(cert).encode() + key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     counted = {function.__name__: _count_calls(monkeypatch, function) for function in (
-        credentials.select_auth_method, credentials.load_certificate, token_cache.resolve_token_cache_path)}
+        credentials.select_auth_method, auth_method_client_certificate.load_client_certificate, token_cache.resolve_token_cache_path)}
 
     _mock_http(monkeypatch, _login_then_graph(lambda request: httpx.Response(200, json={"value": []})))
     args = {"tenant_id": "t", "client_id": "c", "client_certificate_path": str(pem_path),
@@ -244,4 +245,4 @@ def test_one_task_selects_loads_and_resolves_once(capsys, monkeypatch, tmp_path)
     result = run(capsys, args, lambda m: m.exit_json(keysets=m.graph.get_all("/trustFramework/keySets")))
     assert result["keysets"] == []
     assert {name: len(calls) for name, calls in counted.items()} == {
-        "select_auth_method": 1, "load_certificate": 1, "resolve_token_cache_path": 1}
+        "select_auth_method": 1, "load_client_certificate": 1, "resolve_token_cache_path": 1}

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from urllib.parse import parse_qs
+
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, KeyMaterialError
 from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import StaticTokenProvider
 
-from tests.support.certs import self_signed
+from tests.support.certs import pfx, self_signed
 from tests.unit.plugins.module_utils.mock_login import SECRET, SECRET_PARAMS, Login, secret_params, token_provider
 
 CERT_PASSWORD = "cert-pass-123"
@@ -124,12 +128,22 @@ def test_login_transport_error_is_auth_error(tmp_path):
     assert err.value.transport == "tls" and "ca_path" in hint_for(err.value)
 
 
-def test_certificate_flow(tmp_path):
+def _assertion_header(body):
+    assertion = parse_qs(body)["client_assertion"][0]
+    return json.loads(base64.urlsafe_b64decode(assertion.split(".")[0] + "=="))
+
+
+@pytest.mark.parametrize("form", ["pem", "pkcs12"])
+def test_certificate_flow_signs_ps256_with_the_sha256_thumbprint(tmp_path, form):
+    """msal signs the assertion itself, from the PEM key and certificate or from the bundle: never a SHA-1 x5t."""
     key, cert = self_signed(days_valid=30)
-    path = tmp_path / "cert.pem"
-    path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.BestAvailableEncryption(CERT_PASSWORD.encode())))
+    path = tmp_path / "client"
+    if form == "pem":
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(CERT_PASSWORD.encode())))
+    else:
+        path.write_bytes(pfx(key, cert, CERT_PASSWORD))
     login = Login()
     params = dict(SECRET_PARAMS, client_secret=None, client_certificate_path=str(path),
                   client_certificate_password=CERT_PASSWORD, token_cache_path="")
@@ -137,6 +151,9 @@ def test_certificate_flow(tmp_path):
     body = login.posts[0][2]
     assert "client_assertion=eyJ" in body and "b%27" not in body
     assert "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer" in body
+    header = _assertion_header(body)
+    sha256 = base64.urlsafe_b64encode(cert.fingerprint(hashes.SHA256())).rstrip(b"=").decode()
+    assert header["alg"] == "PS256" and header["x5t#S256"].rstrip("=") == sha256 and "x5t" not in header
 
 
 def test_managed_identity_flow(tmp_path, monkeypatch):
@@ -232,3 +249,14 @@ def test_workload_identity_token_file_gone_before_a_request_names_the_option(tmp
     with pytest.raises(KeyMaterialError) as err:
         provider.get_token()
     assert "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)" in str(err.value)
+
+
+def test_the_login_services_link_survives_a_long_error_description(tmp_path):
+    url = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
+    description = ("AADSTS700213: No matching federated identity record found for presented assertion subject '%s'. "
+                   "Please check your federated identity credential Subject, Audience and Issuer against the presented "
+                   "assertion. %s Trace ID: abc" % ("repo:org/" + "r" * 120, url))
+    login = Login(error={"error": "invalid_client", "error_codes": [700213], "error_description": description})
+    with pytest.raises(AuthError) as err:
+        token_provider(login, secret_params(tmp_path, token_cache_path="")).get_token()
+    assert url in str(err.value)

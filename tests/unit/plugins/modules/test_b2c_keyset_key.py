@@ -163,8 +163,9 @@ def test_expired_certificate_fails(run, graph, tmp_path):
 @pytest.mark.parametrize("args, message", [
     ({"exp": "2001-01-01"}, "in the past"),
     ({"nbf": "2031-01-01", "exp": "2030-01-01"}, "must be after nbf"),
-    ({"kty": "EC"}, "kty='EC' must be one of rsa, oct"),
-    ({"use": "both"}, "use='both' must be one of sig, enc"),
+    ({"kty": "EC"}, "value of kty must be one of: rsa, oct, RSA, OCT, got: EC"),
+    ({"use": "both"}, "value of use must be one of: sig, enc, SIG, ENC, got: both"),
+    ({"kty": "Rsa"}, "value of kty must be one of: rsa, oct, RSA, OCT, got: Rsa"),  # lower or upper case only
     ({"secret": SECRET}, "secret is for source=secret, but source is generate"),
     ({"keyset": "bad name"}, "keyset='bad name' may only hold"),
     ({"renew_before_days": 30, "valid_days": 10}, "renewed on every run"),
