@@ -118,7 +118,8 @@ def create_keyset(graph, name, keys=None, sleep=time.sleep):
 
     The bare name is sent (the documented form: the service adds B2C_1A_) and
     the returned id is used from then on. "Already exists" (AADB2C95028/95038,
-    whatever the status) means another run won: the keyset is read and used
+    whatever the status) or any 400/409 (the conflict status is undocumented)
+    may mean another run won: the keyset is read and, when it is there, used
     (``created`` False). A create that may have been applied is re-read before
     it is sent again; any other error is raised as the service sent it.
     """
@@ -133,9 +134,11 @@ def create_keyset(graph, name, keys=None, sleep=time.sleep):
     try:
         created = send_once(lambda: graph.request("POST", KEYSETS_PATH, json=body), reread)
     except GraphError as error:
-        if not error.has_code(*CREATE_CONFLICT_CODES):
+        conflict = error.has_code(*CREATE_CONFLICT_CODES)
+        if not conflict and error.status not in (400, 409):
             raise
-        existing = reread()
+        # Only a known conflict is worth waiting for replication; any other refusal is looked up once.
+        existing = reread() if conflict else read_keyset(graph, full_name)
         if existing is None:
             raise
         return existing, False

@@ -329,7 +329,7 @@ def test_create_failing_with_another_400_reports_that_400_not_the_reread():
     graph.fail("POST", "/keySets", GraphError(status=400, code="invalidRequest", graph_message="bad id"))
     with pytest.raises(GraphError, match="invalidRequest: bad id"):
         svc.create_keyset(graph, "New", sleep=no_sleep)
-    assert [method for method, _path, _body in graph.calls] == ["POST"]
+    assert [method for method, _path, _body in graph.calls] == ["POST", "GET"], "looked up once, no settle waits"
 
 
 def test_create_is_resent_after_a_transient_failure_once_a_reread_shows_it_missing():

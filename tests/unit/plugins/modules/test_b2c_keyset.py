@@ -107,3 +107,24 @@ def test_create_race_already_exists_is_not_a_failure(run, graph, status):
     assert result.get("failed") is not True and result["keyset"]["id"] == "B2C_1A_Race"
     assert result["changed"] is False
     assert len(graph.posts_to("/keySets")) == 1, "the create met the existing keyset once and was not sent again"
+
+
+def test_create_conflict_without_a_known_code_is_re_read_too(run, graph):
+    """SPEC: on 400/409 from create, re-read the keyset and carry on if it is there, whatever the code says."""
+    from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
+
+    graph.keysets["b2c_1a_race"] = {"id": "B2C_1A_Race", "keys": []}
+    graph.fail("GET", "B2C_1A_Race", GraphError(status=404), times=2)
+    graph.fail("POST", "/trustFramework/keySets", GraphError(status=409, code="Conflict", method="POST"))
+    result = run(name="Race")
+    assert result.get("failed") is not True and result["changed"] is False
+    assert len(graph.posts_to("/keySets")) == 1
+
+
+def test_create_refused_for_another_reason_fails_when_the_keyset_is_not_there(run, graph):
+    from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
+
+    graph.fail("POST", "/trustFramework/keySets", GraphError(status=400, code="AADB2C90000", method="POST",
+                                                             graph_message="refused"))
+    result = run(name="Refused")
+    assert result["failed"] and "AADB2C90000" in result["msg"], result["msg"]
