@@ -151,24 +151,24 @@ class CaseRunner:
             self._written[case.key, tasks_per_host] = case.write_play(self.work_dir, tasks_per_host, self.module_python)
         return self._written[case.key, tasks_per_host]
 
-    def _environment(self, case):
+    def environment(self, case, **extra):
         """Connection settings as a pipeline passes them (environment variables); a cold case gets a new cache file."""
         cache = self.warm_token_cache
         if case.fresh_token_cache:
             cache = os.path.join(self.work_dir, f"token-cache-{case.key}-{self._run_number}.json")
         env = emulator_playbook_environment(self.emulator, COLLECTIONS_PATH, cache,
                                             ANSIBLE_CONFIG=self.ansible_config,  # no user ansible.cfg
-                                            ANSIBLE_PYTHON_INTERPRETER=self.module_python)
+                                            ANSIBLE_PYTHON_INTERPRETER=self.module_python, **extra)
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # set on some build machines; real controllers keep byte-code caches
         return env
 
-    def run(self, case, tasks_per_host):
+    def run(self, case, tasks_per_host, **extra_env):
         """One run with a cleared request log, so the log afterwards holds exactly this run's requests."""
         playbook, inventory = self._play_files(case, tasks_per_host)
         self._run_number += 1
         log_path = os.path.join(self.work_dir, f"run-{self._run_number:04d}-{case.key}-{tasks_per_host}.log")
         extra_vars = self.token_vars_path if case.needs_token_vars else None
-        env = self._environment(case)
+        env = self.environment(case, **extra_env)
         self.emulator.clear_requests()
         wall, cpu = run_playbook(playbook, inventory, env, case.forks, log_path, extra_vars)
         requests = dict(collections.Counter(entry["kind"] for entry in self.emulator.requests()))
