@@ -20,6 +20,7 @@ COLLECTION_IMPORT = "import collection: "
 # Packages charged to the one a task asked for: httpx builds its transport (httpcore) on first use.
 FAMILIES = {"httpcore": "httpx", "h11": "httpx", "h2": "httpx", "anyio": "httpx", "sniffio": "httpx", "idna": "httpx",
             "jwt": "msal", "requests": "msal", "urllib3": "msal", "charset_normalizer": "msal", "cffi": "cryptography"}
+COMPILE = " [compile]"  # suffix: the part of an import spent compiling source from the zip
 TLS_CONTEXT, TLS_SYSTEM_STORE, TLS_CA_BUNDLE = "tls: SSL context", "tls: system CA store", "tls: CA bundle"
 
 
@@ -71,10 +72,10 @@ SYSTEM_STORE_LOADS = []
 def import_group(name, parent):
     """The phase an import of `name` is charged to, given the phase that imports it."""
     top = name.split(".")[0]
-    if name.startswith(COLLECTION_PREFIX):
-        return COLLECTION_IMPORT + name[len(COLLECTION_PREFIX):]
+    if name.startswith(COLLECTION_PREFIX + "plugins.module_utils."):
+        return COLLECTION_IMPORT + name.rsplit(".", 1)[-1] + ".py"
     if top == "ansible_collections":
-        return COLLECTION_IMPORT + "(package files)"
+        return COLLECTION_IMPORT + "(package __init__ files)"
     if top == "ansible":
         return "import ansible"
     if parent.startswith("import ") and not parent.startswith(COLLECTION_IMPORT):
@@ -120,8 +121,22 @@ def _patch_after_import(name, module):
         module.AnsibleModule.fail_json = PHASES.timed("ansible exit_json", module.AnsibleModule.fail_json)
 
 
+def _compile_phase(compile_source):
+    """zipimport compiles every module of the zip from source (no byte-code cache in a zip)."""
+    def timed_compile(pathname, source):
+        PHASES.enter(PHASES.stack[-1] + COMPILE)
+        try:
+            return compile_source(pathname, source)
+        finally:
+            PHASES.leave()
+    return timed_compile
+
+
 def install_import_hook():
     """CPython calls _frozen_importlib._find_and_load by name for every module not imported yet."""
+    import zipimport  # pylint: disable=import-outside-toplevel  (frozen: loaded with the interpreter)
+
+    zipimport._compile_source = _compile_phase(zipimport._compile_source)
     bootstrap = sys.modules["_frozen_importlib"]
     find_and_load = bootstrap._find_and_load
 
