@@ -24,6 +24,9 @@ def parse_args(argv):
     parser.add_argument("--tenants", type=int, default=10, help="scale-out tenant hosts, M >= 2 (default 10)")
     parser.add_argument("--keysets", type=int, default=3, help="keysets per tenant host, K (default 3)")
     parser.add_argument("--import-runs", type=int, default=10, help="fresh interpreters for the import time")
+    parser.add_argument("--trust", choices=("system", "ca-path"), default="system",
+                        help="how tasks trust the emulator: its CA added to the system bundle (SSL_CERT_FILE), as "
+                             "Graph's CA is in the system store; or ca_path / B2C_CA_PATH (default system)")
     parser.add_argument("--phase-runs", type=int, default=10,
                         help="probed runs of the uri and converged key tasks for the phase breakdown (default 10)")
     parser.add_argument("--module-python", help="interpreter for the modules (default: a venv with only requirements.txt)")
@@ -53,7 +56,7 @@ def setup_facts(args, argv, total_s, load_before):
         "command": " ".join(["python -m bench", *map(shlex.quote, argv)]),
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpus": os.cpu_count(), "python": platform.python_version(), "ansible_core": ansible_core_version,
-        "latency_ms": args.latency_ms, "repeat": args.repeat, "tasks": args.tasks,
+        "latency_ms": args.latency_ms, "trust": args.trust, "repeat": args.repeat, "tasks": args.tasks,
         "tenants": args.tenants, "keysets_per_tenant": args.keysets, "total_s": total_s,
         # Other work on the machine inflates wall times (not CPU times): the 1-minute load says how much there was.
         "load_average_1min": {"start": load_before, "end": os.getloadavg()[0]},
@@ -70,7 +73,8 @@ def run_cases(args, cases, work_dir):
     os.makedirs(work_dir)
     with running_emulator(os.path.join(work_dir, "emulator"), args.latency_ms) as emulator:
         log(f"emulator at {emulator.url}, {args.latency_ms} ms latency per request")
-        runner = CaseRunner(emulator, work_dir, args.keysets, args.module_python or runtime_python(), log=log)
+        runner = CaseRunner(emulator, work_dir, args.keysets, args.module_python or runtime_python(), log=log,
+                            trust=args.trust)
         runner.prepare(cases)
         outcomes = runner.measure(cases, args.tasks, args.repeat)
         return outcomes, phases.measure_phases(runner, cases, args.phase_runs, log=log)

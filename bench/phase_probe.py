@@ -82,7 +82,7 @@ def import_group(name, parent):
         return parent  # what httpx imports is httpx's cost, what ansible imports is ansible's
     if parent == WRAPPER:
         return WRAPPER
-    return "import stdlib" if top in sys.stdlib_module_names else "import " + FAMILIES.get(top, top)
+    return "import stdlib: " + top if top in sys.stdlib_module_names else "import " + FAMILIES.get(top, top)
 
 
 def _patch_ssl(ssl):

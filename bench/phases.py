@@ -22,6 +22,7 @@ from bench.runner import PlaybookFailed
 PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "phase_probe.py")
 STARTUP = "interpreter start-up and exit"
 COLLECTION_IMPORT = "import collection: "
+STDLIB_IMPORT = "import stdlib: "
 COMPILE = " [compile]"  # phase_probe.py: the compile part of an import from the zip
 # Phases in the order a task meets them, with what each one is (phase_probe.py names them).
 PHASE_LABELS = {
@@ -32,7 +33,7 @@ PHASE_LABELS = {
     "import msal": "msal (a login only)",
     "import cryptography": "cryptography (certificate or PKCS#12 input only)",
     COLLECTION_IMPORT: "the collection's module_utils, compiled from the zip on every task",
-    "import stdlib": "standard library modules the module code imports itself",
+    STDLIB_IMPORT: "standard library modules the module's code imports itself (ansible's are in its row)",
     "compile module file": "the module file, compiled from the zip",
     "ansible arguments": "AnsibleModule(): argument spec, parameters, no_log values",
     "tls: SSL context": "ssl.create_default_context() and the store checks",
@@ -42,8 +43,9 @@ PHASE_LABELS = {
     "ansible exit_json": "result JSON written by exit_json",
     "module": "the module's own logic (everything not listed above)",
 }
-# What the floor leaves out: the collection's own imports, and its TLS set-up and logic beyond uri's.
-OWN_PHASES = ("tls: SSL context", "tls: system CA store", "tls: CA bundle", "module", "compile module file")
+# What the floor leaves out beyond uri's figure for the same phase (the collection's imports: all of them).
+OWN_PHASES = ("tls: SSL context", "tls: system CA store", "tls: CA bundle", "module", "compile module file",
+              "module [compile]", "compile module file [compile]")
 CASES = ("uri", "key_warm")
 
 
@@ -116,8 +118,10 @@ def _median(phases, name, field):
 
 
 def breakdown_rows(breakdown):
-    """Rows for the report: (phase, what it is, {case key: (wall_s, cpu_s, calls)}), in PHASE_LABELS order;
-    the collection's imports as one row followed by one row per file; other imports after the known ones."""
+    """Rows for the report: (phase, what it is, {case key: (wall_s, cpu_s, calls)}), in PHASE_LABELS order.
+
+    The collection's imports and the standard library's are a row each followed by a row per file or
+    module; other packages' imports follow the collection's files."""
     keys = list(breakdown)
     names = []
     for key in keys:
@@ -131,14 +135,17 @@ def breakdown_rows(breakdown):
         return name, label, figures
 
     rows = []
-    collection_files = sorted(name for name in names if name.startswith(COLLECTION_IMPORT))
-    others = [name for name in names if name not in PHASE_LABELS and name not in collection_files]
+    grouped = [name for name in names if name.startswith((COLLECTION_IMPORT, STDLIB_IMPORT))]
+    others = [name for name in names if name not in PHASE_LABELS and name not in grouped]
     for name, label in PHASE_LABELS.items():
-        if name == COLLECTION_IMPORT:
-            rows.append(row("import collection (all files)", label, collection_files))
-            rows.append(row("  of which compiling", "compile() of their source", collection_files, compile_only=True))
-            rows += [row("  " + name[len(COLLECTION_IMPORT):], "", [name]) for name in collection_files]
-            rows += [row(name, "", [name]) for name in others]
+        if name in (COLLECTION_IMPORT, STDLIB_IMPORT):
+            members = sorted(member for member in grouped if member.startswith(name))
+            rows.append(row(name.rstrip(": ") + " (all)", label, members))
+            if name == COLLECTION_IMPORT:
+                rows.append(row("  of which compiling", "compile() of their source", members, compile_only=True))
+            rows += [row("  " + member[len(name):], "", [member]) for member in members]
+            if name == COLLECTION_IMPORT:
+                rows += [row(other, "", [other]) for other in others]
         elif name in names:
             rows.append(row(name, label, [name]))
             if name == "import ansible":
@@ -147,13 +154,15 @@ def breakdown_rows(breakdown):
 
 
 def floor(breakdown, key="key_warm", reference="uri"):
-    """CPU of the key task without the collection's imports and without its TLS set-up and logic beyond
-    the reference's: what is left is Python, Ansible and httpx. Returns (floor CPU s, ratio to the reference)."""
+    """CPU of the key task without the collection's imports, and without what its code costs beyond the
+    reference's (standard library imports, TLS set-up, module file, logic): what is left is Python, Ansible
+    and httpx. Returns (floor CPU s, ratio to the reference)."""
     if key not in breakdown or reference not in breakdown:
         return None, None
     mine, theirs = breakdown[key]["phases"], breakdown[reference]["phases"]
     own = sum(phase["cpu_s"]["median"] for name, phase in mine.items() if name.startswith(COLLECTION_IMPORT))
-    own += sum(max(0.0, _median(mine, name, "cpu_s") - _median(theirs, name, "cpu_s")) for name in OWN_PHASES)
+    beyond = [name for name in mine if name in OWN_PHASES or name.startswith(STDLIB_IMPORT)]
+    own += sum(max(0.0, _median(mine, name, "cpu_s") - _median(theirs, name, "cpu_s")) for name in beyond)
     floor_cpu = breakdown[key]["process_cpu_s"]["median"] - own
     return floor_cpu, floor_cpu / breakdown[reference]["process_cpu_s"]["median"]
 

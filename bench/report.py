@@ -13,6 +13,12 @@ matplotlib.use("Agg")  # files only; no display on build machines
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
 
+TRUST_TEXT = {
+    "system": "the emulator's CA in the system bundle (SSL_CERT_FILE), no ca_path, as against Graph",
+    "ca-path": "ca_path (uri trusts only that CA; the modules add it to the system store)",
+}
+
+
 def write_json(path, document):
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(document, handle, indent=2, default=str)
@@ -135,9 +141,10 @@ def phase_rows(breakdown_document):
                      f"{', '.join(case['ca_loads']) or 'none'}; system CA store loads: {case['system_store_loads']}.")
     floor_cpu, floor_ratio = breakdown_document.get("floor_cpu_s"), breakdown_document.get("floor_cpu_ratio_to_uri")
     if floor_cpu is not None:
-        lines += ["", f"Floor: without the collection's own imports, and without its TLS set-up, module file and "
-                      f"logic beyond what uri pays for them, the converged key task would cost **{floor_cpu * 1000:.0f} ms "
-                      f"CPU, {floor_ratio:.2f}× uri**: Python, Ansible and httpx in place of ansible.module_utils.urls."]
+        lines += ["", "Floor: without the collection's own imports, and without the standard library imports, TLS "
+                      "set-up, module file and logic beyond what uri pays for them, the converged key task would cost "
+                      f"**{floor_cpu * 1000:.0f} ms CPU, {floor_ratio:.2f}× uri**: Python, Ansible and httpx in place of "
+                      "ansible.module_utils.urls."]
     return "\n".join(lines)
 
 
@@ -148,6 +155,7 @@ def write_markdown(path, document):
         "",
         f"`{setup['command']}` — {setup['date']}, {setup['cpus']} CPUs, Python {setup['python']}, "
         f"ansible-core {setup['ansible_core']}; emulator latency {setup['latency_ms']} ms per request; "
+        f"trust: {TRUST_TEXT.get(setup.get('trust'), setup.get('trust'))}; "
         f"{setup['tasks']} tasks per play; {setup['repeat']} repetitions; scale-out {setup['tenants']} tenants × "
         f"{setup['keysets_per_tenant']} keysets; total {setup['total_s']:.0f} s; 1-minute load average "
         f"{setup['load_average_1min']['start']:.1f} at start, {setup['load_average_1min']['end']:.1f} at end "
