@@ -131,9 +131,9 @@ def phase_rows(breakdown_document):
     ]
     for name, label, figures in phases.breakdown_rows(breakdown):
         lines.append(f"| {name} | {label} | " + " | ".join(_phase_cells(figures[key]) for key in keys) + " |")
-    lines.append("| **whole process** | | " + " | ".join(
-        f"**{breakdown[key]['process_wall_s']['median'] * 1000:.1f}** | **{breakdown[key]['process_cpu_s']['median'] * 1000:.1f}**"
-        for key in keys) + " |")
+    totals = [(breakdown[key]["process_wall_s"]["median"], breakdown[key]["process_cpu_s"]["median"]) for key in keys]
+    lines.append("| **whole process** | | "
+                 + " | ".join(f"**{wall * 1000:.1f}** | **{cpu * 1000:.1f}**" for wall, cpu in totals) + " |")
     lines.append("")
     for key in keys:
         case = breakdown[key]
@@ -143,8 +143,8 @@ def phase_rows(breakdown_document):
     if floor_cpu is not None:
         lines += ["", "Floor: without the collection's own imports, and without the standard library imports, TLS "
                       "set-up, module file and logic beyond what uri pays for them, the converged key task would cost "
-                      f"**{floor_cpu * 1000:.0f} ms CPU, {floor_ratio:.2f}× uri**: Python, Ansible and httpx in place of "
-                      "ansible.module_utils.urls."]
+                      f"**{floor_cpu * 1000:.0f} ms CPU, {floor_ratio:.2f}× uri**: Python, Ansible and httpx in "
+                      "place of ansible.module_utils.urls."]
     return "\n".join(lines)
 
 
