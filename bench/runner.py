@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import resource
+import ssl
 import subprocess
 import sys
 import time
@@ -122,11 +123,31 @@ class Sample:
     requests: dict
 
 
-class CaseRunner:
-    """Runs the cases against one emulator, each run in a neutral environment with a cleared request log."""
+def write_trust_bundle(path, ca_path):
+    """The system CA bundle plus the emulator's CA: what SSL_CERT_FILE names in the `system` trust mode."""
+    with open(path, "wb") as bundle:
+        system_bundle = ssl.get_default_verify_paths().cafile
+        if system_bundle and os.path.exists(system_bundle):
+            with open(system_bundle, "rb") as handle:
+                bundle.write(handle.read().rstrip(b"\n") + b"\n")
+        with open(ca_path, "rb") as handle:
+            bundle.write(handle.read())
+    return path
 
-    def __init__(self, emulator, work_dir, keysets_per_tenant, module_python, log=print):
+
+class CaseRunner:
+    """Runs the cases against one emulator, each run in a neutral environment with a cleared request log.
+
+    ``trust`` says how the tasks trust the emulator's certificate. ``system`` (as against Graph, whose CA
+    is in the system store): no ca_path; SSL_CERT_FILE names the system bundle plus the emulator's CA, so
+    each task loads the system store as it does for Graph. ``ca-path``: ca_path / B2C_CA_PATH, where uri
+    replaces the system store with the one CA and the modules add it to the system store.
+    """
+
+    def __init__(self, emulator, work_dir, keysets_per_tenant, module_python, log=print, trust="system"):
         self.emulator = emulator
+        self.trust = trust
+        self.trust_bundle = os.path.join(work_dir, "trust-bundle.pem")
         self.module_python = module_python
         self.work_dir = work_dir
         self.keysets_per_tenant = keysets_per_tenant
@@ -151,24 +172,27 @@ class CaseRunner:
             self._written[case.key, tasks_per_host] = case.write_play(self.work_dir, tasks_per_host, self.module_python)
         return self._written[case.key, tasks_per_host]
 
-    def _environment(self, case):
+    def environment(self, case, **extra):
         """Connection settings as a pipeline passes them (environment variables); a cold case gets a new cache file."""
         cache = self.warm_token_cache
         if case.fresh_token_cache:
             cache = os.path.join(self.work_dir, f"token-cache-{case.key}-{self._run_number}.json")
         env = emulator_playbook_environment(self.emulator, COLLECTIONS_PATH, cache,
                                             ANSIBLE_CONFIG=self.ansible_config,  # no user ansible.cfg
-                                            ANSIBLE_PYTHON_INTERPRETER=self.module_python)
+                                            ANSIBLE_PYTHON_INTERPRETER=self.module_python, **extra)
+        if self.trust == "system":
+            del env["B2C_CA_PATH"]
+            env["SSL_CERT_FILE"] = self.trust_bundle
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # set on some build machines; real controllers keep byte-code caches
         return env
 
-    def run(self, case, tasks_per_host):
+    def run(self, case, tasks_per_host, **extra_env):
         """One run with a cleared request log, so the log afterwards holds exactly this run's requests."""
         playbook, inventory = self._play_files(case, tasks_per_host)
         self._run_number += 1
         log_path = os.path.join(self.work_dir, f"run-{self._run_number:04d}-{case.key}-{tasks_per_host}.log")
         extra_vars = self.token_vars_path if case.needs_token_vars else None
-        env = self._environment(case)
+        env = self.environment(case, **extra_env)
         self.emulator.clear_requests()
         wall, cpu = run_playbook(playbook, inventory, env, case.forks, log_path, extra_vars)
         requests = dict(collections.Counter(entry["kind"] for entry in self.emulator.requests()))
@@ -184,9 +208,13 @@ class CaseRunner:
         self.log(f"preparing: {len(names)} keysets with an RSA signing key each")
         token = self.emulator.mint_token(lifetime=3 * 3600)
         create_keysets_with_signing_key(self.emulator, names, token)
+        uri_vars = {"bench_graph_endpoint": self.emulator.url, "bench_access_token": token}
+        if self.trust == "system":
+            write_trust_bundle(self.trust_bundle, self.emulator.ca_path)
+        else:
+            uri_vars["bench_ca_path"] = self.emulator.ca_path
         with open(self.token_vars_path, "w", encoding="utf-8") as handle:
-            json.dump({"bench_graph_endpoint": self.emulator.url, "bench_ca_path": self.emulator.ca_path,
-                       "bench_access_token": token}, handle)
+            json.dump(uri_vars, handle)
         os.chmod(self.token_vars_path, 0o600)
         open(self.ansible_config, "w", encoding="utf-8").close()
         for case in cases:

@@ -7,11 +7,13 @@ import sys
 import pytest
 
 from bench.__main__ import main as run_bench
+from bench.phases import COLLECTION_IMPORT, STARTUP
 
 pytestmark = pytest.mark.integration
 
-# One case of each kind: a reference task given a token, a module task with a cold token cache, a tenant play.
-CASES = ("uri", "key_cold", "scale_1")
+# One case of each kind: a reference task given a token, a module task with a warm and with a cold token cache,
+# a tenant play. The phase breakdown compares the first two.
+CASES = ("uri", "key_warm", "key_cold", "scale_1")
 PER_TASK_FIGURES = ("wall_per_task_s", "cpu_per_task_s", "graph_requests_per_task", "token_requests_per_run")
 
 
@@ -19,7 +21,7 @@ PER_TASK_FIGURES = ("wall_per_task_s", "cpu_per_task_s", "graph_requests_per_tas
 def bench_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
     document = run_bench(["--latency-ms", "0", "--repeat", "1", "--tasks", "1", "--tenants", "2", "--keysets", "1",
-                          "--import-runs", "1", "--module-python", sys.executable, "--cases", ",".join(CASES),
+                          "--import-runs", "1", "--phase-runs", "1", "--module-python", sys.executable, "--cases", ",".join(CASES),
                           "--out", str(out)])
     return document, out
 
@@ -39,7 +41,7 @@ def test_every_case_has_its_figures(bench_run):
 def test_setup_targets_and_imports_are_reported(bench_run):
     document, _out = bench_run
     assert {"command", "ansible_core", "latency_ms", "repeat", "tasks", "tenants", "total_s"} <= set(document["setup"])
-    assert len(document["targets"]) == 5
+    assert len(document["targets"]) == 6
     for target in document["targets"]:
         assert {"target", "limit", "measured", "met", "detail"} <= set(target)
     scale_out = next(target for target in document["targets"] if target["target"].startswith("scale-out"))
@@ -52,9 +54,28 @@ def test_report_files_are_written(bench_run):
     document, out = bench_run
     assert [case["key"] for case in json.loads((out / "results.json").read_text())["cases"]] == list(CASES)
     markdown = (out / "results.md").read_text()
-    for heading in ("## Cases", "## Targets", "## Import time"):
+    for heading in ("## Cases", "## Targets", "## Import time", "## Where a converged task's time goes"):
         assert heading in markdown
     for case in document["cases"]:
         assert "| %s |" % case["label"] in markdown
     assert (out / "chart.png").read_bytes().startswith(b"\x89PNG")
     assert (out / "work" / "uri-1.yml").exists()  # the plays stay for a rerun by hand
+
+
+def test_phase_breakdown_of_the_uri_and_converged_key_tasks(bench_run):
+    document, out = bench_run
+    breakdown = document["phases"]["cases"]
+    assert list(breakdown) == ["uri", "key_warm"]
+    for key, case in breakdown.items():
+        assert {"median", "min", "max", "n"} <= set(case["process_cpu_s"]), key
+        assert {STARTUP, "ansiballz", "import ansible", "request", "module"} <= set(case["phases"]), key
+        assert case["phases"]["request"]["calls"] >= 1, key
+        assert case["graph_requests"]["median"] >= 1, key
+    key_phases = breakdown["key_warm"]["phases"]
+    assert "import httpx" in key_phases
+    assert COLLECTION_IMPORT + "module.py" in key_phases  # B2CModule: every task imports it
+    for case in breakdown.values():  # the emulator's CA is trusted through the system store (--trust system)
+        assert case["system_store_loads"] >= 1 and any(name.startswith("tls: ") for name in case["phases"])
+    assert document["phases"]["floor_cpu_s"] is not None
+    markdown = (out / "results.md").read_text()
+    assert "| import collection (all) |" in markdown and "Floor:" in markdown
