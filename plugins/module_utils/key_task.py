@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import dates, key_material
+from ansible_collections.b2c.trustframework.plugins.module_utils import dates
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_rollover
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
@@ -51,6 +51,10 @@ def load_certificate_material(params, desired, now):
 
     Returns the warnings to show (a re-encrypted PKCS#12 bundle).
     """
+    # Imported here: a converged task without certificate input never pays for cryptography's helpers.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.b2c.trustframework.plugins.module_utils import key_material
+
     source = desired.source
     option = source if params[source] is not None else source + "_path"
     limit = BUNDLE_FILE_LIMIT if source == "pkcs12" else TEXT_FILE_LIMIT

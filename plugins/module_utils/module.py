@@ -16,7 +16,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     ValidationError,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import GraphClient
-from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import register_secrets
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import build_token_provider
 from ansible_collections.b2c.trustframework.plugins.module_utils.transport import (
@@ -74,6 +73,9 @@ class B2CModule(AnsibleModule):
 
         ``details`` are further return values of the failed task.
         """
+        # Imported here: the hint tables are only needed by a task that fails.
+        from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for  # pylint: disable=import-outside-toplevel
+
         msg = "%s: %s" % (context, error) if context else str(error)
         hint = hint_for(error)
         if hint and hint not in msg:

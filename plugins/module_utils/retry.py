@@ -16,7 +16,6 @@ import math
 import random
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 DEFAULT_MAX_RETRIES = 5     # the max_retries option's default
@@ -78,6 +77,9 @@ def parse_retry_after(value, now=None):
         seconds = float(value)
     except ValueError:
         try:
+            # Imported here: only an HTTP-date Retry-After needs the email package (2 ms a task otherwise).
+            from email.utils import parsedate_to_datetime  # pylint: disable=import-outside-toplevel
+
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
