@@ -256,10 +256,15 @@ def keyset_references(summaries):
 # ---------------------------------------------------------------------------
 
 
+def references_to(references, keyset_id):
+    """The entry of a :func:`keyset_references` mapping that names ``keyset_id`` in any spelling (or ``{}``)."""
+    wanted = _folded(keyset_id)
+    return dict((name, users) for name, users in references.items() if _folded(name) == wanted)
+
+
 def policies_using(references, keyset_id):
     """The ids of the policies that use ``keyset_id``, from a :func:`keyset_references` mapping ([] when none)."""
-    wanted = _folded(keyset_id)
-    return next((users for name, users in references.items() if _folded(name) == wanted), [])
+    return next(iter(references_to(references, keyset_id).values()), [])
 
 
 def _unusable_reason(keyset, now):

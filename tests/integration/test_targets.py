@@ -28,6 +28,7 @@ CASES = [
     ("b2c_keyset_key", "fault"),
     ("b2c_keyset_key", "errors"),
     ("b2c_keyset_info", "main"),
+    ("b2c_keyset_info", "policies"),
     ("b2c_policy", "main"),
     ("b2c_policy", "reformatted"),
 ]

@@ -1,7 +1,6 @@
 """b2c_keyset: present/absent, check mode, keys, update_keys, secrets never returned."""
 
 import json
-import time
 
 import pytest
 
@@ -9,15 +8,9 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import G
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset
 
 from tests.support.policies import policy
-from tests.unit.plugins.module_utils.fake_policy_graph import POLICIES, FakePolicyGraph
+from tests.unit.plugins.module_utils.fake_policy_graph import POLICIES
 
 OCT_SECRET = "c3VwZXItc2VjcmV0LW9jdC1rZXk"
-
-
-@pytest.fixture
-def graph():
-    """Keysets and policies: deleting a keyset first reads which policies use it."""
-    return FakePolicyGraph(now=int(time.time()))
 
 
 @pytest.fixture
