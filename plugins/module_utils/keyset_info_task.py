@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules, key_summary, keyset_names
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
+from ansible_collections.b2c.trustframework.plugins.module_utils import policy_decisions, policy_service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
 
@@ -20,6 +21,10 @@ class InfoRequest:
     expiring_within_days: int | None
     expected: list | None
     coverage_days: int | None
+    policies: bool = False
+
+
+WITHOUT_POLICY_READ = "Leave out policies=true to list the keysets without the policies that use them."
 
 
 def _at_least_zero(params, option):
@@ -44,30 +49,42 @@ class KeysetInfoResource(Resource):
         return InfoRequest(name=name, active_key=params["active_key"],
                            expiring_within_days=_at_least_zero(params, "expiring_within_days"),
                            expected=expected,
-                           coverage_days=_at_least_zero(params, "coverage_days"))
+                           coverage_days=_at_least_zero(params, "coverage_days"),
+                           policies=params["policies"])
 
     def failure_context(self, desired):
         return "Could not read keyset %s" % desired.name if desired.name else "Could not list keysets"
 
     def read(self, graph, desired):
-        """One request per named keyset, or the listing (its pages): the key rules decide the rest locally."""
+        """``(keysets, keyset references or None)``: one request per named keyset, or the listing (its pages), and
+        with ``policies`` the policy listing and one request per policy; the rules decide the rest locally."""
         if desired.name is None:
-            return service.list_keysets(graph)
-        keyset = service.read_keyset(graph, desired.name)
-        return [keyset] if keyset is not None else []
+            keysets = service.list_keysets(graph)
+        else:
+            keyset = service.read_keyset(graph, desired.name)
+            keysets = [keyset] if keyset is not None else []
+        references = None
+        if desired.policies:
+            references = policy_service.read_keyset_references(graph, WITHOUT_POLICY_READ)
+            if desired.name is not None:
+                references = policy_decisions.references_to(references, desired.name)
+        return keysets, references
 
     def outcome(self, current, desired, plan, applied):
-        present = set(keyset["id"].lower() for keyset in current)
-        found = current
+        keysets, references = current
+        present = set(keyset["id"].lower() for keyset in keysets)
+        found = keysets
         if desired.expiring_within_days is not None:
             found = [keyset for keyset in found if user_owned(keyset)
                      and key_rules.keyset_needs_renewal(keyset, desired.expiring_within_days, self.now)]
-        result = dict(keysets=[self.describe(keyset, desired) for keyset in found])
+        result = dict(keysets=[self.describe(keyset, desired, references) for keyset in found])
         if desired.expected is not None:
             result["missing"] = [name for name in desired.expected if name.lower() not in present]
+        if references is not None:
+            result["reference_problems"] = policy_decisions.reference_problems(references, keysets, self.now)
         return Outcome(changed=False, result=result)
 
-    def describe(self, keyset, desired):
+    def describe(self, keyset, desired, references):
         now, keys = self.now, key_rules.keys_of(keyset)
         entry = key_summary.summarize_keyset(keyset, now)
         entry["service_managed"] = keyset_names.is_service_managed(keyset["id"])
@@ -81,4 +98,6 @@ class KeysetInfoResource(Resource):
             judged = user_owned(keyset)
             entry["covered"] = problem is None if judged else None
             entry["coverage_problem"] = problem if judged else None
+        if references is not None:
+            entry["policies"] = policy_decisions.policies_using(references, keyset["id"])
         return entry

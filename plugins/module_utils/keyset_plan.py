@@ -10,7 +10,7 @@ __metaclass__ = type
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso, parse_time
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_plan import Plan
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import key_family, key_use, keys_of, same_use
@@ -27,6 +27,7 @@ class DesiredKeyset:
     state: str = "present"
     keys: list | None = field(default=None, repr=False)
     update_keys: bool = False
+    force: bool = False
 
 
 def validate_desired_keyset(desired):
@@ -37,12 +38,22 @@ def validate_desired_keyset(desired):
         refuse_service_managed(desired.name, "set the keys of")
 
 
-def plan_keyset(current, desired):
-    """Decide what b2c_keyset does: none / created / updated / deleted."""
+def plan_keyset(current, desired, used_by=()):
+    """Decide what b2c_keyset does: none / created / updated / deleted.
+
+    ``used_by``: the deployed policies whose XML uses the keyset (read only to
+    delete it). The service is not known to refuse deleting such a keyset; the
+    policies would fail at sign-in instead (AADB2C90130..90135, error-codes.md).
+    """
     validate_desired_keyset(desired)
     if desired.state == "absent":
         if current is None:
             return Plan("none", "keyset %s is already absent" % desired.name)
+        if used_by and not desired.force:
+            raise B2CError("keyset %s is used by the deployed policies %s: deleting it breaks their sign-ins"
+                           % (current.get("id"), ", ".join(used_by)),
+                           hint="Deploy those policies without the keyset (or delete them) first, "
+                                "or set force=true to delete the keyset anyway.")
         return Plan("deleted", "keyset %s exists" % current.get("id"))
     if current is None:
         return Plan("created", "keyset %s does not exist" % desired.name)

@@ -9,11 +9,20 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import key_summ
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_plan
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
+from ansible_collections.b2c.trustframework.plugins.module_utils import policy_service
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_decisions import policies_using
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
+
+WITHOUT_POLICY_READ = ("b2c_keyset reads the deployed policies before it deletes a keyset, to refuse deleting one "
+                       "they use; set force=true to delete it without that check.")
 
 
 class KeysetResource(Resource):
     kind = "keyset"
+
+    def __init__(self, params, now=None):
+        super().__init__(params, now)
+        self.used_by = None  # the policies that use the keyset, read once, only to delete it
 
     def desired(self):
         params, keys = self.params, self.params["keys"]
@@ -22,6 +31,7 @@ class KeysetResource(Resource):
             state=params["state"],
             keys=keyset_plan.clean_jwks(keys, self.now) if keys is not None else None,
             update_keys=params["update_keys"],
+            force=params["force"],
         )
         keyset_plan.validate_desired_keyset(desired)
         return desired
@@ -33,10 +43,16 @@ class KeysetResource(Resource):
         return [desired.name]
 
     def read(self, graph, desired):
-        return service.read_keyset(graph, desired.name)
+        keyset = service.read_keyset(graph, desired.name)
+        if keyset is not None and desired.state == "absent" and not desired.force and self.used_by is None:
+            # Once per task, not again under the lock: it costs a request per deployed policy, and a policy
+            # uploaded after it would be missed either way (policy writes take another lock).
+            references = policy_service.read_keyset_references(graph, WITHOUT_POLICY_READ)
+            self.used_by = policies_using(references, keyset["id"])
+        return keyset
 
     def plan(self, current, desired):
-        return keyset_plan.plan_keyset(current, desired)
+        return keyset_plan.plan_keyset(current, desired, self.used_by or ())
 
     def apply(self, graph, current, desired, plan):
         return service.apply_keyset_plan(graph, current, desired, plan)

@@ -174,16 +174,29 @@ def plan_policy(checked, deployed_text):
 # ---------------------------------------------------------------------------
 
 
+def _folded(keyset_id):
+    """A keyset name as StorageReferenceIds and keyset ids compare: without B2C_1A_, in any case."""
+    return strip_prefix(str(keyset_id or "")).lower()
+
+
+def _keysets_by_name(keysets):
+    return dict((_folded(keyset.get("id")), keyset) for keyset in keysets or [])
+
+
+def has_usable_key(keyset, now):
+    return any(is_usable(key, now) for key in keys_of(keyset))
+
+
 def keyset_problems(keyset_ids, keysets, now):
     """One line per keyset of ``keyset_ids`` missing from ``keysets`` (the tenant's) or without a usable key."""
-    by_name = dict((strip_prefix(str(keyset.get("id") or "")).lower(), keyset) for keyset in keysets or [])
+    by_name = _keysets_by_name(keysets)
     problems = []
     for keyset_id in keyset_ids:
-        found = by_name.get(strip_prefix(keyset_id).lower())
+        found = by_name.get(_folded(keyset_id))
         if found is None:
             problems.append("%s does not exist: create it with its key (b2c.trustframework.b2c_keyset_key, "
                             "or the b2c.trustframework.policy_keys role)" % keyset_id)
-        elif not any(is_usable(key, now) for key in keys_of(found)):
+        elif not has_usable_key(found, now):
             problems.append("%s has no usable key (none that is enabled and unexpired): add one with "
                             "b2c.trustframework.b2c_keyset_key" % found.get("id"))
     return problems
@@ -230,9 +243,54 @@ def keyset_references(summaries):
     users = {}
     for summary in summaries:
         for keyset_id in summary.get("keysets") or []:
-            key = strip_prefix(keyset_id).lower()
+            key = _folded(keyset_id)
             names.setdefault(key, keyset_id)
             users.setdefault(key, [])
             if summary["id"] not in users[key]:
                 users[key].append(summary["id"])
     return dict((names[key], sorted(users[key], key=str.lower)) for key in sorted(names))
+
+
+# ---------------------------------------------------------------------------
+# Keys and policies together: who uses a keyset, which references cannot be served
+# ---------------------------------------------------------------------------
+
+
+def references_to(references, keyset_id):
+    """The entry of a :func:`keyset_references` mapping that names ``keyset_id`` in any spelling (or ``{}``)."""
+    wanted = _folded(keyset_id)
+    return dict((name, users) for name, users in references.items() if _folded(name) == wanted)
+
+
+def policies_using(references, keyset_id):
+    """The ids of the policies that use ``keyset_id``, from a :func:`keyset_references` mapping ([] when none)."""
+    return next(iter(references_to(references, keyset_id).values()), [])
+
+
+def _unusable_reason(keyset, now):
+    if keyset is None:
+        return "does not exist"
+    if not keys_of(keyset):
+        return "has no key"
+    if not has_usable_key(keyset, now):
+        return "has no usable key: every key is expired or disabled"
+    return None
+
+
+def reference_problems(references, keysets, now):
+    """The keysets deployed policies use that cannot serve them: missing, empty, or only expired or disabled keys.
+
+    ``references``: a :func:`keyset_references` mapping; ``keysets``: the
+    tenant's keysets (as read). One entry per keyset, ``{keyset, policies,
+    problem}``, the keyset named as the service reports it (as the policies
+    spell it when missing). Such a policy fails every sign-in that needs the
+    key (AADB2C90019 / AADB2C90220, error-codes.md).
+    """
+    by_name = _keysets_by_name(keysets)
+    problems = []
+    for keyset_id, users in references.items():
+        found = by_name.get(_folded(keyset_id))
+        reason = _unusable_reason(found, now)
+        if reason is not None:
+            problems.append({"keyset": found.get("id") if found else keyset_id, "policies": users, "problem": reason})
+    return problems

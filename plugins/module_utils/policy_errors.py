@@ -130,12 +130,18 @@ def is_transient(error):
     return error.has_code("UnknownError") and not _full_message(error).strip()
 
 
+def permission_denied(error):
+    """True for a 403, or a Graph answer that says the token lacks the permission."""
+    return isinstance(error, GraphError) and (
+        error.status == 403 or error.has_code("Authorization_RequestDenied", "AccessDenied"))
+
+
 def policy_hint(error, operation="upload"):
     """Advice for a failed policy ``operation`` (read / upload / delete), or None (errors.hint_for applies then)."""
     if not isinstance(error, GraphError):
         return None
     message = _full_message(error).lower()
-    if error.status == 403 or error.has_code("Authorization_RequestDenied", "AccessDenied"):
+    if permission_denied(error):
         permission = READ_PERMISSION if operation == "read" else WRITE_PERMISSION
         return ("The app needs the %s application permission with admin consent (the keyset permission "
                 "TrustFrameworkKeySet.ReadWrite.All does not cover policies)." % permission)

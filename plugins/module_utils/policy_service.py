@@ -15,8 +15,10 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_decisions import keyset_references, summarize_deployed
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_errors import (
     is_transient,
+    permission_denied,
     policy_hint,
     policy_missing,
     validation_failure,
@@ -134,3 +136,19 @@ def read_policies(graph, policy_ids=None):
         if text is not None:
             found.append((policy_id, text))
     return found
+
+
+def read_keyset_references(graph, without_permission):
+    """Keyset id -> the ids of the deployed policies whose own XML uses it (policy_decisions.keyset_references).
+
+    Costs the listing and one GET ``$value`` per policy. ``without_permission``:
+    what the user can do instead of granting policy read permission, added to
+    the advice of a 403.
+    """
+    try:
+        deployed = read_policies(graph)
+    except GraphError as error:
+        if permission_denied(error):
+            error.hint = "%s %s" % (error.hint or "", without_permission)
+        raise
+    return keyset_references([summarize_deployed(policy_id, text) for policy_id, text in deployed])

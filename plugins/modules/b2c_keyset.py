@@ -34,7 +34,16 @@ options:
   state:
     description:
       - V(present) creates the keyset when missing; V(absent) deletes it (a missing keyset is not an error).
-      - Deleting a keyset deletes all its keys. Policies that reference it stop working.
+      - Deleting a keyset deletes all its keys. Policies that reference it stop working, and the service is not
+        known to refuse the delete, so before it deletes an existing keyset the module reads every deployed custom
+        policy and refuses (also in check mode) when one references the keyset in a C(StorageReferenceId)
+        (compared case-insensitively, with or without C(B2C_1A_)), naming the policies. O(force=true) skips that.
+      - That check costs the policy listing and one request per deployed policy (a tenant holds at most 200), made
+        only for V(absent) of a keyset that exists, and needs the C(Policy.Read.All) (or
+        C(Policy.ReadWrite.TrustFramework)) application permission besides the keyset permission. Without it the
+        module fails with HTTP 403 and deletes nothing; grant it, or set O(force=true).
+      - Only the policies' own XML counts; a policy that inherits the reference from its base policy is named
+        through that base policy.
     type: str
     choices: [present, absent]
     default: present
@@ -107,6 +116,15 @@ options:
       - A replace drops keys that are not in O(keys). Prefer M(b2c.trustframework.b2c_keyset_key) to add keys.
     type: bool
     default: false
+  force:
+    description:
+      - With O(state=absent), delete the keyset even when deployed policies reference it, without reading the
+        policies (so neither their read permission nor the requests are needed). Those policies then fail at
+        sign-in until the keyset is back with a key.
+      - No effect with O(state=present).
+    type: bool
+    default: false
+    version_added: 1.1.0
 seealso:
   - module: b2c.trustframework.b2c_keyset_key
   - module: b2c.trustframework.b2c_keyset_info
@@ -135,10 +153,16 @@ EXAMPLES = r"""
         use: sig
         k: "{{ legacy_session_key_b64url }}"
 
-- name: Remove a keyset that is no longer referenced by any policy
+- name: Remove a keyset that is no longer referenced by any policy (refused while a deployed policy uses it)
   b2c.trustframework.b2c_keyset:
     name: OldFacebookSecret
     state: absent
+
+- name: Remove a keyset even though policies still use it (they fail at sign-in afterwards)
+  b2c.trustframework.b2c_keyset:
+    name: OldFacebookSecret
+    state: absent
+    force: true
 """
 
 RETURN = r"""
@@ -197,6 +221,7 @@ ARGUMENT_SPEC = dict(
     state=dict(type="str", default="present", choices=["present", "absent"]),
     keys=dict(type="list", elements="dict", options=JWK_OPTIONS, no_log=False),
     update_keys=dict(type="bool", default=False),
+    force=dict(type="bool", default=False),
 )
 
 

@@ -59,6 +59,19 @@ options:
         takes over before the active key expires and is itself valid for more than this many days.
       - Service-managed and backup keysets are not judged (both values null).
     type: int
+  policies:
+    description:
+      - Also read the deployed custom policies and return, per keyset, the policies whose XML references it in a
+        C(StorageReferenceId) (RV(keysets[].policies); compared case-insensitively, with or without C(B2C_1A_)), and
+        in RV(reference_problems) every keyset a deployed policy references that is missing, empty or holds only
+        expired or disabled keys (with O(name), only that keyset).
+      - Costs the policy listing and one request per deployed policy (a tenant holds at most 200), and needs the
+        C(Policy.Read.All) (or C(Policy.ReadWrite.TrustFramework)) application permission besides the keyset
+        permission; without it the task fails with HTTP 403.
+      - Only a policy's own XML counts; a policy that inherits the reference from its base policy is not listed.
+    type: bool
+    default: false
+    version_added: 1.1.0
 seealso:
   - module: b2c.trustframework.b2c_keyset
   - module: b2c.trustframework.b2c_keyset_key
@@ -108,6 +121,18 @@ EXAMPLES = r"""
     that:
       - b2c_keys.missing | length == 0
       - b2c_keys.keysets | selectattr('covered', 'false') | list | length == 0
+
+- name: Which policies use each keyset, and which keysets cannot serve the policies that use them
+  b2c.trustframework.b2c_keyset_info:
+    policies: true
+  register: b2c_usage
+
+- name: Fail when a deployed policy references a keyset without a usable key
+  ansible.builtin.assert:
+    that: b2c_usage.reference_problems | length == 0
+    fail_msg: >-
+      {{ b2c_usage.reference_problems | map(attribute='keyset')
+         | zip(b2c_usage.reference_problems | map(attribute='problem')) | map('join', ': ') | join('; ') }}
 """
 
 RETURN = r"""
@@ -190,6 +215,38 @@ keysets:
       type: str
       returned: when O(coverage_days) is set
       sample: the active key expires in 12 days and no successor is staged to take over before
+    policies:
+      description: The ids of the deployed policies whose own XML references the keyset, sorted; empty when none.
+      type: list
+      elements: str
+      returned: when O(policies=true)
+      sample: [B2C_1A_TrustFrameworkBase, B2C_1A_TrustFrameworkExtensions]
+reference_problems:
+  description:
+    - One entry per keyset that a deployed policy references but that cannot serve it, so sign-ins through that
+      policy fail. Empty when every referenced keyset has a usable key (enabled and not expired; a staged key
+      counts).
+    - A missing keyset has no entry in RV(keysets), so this is the place that names it.
+  returned: when O(policies=true)
+  type: list
+  elements: dict
+  contains:
+    keyset:
+      description: The keyset id as the service reports it, or as the policies spell it when it is missing.
+      type: str
+      returned: always
+      sample: B2C_1A_FacebookSecret
+    policies:
+      description: The ids of the deployed policies that reference it.
+      type: list
+      elements: str
+      returned: always
+      sample: [B2C_1A_TrustFrameworkExtensions]
+    problem:
+      description: "V(does not exist), V(has no key) or V(has no usable key: every key is expired or disabled)."
+      type: str
+      returned: always
+      sample: does not exist
 missing:
   description: The names of O(expected) (with the C(B2C_1A_) prefix) that the tenant does not have.
   returned: when O(expected) is set
@@ -208,6 +265,7 @@ ARGUMENT_SPEC = dict(
     expiring_within_days=dict(type="int"),
     expected=dict(type="list", elements="str"),
     coverage_days=dict(type="int"),
+    policies=dict(type="bool", default=False),
 )
 
 

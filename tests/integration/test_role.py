@@ -9,6 +9,7 @@ import pytest
 from tests.integration.playbook_runner import REPO_ROOT, playbook_environment, run_playbook
 from tests.support.certs import pfx, self_signed, x5t
 from tests.support.graph import emulator_client
+from tests.support.policies import policy
 from tools.playbook_recap import recap_counts, recap_total
 
 PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
@@ -263,3 +264,47 @@ def test_rotate_refuses_windows_that_stage_too_late_or_renew_every_run(emulator_
     run = playbook(emulator_clean, tmp_path, "rotate.yml", *options)
     assert run.returncode != 0 and message in run.stdout
     assert writes(emulator_clean) == []
+
+
+def deploy_policy(emulator, policy_id, base, keysets):
+    text = policy(policy_id, tenant=emulator.tenant, base=base, keysets=keysets)
+    with emulator_client(emulator) as client:
+        client.put("/policies/%s/$value" % policy_id, content=text.encode("utf-8"),
+                   headers={"Content-Type": "application/xml; charset=utf-8"}).raise_for_status()
+
+
+def test_report_shows_the_policies_of_each_keyset_and_fails_on_a_keyset_they_cannot_use(emulator_clean, tmp_path):
+    provision(emulator_clean, tmp_path)
+    with emulator_client(emulator_clean) as client:
+        client.post("/keySets", json={"id": "ItReportSecret"}).raise_for_status()
+        client.post("/keySets/B2C_1A_ItReportSecret/generateKey", json={"use": "sig", "kty": "RSA"}).raise_for_status()
+    deploy_policy(emulator_clean, "B2C_1A_ItReportBase", None, STARTER_PACK)
+    deploy_policy(emulator_clean, "B2C_1A_ItReportExt", "B2C_1A_ItReportBase",
+                  ("b2c_1a_tokensigningkeycontainer", "B2C_1A_ItReportSecret"))
+
+    usable = playbook(emulator_clean, tmp_path, "report.yml", "-e", "report_file=keys.json", cwd=str(tmp_path))
+    assert usable.returncode == 0, usable.stdout[-8000:]
+    assert "| keyset | active kid | kty/use | expires (UTC) | days left | next kid | activates (UTC) | in days | policies |" \
+        in usable.stdout
+    assert "Every keyset a deployed policy uses has a usable key." in usable.stdout
+    signing_row = next(line for line in usable.stdout.splitlines() if "| B2C_1A_TokenSigningKeyContainer |" in line)
+    assert signing_row.rstrip('",').endswith("| B2C_1A_ItReportBase, B2C_1A_ItReportExt |")
+    rows = {keyset["id"]: keyset for keyset in json.loads((tmp_path / "keys.json").read_text())}
+    assert rows["B2C_1A_TokenEncryptionKeyContainer"]["policies"] == ["B2C_1A_ItReportBase"]
+    assert rows["B2C_1A_ItReportSecret"]["policies"] == ["B2C_1A_ItReportExt"]
+
+    with emulator_client(emulator_clean) as client:  # what b2c_keyset refuses without force: the extension now lacks its keyset
+        client.delete("/keySets/B2C_1A_ItReportSecret").raise_for_status()
+    broken = playbook(emulator_clean, tmp_path, "report.yml", "-e", "report_file=keys.md", cwd=str(tmp_path))
+    assert broken.returncode != 0
+    assert "1 problem(s): B2C_1A_ItReportSecret does not exist, used by B2C_1A_ItReportExt." in broken.stdout
+    assert "Give each keyset a deployed policy uses a usable key" in broken.stdout
+    assert "| B2C_1A_ItReportSecret | does not exist | B2C_1A_ItReportExt |" in (tmp_path / "keys.md").read_text()
+
+    emulator_clean.clear_requests()
+    keys_only = playbook(emulator_clean, tmp_path, "report.yml", "-e", "report_policies=false")
+    assert keys_only.returncode == 0, keys_only.stdout[-8000:]
+    assert '"| keyset | active kid | kty/use | expires (UTC) | days left | next kid | activates (UTC) | in days |",' \
+        in keys_only.stdout
+    assert "Every keyset a deployed policy uses" not in keys_only.stdout
+    assert not [entry for entry in emulator_clean.requests("graph") if "/policies" in entry["path"]]

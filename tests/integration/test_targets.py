@@ -17,6 +17,7 @@ IT_OCT_KEY = "aXQtb2N0LWtleS1tdXN0LW5vdC1sZWFr"
 
 CASES = [
     ("b2c_keyset", "main"),
+    ("b2c_keyset", "policies"),
     ("b2c_keyset_key", "generate"),
     ("b2c_keyset_key", "secret"),
     ("b2c_keyset_key", "certificate"),
@@ -27,6 +28,7 @@ CASES = [
     ("b2c_keyset_key", "fault"),
     ("b2c_keyset_key", "errors"),
     ("b2c_keyset_info", "main"),
+    ("b2c_keyset_info", "policies"),
     ("b2c_policy", "main"),
     ("b2c_policy", "reformatted"),
 ]

@@ -41,6 +41,9 @@ class FakePolicyGraph(FakeGraph):
         if path != POLICIES:
             return super().get_all(path, params)
         self.calls.append(("GET", path, None))
+        fault = self._take_fault("GET", path)
+        if fault:
+            raise fault["error"]
         return [{"id": policy_id} for policy_id, _text in self.policies.values()]
 
     # pylint: disable-next=too-many-arguments

@@ -130,3 +130,38 @@ def test_info_views_and_keyset_references():
         "B2C_1A_TokenEncryptionKeyContainer": ["B2C_1A_TrustFrameworkBase"],
         "B2C_1A_TokenSigningKeyContainer": ["B2C_1A_TrustFrameworkBase", EXTENSIONS],
     }
+
+
+# ----------------------------------------------------------------------------- keys and policies together
+REFERENCES = {
+    "B2C_1A_FacebookSecret": [EXTENSIONS],
+    "b2c_1a_tokenencryptionkeycontainer": ["B2C_1A_TrustFrameworkBase"],
+    "B2C_1A_TokenSigningKeyContainer": ["B2C_1A_TrustFrameworkBase", EXTENSIONS],
+    "TokenStagedContainer": [EXTENSIONS],
+    "B2C_1A_Empty": [EXTENSIONS],
+}
+
+
+def test_policies_using_compares_keyset_names_like_the_service():
+    for name in ("TokenEncryptionKeyContainer", "B2C_1A_TOKENENCRYPTIONKEYCONTAINER", "b2c_1a_TokenEncryptionKeyContainer"):
+        assert pd.policies_using(REFERENCES, name) == ["B2C_1A_TrustFrameworkBase"]
+    assert pd.policies_using(REFERENCES, "B2C_1A_TokenStagedContainer") == [EXTENSIONS]
+    assert pd.policies_using(REFERENCES, "B2C_1A_TokenSigningKey") == []
+    assert pd.policies_using({}, "B2C_1A_TokenSigningKeyContainer") == []
+
+
+def test_reference_problems_name_each_keyset_that_cannot_serve_its_policies():
+    tenant_keysets = [
+        keyset(key("s1", exp=NOW - DAY), key("s2"), name="B2C_1A_TokenSigningKeyContainer"),        # one usable key
+        keyset(key("e1", exp=NOW - DAY), key("e2", status="disabled"), name="B2C_1A_TokenEncryptionKeyContainer"),
+        keyset(key("t1", nbf=NOW + DAY), name="B2C_1A_TokenStagedContainer"),                      # staged counts
+        keyset(name="B2C_1A_Empty"),
+        keyset(name="B2C_1A_Unused"),                                                                # not referenced
+    ]
+    assert pd.reference_problems(REFERENCES, tenant_keysets, NOW) == [
+        {"keyset": "B2C_1A_FacebookSecret", "policies": [EXTENSIONS], "problem": "does not exist"},
+        {"keyset": "B2C_1A_TokenEncryptionKeyContainer", "policies": ["B2C_1A_TrustFrameworkBase"],
+         "problem": "has no usable key: every key is expired or disabled"},
+        {"keyset": "B2C_1A_Empty", "policies": [EXTENSIONS], "problem": "has no key"},
+    ]
+    assert pd.reference_problems({}, tenant_keysets, NOW) == []

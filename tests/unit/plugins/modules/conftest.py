@@ -10,7 +10,7 @@ from ansible.module_utils import basic
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 
 from tests.unit.module_args import patch_module_args
-from tests.unit.plugins.module_utils.fake_graph import FakeGraph
+from tests.unit.plugins.module_utils.fake_policy_graph import FakePolicyGraph
 
 CONNECTION = {"access_token": "unit-test-token", "graph_endpoint": "https://graph.invalid"}
 
@@ -37,7 +37,8 @@ def private_cache_home(tmp_path, monkeypatch):
 
 @pytest.fixture
 def graph():
-    return FakeGraph(now=int(time.time()))
+    """A tenant's keysets and custom policies, empty: a test adds what it needs."""
+    return FakePolicyGraph(now=int(time.time()))
 
 
 @pytest.fixture

@@ -4,7 +4,11 @@ import json
 
 import pytest
 
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset
+
+from tests.support.policies import policy
+from tests.unit.plugins.module_utils.fake_policy_graph import POLICIES
 
 OCT_SECRET = "c3VwZXItc2VjcmV0LW9jdC1rZXk"
 
@@ -39,6 +43,56 @@ def test_absent(run, graph):
     deleted = run(name="Gone", state="absent")
     assert (deleted["changed"], deleted["keyset"]) == (True, None)
     assert run(name="Gone", state="absent")["changed"] is False
+
+
+def policy_reads(graph):
+    return [(method, path) for method, path, _body in graph.calls if path.startswith(POLICIES)]
+
+
+def test_policies_are_read_only_to_delete_an_existing_keyset(run, graph):
+    graph.policies["b2c_1a_base"] = ("B2C_1A_Base", policy("B2C_1A_Base", base=None, keysets=("B2C_1A_Other",)))
+    run(name="Gone", state="absent")
+    run(name="Gone")
+    run(name="Gone")
+    assert policy_reads(graph) == []
+    assert run(name="Gone", state="absent", force=True)["changed"] is True
+    assert policy_reads(graph) == []
+    run(name="Gone")
+    assert run(name="Gone", state="absent")["changed"] is True
+    # Once per task, although the keyset is read again under the lock before the delete.
+    assert policy_reads(graph) == [("GET", POLICIES), ("GET", POLICIES + "/B2C_1A_Base/$value")]
+    assert [path for method, path in graph.writes() if method == "DELETE"] == ["/trustFramework/keySets/B2C_1A_Gone"] * 2
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_absent_refuses_a_keyset_that_deployed_policies_use(run, graph, check_mode):
+    graph.policies.update({
+        "b2c_1a_base": ("B2C_1A_Base", policy("B2C_1A_Base", base=None, keysets=("b2c_1a_tokensigningkeycontainer",))),
+        "b2c_1a_ext": ("B2C_1A_Ext", policy("B2C_1A_Ext", base="B2C_1A_Base", keysets=("TokenSigningKeyContainer",))),
+        "b2c_1a_rp": ("B2C_1A_RP", policy("B2C_1A_RP", base="B2C_1A_Ext", keysets=())),
+    })
+    run(name="TokenSigningKeyContainer")
+    refused = run(name="B2C_1A_TOKENSIGNINGKEYCONTAINER", state="absent", check_mode=check_mode)
+    assert refused["failed"] is True and refused.get("changed") is not True
+    assert ("keyset B2C_1A_TokenSigningKeyContainer is used by the deployed policies B2C_1A_Base, B2C_1A_Ext: "
+            "deleting it breaks their sign-ins") in refused["msg"]
+    assert "set force=true to delete the keyset anyway" in refused["msg"]
+    assert "B2C_1A_RP" not in refused["msg"]
+    assert [w for w in graph.writes() if w[0] == "DELETE"] == []
+    forced = run(name="TokenSigningKeyContainer", state="absent", force=True, check_mode=check_mode)
+    assert forced["changed"] is True and forced["keyset"] is None
+
+
+def test_absent_without_policy_read_permission_deletes_nothing_and_says_what_to_do(run, graph):
+    run(name="Denied")
+    graph.fail("GET", POLICIES, GraphError(status=403, code="Authorization_RequestDenied", method="GET", path=POLICIES,
+                                           graph_message="Insufficient privileges to complete the operation."))
+    denied = run(name="Denied", state="absent")
+    assert denied["failed"] is True and denied["status"] == 403
+    assert denied["msg"].startswith("Could not ensure keyset B2C_1A_Denied is absent: HTTP 403")
+    assert "Policy.Read.All" in denied["msg"] and "set force=true to delete it without that check" in denied["msg"]
+    assert graph.writes() == [("POST", "/trustFramework/keySets")]
+    assert run(name="Denied", state="absent", force=True)["changed"] is True
 
 
 def test_create_with_keys_never_returns_private_members(run, graph):

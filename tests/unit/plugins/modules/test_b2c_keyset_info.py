@@ -7,6 +7,8 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset_info
 
+from tests.support.policies import policy
+
 DAY = 86400
 
 
@@ -144,3 +146,50 @@ def test_bad_coverage_options_fail_before_any_request(run, tenant, args, message
     result = run(**args)
     assert result["failed"] and message in result["msg"]
     assert tenant.calls == []
+
+
+@pytest.fixture
+def with_policies(tenant):
+    """Fresh is used by two policies, Empty by one, and a missing keyset by the extension."""
+    tenant.policies.update({
+        "b2c_1a_base": ("B2C_1A_Base", policy("B2C_1A_Base", base=None, keysets=("b2c_1a_fresh", "B2C_1A_Empty"))),
+        "b2c_1a_ext": ("B2C_1A_Ext", policy("B2C_1A_Ext", base="B2C_1A_Base", keysets=("Fresh", "B2C_1A_Gone"))),
+    })
+    return tenant
+
+
+def test_policies_per_keyset_and_the_references_that_cannot_be_served(run, with_policies):
+    result = run(policies=True)
+    assert dict((k["id"], k["policies"]) for k in result["keysets"]) == {
+        "B2C_1A_Fresh": ["B2C_1A_Base", "B2C_1A_Ext"], "B2C_1A_Due": [], "B2C_1A_Empty": ["B2C_1A_Base"]}
+    assert result["reference_problems"] == [  # by keyset name
+        {"keyset": "B2C_1A_Empty", "policies": ["B2C_1A_Base"], "problem": "has no key"},
+        {"keyset": "B2C_1A_Gone", "policies": ["B2C_1A_Ext"], "problem": "does not exist"},
+    ]
+    assert [path for _m, path, _b in with_policies.calls if "policies" in path] == [
+        "/trustFramework/policies", "/trustFramework/policies/B2C_1A_Base/$value",
+        "/trustFramework/policies/B2C_1A_Ext/$value"]
+
+
+def test_without_policies_no_policy_is_read(run, with_policies):
+    result = run()
+    assert "reference_problems" not in result and all("policies" not in k for k in result["keysets"])
+    assert not [path for _m, path, _b in with_policies.calls if "policies" in path]
+
+
+@pytest.mark.parametrize("name, keysets, problems", [
+    ("fresh", {"B2C_1A_Fresh": ["B2C_1A_Base", "B2C_1A_Ext"]}, []),
+    ("Gone", {}, [{"keyset": "B2C_1A_Gone", "policies": ["B2C_1A_Ext"], "problem": "does not exist"}]),
+    ("Due", {"B2C_1A_Due": []}, []),
+])
+def test_a_named_keyset_is_judged_alone(run, with_policies, name, keysets, problems):
+    result = run(name=name, policies=True)
+    assert dict((k["id"], k["policies"]) for k in result["keysets"]) == keysets
+    assert result["reference_problems"] == problems
+
+
+def test_without_policy_read_permission_the_failure_says_what_to_do(run, with_policies):
+    with_policies.fail("GET", "/trustFramework/policies", GraphError(status=403, code="Authorization_RequestDenied"))
+    result = run(policies=True)
+    assert result["failed"] is True and result["status"] == 403
+    assert "Policy.Read.All" in result["msg"] and "Leave out policies=true" in result["msg"]

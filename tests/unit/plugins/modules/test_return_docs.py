@@ -8,6 +8,8 @@ import yaml
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_summary import summarize_key
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset, b2c_keyset_info, b2c_keyset_key
 
+from tests.support.policies import policy
+
 DAY = 86400
 ALWAYS_ADDED = {"changed", "failed", "warnings"}  # by Ansible or the test harness, never in RETURN
 
@@ -58,8 +60,10 @@ def test_b2c_keyset_key_returns_what_its_return_documents(run_module, tenant):
 
 def test_b2c_keyset_info_returns_what_its_return_documents(run_module, tenant):
     docs = documented(b2c_keyset_info)
-    result = run_module(b2c_keyset_info, coverage_days=10, expected=["Sig", "Missing"])
+    tenant.policies["b2c_1a_base"] = ("B2C_1A_Base", policy("B2C_1A_Base", base=None, keysets=("B2C_1A_Sig", "Gone")))
+    result = run_module(b2c_keyset_info, coverage_days=10, expected=["Sig", "Missing"], policies=True)
     assert set(result) - ALWAYS_ADDED == set(docs)
+    assert set(result["reference_problems"][0]) == set(docs["reference_problems"]["contains"])
     entry = result["keysets"][0]
     assert set(entry) == set(docs["keysets"]["contains"])
     assert set(entry["active_key"]) == sample_fields(docs["keysets"]["contains"]["key_list"])
