@@ -179,8 +179,23 @@ def _folded(keyset_id):
     return strip_prefix(str(keyset_id or "")).lower()
 
 
-def _keysets_by_name(keysets):
-    return dict((_folded(keyset.get("id")), keyset) for keyset in keysets or [])
+def _keysets_by_reference(keysets):
+    """The tenant's keysets by the StorageReferenceId that serves them: the full id (B2C_1A_...), in any case.
+
+    A reference without the prefix is not served: the service looks the keyset up by its id (its message names
+    the reference as written: azure-docs #20564), so a bare name is refused at upload.
+    """
+    return dict((str(keyset.get("id") or "").lower(), keyset) for keyset in keysets or [])
+
+
+def _served(by_reference, keyset_id):
+    return by_reference.get(str(keyset_id or "").lower())
+
+
+def _prefix_advice(keyset_id):
+    if str(keyset_id or "").upper().startswith(PREFIX):
+        return ""
+    return " (a StorageReferenceId names the keyset's full id: %s%s)" % (PREFIX, keyset_id)
 
 
 def has_usable_key(keyset, now):
@@ -189,13 +204,13 @@ def has_usable_key(keyset, now):
 
 def keyset_problems(keyset_ids, keysets, now):
     """One line per keyset of ``keyset_ids`` missing from ``keysets`` (the tenant's) or without a usable key."""
-    by_name = _keysets_by_name(keysets)
+    by_reference = _keysets_by_reference(keysets)
     problems = []
     for keyset_id in keyset_ids:
-        found = by_name.get(_folded(keyset_id))
+        found = _served(by_reference, keyset_id)
         if found is None:
-            problems.append("%s does not exist: create it with its key (b2c.trustframework.b2c_keyset_key, "
-                            "or the b2c.trustframework.policy_keys role)" % keyset_id)
+            problems.append("%s does not exist%s: create it with its key (b2c.trustframework.b2c_keyset_key, "
+                            "or the b2c.trustframework.policy_keys role)" % (keyset_id, _prefix_advice(keyset_id)))
         elif not has_usable_key(found, now):
             problems.append("%s has no usable key (none that is enabled and unexpired): add one with "
                             "b2c.trustframework.b2c_keyset_key" % found.get("id"))
@@ -286,10 +301,10 @@ def reference_problems(references, keysets, now):
     spell it when missing). Such a policy fails every sign-in that needs the
     key (AADB2C90019 / AADB2C90220, error-codes.md).
     """
-    by_name = _keysets_by_name(keysets)
+    by_reference = _keysets_by_reference(keysets)
     problems = []
     for keyset_id, users in references.items():
-        found = by_name.get(_folded(keyset_id))
+        found = _served(by_reference, keyset_id)
         reason = _unusable_reason(found, now)
         if reason is not None:
             problems.append({"keyset": found.get("id") if found else keyset_id, "policies": users, "problem": reason})

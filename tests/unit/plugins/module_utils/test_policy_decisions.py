@@ -137,7 +137,7 @@ REFERENCES = {
     "B2C_1A_FacebookSecret": [EXTENSIONS],
     "b2c_1a_tokenencryptionkeycontainer": ["B2C_1A_TrustFrameworkBase"],
     "B2C_1A_TokenSigningKeyContainer": ["B2C_1A_TrustFrameworkBase", EXTENSIONS],
-    "TokenStagedContainer": [EXTENSIONS],
+    "B2C_1A_TokenStagedContainer": [EXTENSIONS],
     "B2C_1A_Empty": [EXTENSIONS],
 }
 
@@ -148,6 +148,16 @@ def test_policies_using_compares_keyset_names_like_the_service():
     assert pd.policies_using(REFERENCES, "B2C_1A_TokenStagedContainer") == [EXTENSIONS]
     assert pd.policies_using(REFERENCES, "B2C_1A_TokenSigningKey") == []
     assert pd.policies_using({}, "B2C_1A_TokenSigningKeyContainer") == []
+
+
+def test_a_reference_without_the_prefix_is_not_served_by_the_prefixed_keyset():
+    """The service looks a StorageReferenceId up by the keyset's full id: a bare name is refused at upload."""
+    tenant_keysets = [keyset(key("s1"), name="B2C_1A_TokenSigningKeyContainer")]
+    problems = pd.keyset_problems(["TokenSigningKeyContainer"], tenant_keysets, NOW)
+    assert len(problems) == 1 and "full id: B2C_1A_TokenSigningKeyContainer" in problems[0]
+    assert pd.keyset_problems(["b2c_1a_tokensigningkeycontainer"], tenant_keysets, NOW) == []
+    assert pd.reference_problems({"TokenSigningKeyContainer": [EXTENSIONS]}, tenant_keysets, NOW) == [
+        {"keyset": "TokenSigningKeyContainer", "policies": [EXTENSIONS], "problem": "does not exist"}]
 
 
 def test_reference_problems_name_each_keyset_that_cannot_serve_its_policies():
