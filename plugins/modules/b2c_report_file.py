@@ -60,7 +60,8 @@ attributes:
     support: full
   platform:
     description: Target OS/families that can be operated against.
-    support: N/A
+    support: full
+    platforms: posix
     details:
       - The file is always written on the controller, whatever host the task runs for.
 """
