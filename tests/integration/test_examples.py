@@ -16,6 +16,7 @@ import json
 import os
 import re
 import secrets
+import stat
 import time
 
 import pytest
@@ -28,7 +29,7 @@ from tests.support.policies import policy
 
 pytestmark = pytest.mark.integration
 
-MODULES = ("b2c_keyset", "b2c_keyset_key", "b2c_keyset_info", "b2c_policy", "b2c_policy_info")
+MODULES = ("b2c_keyset", "b2c_keyset_key", "b2c_keyset_info", "b2c_policy", "b2c_policy_info", "b2c_report_file")
 POLICIES_PATH = "/beta/trustFramework/policies"
 COLLECTION = "b2c.trustframework."
 CONNECTION_OPTIONS = frozenset((
@@ -299,12 +300,31 @@ def check_b2c_policy_info(_emulator, first_results, _extra_vars):
     assert "<TrustFrameworkPolicy" in first_results["One policy with its XML"]["policies"][0]["content"]
 
 
+def prepare_b2c_report_file(emulator, workdir):
+    """A signing keyset with a key to report, and the folder the examples write to."""
+    signing_keyset_with_a_key(emulator)
+    (workdir / "artifacts").mkdir()
+    return {"artifacts_dir": str(workdir / "artifacts")}, []
+
+
+def check_b2c_report_file(_emulator, first_results, extra_vars):
+    artifacts = extra_vars["artifacts_dir"]
+    with open(os.path.join(artifacts, "keysets.json"), encoding="utf-8") as handle:
+        assert [keyset["id"] for keyset in json.load(handle)] == ["B2C_1A_TokenSigningKeyContainer"]
+    kids = first_results["The kids of the active keys, readable by their owner only"]
+    assert kids["changed"] and kids["mode"] == "0600" and kids["path"] == os.path.join(artifacts, "active-kids.txt")
+    assert stat.S_IMODE(os.stat(kids["path"]).st_mode) == 0o600
+    with open(kids["path"], encoding="utf-8") as handle:
+        assert handle.read().startswith("B2C_1A_TokenSigningKeyContainer ")
+
+
 SETUP = {
     "b2c_keyset": (prepare_b2c_keyset, check_b2c_keyset),
     "b2c_keyset_key": (prepare_b2c_keyset_key, check_b2c_keyset_key),
     "b2c_keyset_info": (prepare_b2c_keyset_info, check_b2c_keyset_info),
     "b2c_policy": (prepare_b2c_policy, check_b2c_policy),
     "b2c_policy_info": (prepare_b2c_policy_info, check_b2c_policy_info),
+    "b2c_report_file": (prepare_b2c_report_file, check_b2c_report_file),
 }
 
 
