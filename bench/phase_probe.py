@@ -134,7 +134,8 @@ def _compile_phase(compile_source):
 
 def install_import_hook():
     """CPython calls _frozen_importlib._find_and_load by name for every module not imported yet."""
-    import zipimport  # pylint: disable=import-outside-toplevel  (frozen: loaded with the interpreter)
+    # zipimport is frozen: loaded with the interpreter, importing it here costs nothing.
+    import zipimport  # pylint: disable=import-outside-toplevel
 
     zipimport._compile_source = _compile_phase(zipimport._compile_source)
     bootstrap = sys.modules["_frozen_importlib"]

@@ -48,8 +48,8 @@ def test_a_symlink_is_never_followed(tmp_path):
 
 
 def test_a_held_lock_is_polled_until_the_wait_is_over(tmp_path):
-    holder, _ = open_private(str(tmp_path / "x.lock"))
-    waiter, _ = open_private(str(tmp_path / "x.lock"))
+    holder = open_private(str(tmp_path / "x.lock"))[0]
+    waiter = open_private(str(tmp_path / "x.lock"))[0]
     sleeps = []
     try:
         assert lock_exclusively(holder, 0) is True

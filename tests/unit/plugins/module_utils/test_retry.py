@@ -25,7 +25,7 @@ def test_a_final_attempt_is_returned_at_once():
 
 
 def test_retries_stop_at_max_retries_and_count_them():
-    busy = [Attempt(error=ValueError("busy"), retryable=True) for _ in range(3)]
+    busy = [Attempt(error=ValueError("busy"), retryable=True) for _attempt in range(3)]
     (attempt, retries, advice), sent, waits = _run(busy, max_retries=2)
     assert attempt is busy[2] and retries == 2 and advice is None
     assert sent == [0, 1, 2] and len(waits) == 2
