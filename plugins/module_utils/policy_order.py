@@ -114,7 +114,7 @@ class PolicySet:
             raise ValidationError("; ".join(
                 "%s inherits from %s, which is neither in the set nor in the tenant" % (_named(member), member.base_id)
                 for member in missing) + ": add the base policy to the set or deploy it first")
-        self._refuse_depth(tenant_bases)
+        self.refuse_depth(tenant_bases)
         others = in_tenant - set(self._by_key)
         if len(self.members) + len(others) > MAX_POLICIES:
             raise ValidationError(
@@ -122,7 +122,8 @@ class PolicySet:
                 "policies per tenant (user flows count too); delete policies the tenant no longer uses first"
                 % (len(self.members), len(others), len(self.members) + len(others), MAX_POLICIES))
 
-    def _refuse_depth(self, tenant_bases):
+    def refuse_depth(self, tenant_bases):
+        """Refuse a chain deeper than 10; ``tenant_bases`` as for :meth:`refuse_for_tenant` (empty: the set alone)."""
         for member in self.upload_order:
             chain = self.chain(member, tenant_bases)
             if len(chain) > MAX_DEPTH:
