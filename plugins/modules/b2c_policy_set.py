@@ -12,22 +12,22 @@ module: b2c_policy_set
 short_description: Deploy or delete a set of Azure AD B2C custom policies in order (base first)
 version_added: 1.1.0
 description:
-  - Ensures that a set of Identity Experience Framework custom policies (C(TrustFrameworkPolicy) XML files: a base,
-    localization, extensions, relying parties) is deployed, or is absent, in the order their C(BasePolicy) elements
-    give. The service enforces that order and validates each policy with its ancestors.
+  - Ensures that a set of Identity Experience Framework custom policies (C(TrustFrameworkPolicy) XML files, such as a
+    base, localization, extensions and relying parties) is deployed, or is absent, in the order their C(BasePolicy)
+    elements give. The service enforces that order and validates each policy with its ancestors.
   - Each policy is compared with its deployed copy as XML, as M(b2c.trustframework.b2c_policy) does, and every local
     refusal of that module applies to each policy of the set, before any request.
   - "Refused before any write, naming the policies and their files: two files with one C(PolicyId), a C(BasePolicy)
     chain that loops, a base found neither in the set nor in the tenant, a chain deeper than 10 policies (the policy
     counted, with its ancestors in the tenant) and more than 200 policies in the tenant after the run (the set and the
     tenant's other policies), the service's limits."
-  - Uploads run one at a time, base first; within one level of inheritance, by policy id. A failure stops the run: the
+  - Uploads run one at a time, base first; within one level of inheritance, by policy id. A failure stops the run, and the
     result lists the policies uploaded, the one that failed (RV(policies[].action=failed), with the service's
     RV(policies[].validation_errors)) and the ones not attempted (RV(policies[].reason=not_attempted)). Running the task
     again continues from there, since the uploaded policies now match.
   - With O(upload_descendants), a policy that is uploaded brings every policy of the set that inherits from it,
-    directly or not, changed or not (RV(policies[].reason=ancestor)): the service runs some checks of a base only when
-    a relying party that uses it is uploaded.
+    directly or not, changed or not (RV(policies[].reason=ancestor)), since the service runs some checks of a base only
+    when a relying party that uses it is uploaded.
   - "Keys first: with O(check_keysets), before the first upload, every keyset referenced by a policy to upload or by
     one of its ancestors (in the set or in the tenant) must exist with a usable key; the message has one line per
     keyset that is missing or unusable, naming the policies that need it."
@@ -39,7 +39,7 @@ author: b2c.trustframework maintainers (@b2c-trustframework)
 options:
   src:
     description:
-      - A folder on the managed host: every C(*.xml) file in it (not in its subfolders) is one policy of the set.
+      - A folder on the managed host. Every C(*.xml) file in it (not in its subfolders) is one policy of the set.
       - Mutually exclusive with O(policies); one of them is required.
     type: path
   policies:
