@@ -106,7 +106,8 @@ def test_policy_target(emulator_clean, key_material_vars, tmp_path, target, task
     """Policy targets run twice: the tenant may answer a policy as uploaded or reformatted."""
     emulator_clean.set_policy_format(reformat)
     assert emulator_clean.policy_format() is reformat
-    _run_target(emulator_clean, key_material_vars, tmp_path, target, tasks)
+    output = _run_target(emulator_clean, key_material_vars, tmp_path, target, tasks)
+    assert emulator_clean.client_secret not in output, "the client secret leaked into the ansible-playbook output"
 
 
 def _run_target(emulator_clean, key_material_vars, tmp_path, target, tasks):
@@ -123,6 +124,7 @@ def _run_target(emulator_clean, key_material_vars, tmp_path, target, tasks):
     assert all(entry.get("status") != 401 for entry in log)
     if tasks == "fault":
         _assert_faults_were_hit(log)
+    return output
 
 
 def _assert_faults_were_hit(log):
