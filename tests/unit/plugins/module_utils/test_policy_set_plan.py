@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_set_plan as sp
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from tests.unit.plugins.module_utils.keyset_samples import NOW, key, keyset
-from tests.unit.plugins.module_utils.policy_samples import TENANT, policy, reformatted
+from tests.support.policies import TENANT, policy, reformatted
 
 SIGNING = "B2C_1A_TokenSigningKeyContainer"
 EXT = policy("B2C_1A_Ext", base="B2C_1A_Base", keysets=("B2C_1A_ExtKey",))

@@ -11,7 +11,7 @@ from ansible_collections.b2c.trustframework.plugins.modules import b2c_policy_se
 
 from tests.unit.plugins.module_utils.fake_policy_graph import POLICIES, FakePolicyGraph
 from tests.unit.plugins.module_utils.keyset_samples import key, keyset
-from tests.unit.plugins.module_utils.policy_samples import policy
+from tests.support.policies import policy
 
 SIGNING = "B2C_1A_TokenSigningKeyContainer"
 ENCRYPTION = "B2C_1A_TokenEncryptionKeyContainer"
