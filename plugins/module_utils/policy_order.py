@@ -51,11 +51,13 @@ class PolicySet:
         self._levels = {}
         for member in self.members:
             self._level(member, ())
-        self.upload_order = sorted(self.members, key=lambda member: (self._levels[policy_key(member.policy_id)],
-                                                                      _by_id(member.policy_id)))
+        self.upload_order = sorted(self.members, key=lambda member: (self.level(member), _by_id(member.policy_id)))
         # Children first; ties by id here too, so the order reads the same every run.
-        self.delete_order = sorted(self.members, key=lambda member: (-self._levels[policy_key(member.policy_id)],
-                                                                      _by_id(member.policy_id)))
+        self.delete_order = sorted(self.members, key=lambda member: (-self.level(member), _by_id(member.policy_id)))
+
+    def level(self, member):
+        """How many of the member's ancestors are in the set (0 for a base or a policy whose base is in the tenant)."""
+        return self._levels[policy_key(member.policy_id)]
 
     def get(self, policy_id):
         return self._by_key.get(policy_key(policy_id))

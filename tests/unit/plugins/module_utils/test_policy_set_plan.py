@@ -20,7 +20,7 @@ def desired(*texts, **options):
 
 def tenant_with(deployed=None, others=None, keysets=None):
     deployed = dict((key_id.replace("B2C_1A_", "").lower(), text) for key_id, text in (deployed or {}).items())
-    ids = [policy_id for policy_id in list((others or {})) + ["B2C_1A_" + k for k in deployed]]
+    ids = list(others or {}) + ["B2C_1A_" + key_id for key_id in deployed]
     return sp.TenantView(ids, deployed, others or {}, keysets)
 
 

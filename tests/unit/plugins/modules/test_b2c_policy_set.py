@@ -90,8 +90,8 @@ def test_a_changed_extension_uploads_it_and_its_descendants_only(run_module, gra
     expected = [("B2C_1A_Base", "none", "none"), ("B2C_1A_Ext", "updated", "content"),
                 ("B2C_1A_Profile", "updated", "ancestor"), ("B2C_1A_SignIn", "updated", "ancestor")]
     assert summary(predicted) == summary(result) == expected
-    assert [d["after_header"] for d in predicted["diff"]] == ["B2C_1A_Ext (set)", "B2C_1A_Profile (set)",
-                                                               "B2C_1A_SignIn (set)"]
+    assert [d["after_header"] for d in predicted["diff"]] == [
+        "B2C_1A_Ext (set)", "B2C_1A_Profile (set)", "B2C_1A_SignIn (set)"]
     assert predicted["diff"] == result["diff"]
     assert graph.uploads == [changed.encode(), PROFILE.encode(), RP.encode()]
 
@@ -183,8 +183,8 @@ def test_state_absent_deletes_children_first(run_module, graph):
     run_module(b2c_policy_set, policies=items(*SET))
     predicted = run_module(b2c_policy_set, check_mode=True, state="absent", policies=items(*SET))
     result = run_module(b2c_policy_set, state="absent", policies=items(*SET))
-    expected = [(policy_id, "deleted", "absent") for policy_id in ["B2C_1A_Profile", "B2C_1A_SignIn", "B2C_1A_Ext",
-                                                                    "B2C_1A_Base"]]
+    children_first = ["B2C_1A_Profile", "B2C_1A_SignIn", "B2C_1A_Ext", "B2C_1A_Base"]
+    expected = [(policy_id, "deleted", "absent") for policy_id in children_first]
     assert summary(predicted) == summary(result) == expected
     assert [p.rsplit("/", 1)[1] for m, p in graph.policy_writes() if m == "DELETE"] == [e[0] for e in expected]
     assert graph.policies == {}
@@ -210,8 +210,8 @@ def test_a_folder_is_every_xml_file_in_it(run_module, graph, tmp_path):
     assert run_module(b2c_policy_set, src=str(tmp_path / "sub"))["msg"] == (
         "Invalid options: src=%s: line 1, column 1: not well-formed XML (unclosed token)" % (tmp_path / "sub" / "other.xml"))
     (tmp_path / "empty").mkdir()
-    assert run_module(b2c_policy_set, src=str(tmp_path / "empty"))["msg"].endswith("holds no *.xml file: give the folder "
-                                                                                  "of the policy files")
+    empty = run_module(b2c_policy_set, src=str(tmp_path / "empty"))
+    assert empty["msg"].endswith("holds no *.xml file: give the folder of the policy files")
 
 
 @pytest.mark.parametrize("args, message", [
