@@ -103,36 +103,29 @@ extends_documentation_fragment:
 EXAMPLES = r"""
 - name: Deploy every policy of a folder, base first
   b2c.trustframework.b2c_policy_set:
-    src: /srv/b2c/policies
+    src: "{{ playbook_dir }}/policies"
 
-- name: Deploy policies rendered for this tenant
+- name: Deploy policies rendered for this tenant from templates/policies/
   b2c.trustframework.b2c_policy_set:
     policies:
-      - content: "{{ lookup('ansible.builtin.template', 'policies/TrustFrameworkBase.xml') }}"
-      - content: "{{ lookup('ansible.builtin.template', 'policies/TrustFrameworkExtensions.xml') }}"
       - content: "{{ lookup('ansible.builtin.template', 'policies/SignUpOrSignin.xml') }}"
+      - content: "{{ lookup('ansible.builtin.template', 'policies/TrustFrameworkExtensions.xml') }}"
+      - content: "{{ lookup('ansible.builtin.template', 'policies/TrustFrameworkBase.xml') }}"
+  register: deployed
 
-- name: Show what a pipeline run would upload, in order
+- name: Show which policies were uploaded
+  ansible.builtin.debug:
+    msg: "{{ deployed.policies | rejectattr('action', 'eq', 'none') | map(attribute='id') | list }}"
+
+- name: Show what a pipeline run would upload, in order, with a diff per policy
   b2c.trustframework.b2c_policy_set:
-    src: /srv/b2c/policies
+    src: "{{ playbook_dir }}/policies"
   check_mode: true
   diff: true
-  register: planned
 
-- name: List the policies that a failed run did not upload
-  block:
-    - name: Deploy the set
-      b2c.trustframework.b2c_policy_set:
-        src: /srv/b2c/policies
-      register: deploy
-  rescue:
-    - name: Show where the run stopped
-      ansible.builtin.debug:
-        msg: "{{ deploy.policies | selectattr('action', 'in', ['failed', 'none']) | list }}"
-
-- name: Remove a set, relying parties first
+- name: Remove a set that no application uses any more, relying parties first
   b2c.trustframework.b2c_policy_set:
-    src: /srv/b2c/old-policies
+    src: "{{ playbook_dir }}/old-policies"
     state: absent
 """
 
