@@ -136,11 +136,15 @@ def _with_reason(policy_plan, desired, reason):
 
 def keysets_needed(desired, tenant, plan):
     """Keyset id -> the policies that reference it, over the policies to upload and all their ancestors (in the
-    set or read from the tenant): the service validates a policy with its ancestors (troubleshoot.md)."""
+    set or read from the tenant): the service validates a policy with its ancestors (troubleshoot.md).
+
+    References compare as the service serves them, by the full id in any case: a bare name is another
+    reference (and one no keyset serves).
+    """
     needed, names = {}, {}
     for policy_id, keysets in _uploads_and_ancestors(desired, tenant, plan):
         for keyset_id in keysets:
-            key = policy_key(keyset_id)
+            key = keyset_id.lower()
             names.setdefault(key, keyset_id)
             users = needed.setdefault(key, [])
             if policy_id not in users:

@@ -80,3 +80,15 @@ def test_the_depth_counts_the_tenant_ancestors_that_were_read():
     others["B2C_1A_P0"] = {"id": "B2C_1A_P0", "base_policy": None, "keysets": []}
     with pytest.raises(ValidationError, match="the inheritance chain of B2C_1A_P10 .* is 11 policies deep"):
         sp.plan_set(desired(*chain), tenant_with(others=others))
+
+
+def test_a_bare_keyset_name_is_its_own_reference_and_is_not_served():
+    bare = policy("B2C_1A_RP", base="B2C_1A_Ext", keysets=("ExtKey",))
+    wanted = desired(EXT, bare)
+    tenant = tenant_with(others=BASE_IN_TENANT, keysets=[keyset(key("k1"), name="B2C_1A_ExtKey"),
+                                                         keyset(key("k2"), name=SIGNING)])
+    with pytest.raises(ValidationError) as error:
+        sp.plan_set(wanted, tenant, NOW)
+    assert str(error.value).startswith("no policy of the set was uploaded: ExtKey does not exist (a StorageReferenceId "
+                                       "names the keyset's full id: B2C_1A_ExtKey)")
+    assert str(error.value).count("does not exist") == 1 and "(needed by B2C_1A_RP)" in str(error.value)
