@@ -29,7 +29,8 @@ from tests.support.policies import policy
 
 pytestmark = pytest.mark.integration
 
-MODULES = ("b2c_keyset", "b2c_keyset_key", "b2c_keyset_info", "b2c_policy", "b2c_policy_info", "b2c_report_file")
+MODULES = ("b2c_keyset", "b2c_keyset_key", "b2c_keyset_info", "b2c_policy", "b2c_policy_info", "b2c_policy_set",
+           "b2c_report_file")
 POLICIES_PATH = "/beta/trustFramework/policies"
 COLLECTION = "b2c.trustframework."
 CONNECTION_OPTIONS = frozenset((
@@ -279,6 +280,11 @@ def check_b2c_policy(emulator, first_results, _extra_vars):
     assert first_results["Extensions policy from a file"]["policy"]["base_policy"] == "B2C_1A_TrustFrameworkBase"
 
 
+def put_policy(client, policy_id, text):
+    client.put("%s/%s/$value" % (POLICIES_PATH, policy_id), content=text.encode("utf-8"),
+               headers={"Content-Type": "application/xml; charset=utf-8"}).raise_for_status()
+
+
 def prepare_b2c_policy_info(emulator, _workdir):
     """The base and extensions policies deployed, the signing keyset they use."""
     signing_keyset_with_a_key(emulator)
@@ -286,8 +292,7 @@ def prepare_b2c_policy_info(emulator, _workdir):
     with graph(emulator) as client:
         for name, policy_id in (("TrustFrameworkBase.xml", "B2C_1A_TrustFrameworkBase"),
                                 ("TrustFrameworkExtensions.xml", "B2C_1A_TrustFrameworkExtensions")):
-            client.put("%s/%s/$value" % (POLICIES_PATH, policy_id), content=files[name].encode("utf-8"),
-                       headers={"Content-Type": "application/xml; charset=utf-8"}).raise_for_status()
+            put_policy(client, policy_id, files[name])
     return {}, []
 
 
@@ -318,6 +323,38 @@ def check_b2c_report_file(_emulator, first_results, extra_vars):
         assert handle.read().startswith("B2C_1A_TokenSigningKeyContainer ")
 
 
+OLD_SIGNUP = "B2C_1A_signup_signin_v1"
+
+
+def prepare_b2c_policy_set(emulator, workdir):
+    """The starter-pack chain as a folder and as templates, and an old relying party (deployed) in its own folder."""
+    signing_keyset_with_a_key(emulator)
+    deployed = starter_pack(emulator.tenant)
+    old = policy(policy_id=OLD_SIGNUP, base="B2C_1A_TrustFrameworkExtensions", tenant=emulator.tenant, keysets=())
+    with graph(emulator) as client:
+        put_policy(client, "B2C_1A_TrustFrameworkBase", deployed["TrustFrameworkBase.xml"])
+        put_policy(client, "B2C_1A_TrustFrameworkExtensions", deployed["TrustFrameworkExtensions.xml"])
+        put_policy(client, OLD_SIGNUP, old)
+    for folder, files in (("templates/policies", starter_pack("{{ b2c_tenant_name }}")), ("policies", deployed),
+                          ("old-policies", {"SignUpOrSigninV1.xml": old})):
+        (workdir / folder).mkdir(parents=True)
+        for name, text in files.items():
+            (workdir / folder / name).write_text(text, encoding="utf-8")
+    return {"b2c_tenant_name": emulator.tenant}, []
+
+
+def check_b2c_policy_set(emulator, first_results, _extra_vars):
+    assert deployed_policy_ids(emulator) == ["B2C_1A_TrustFrameworkBase", "B2C_1A_TrustFrameworkExtensions",
+                                             "B2C_1A_signup_signin"]
+    folder = first_results["Deploy every policy of a folder, base first"]["policies"]
+    assert [(item["id"], item["action"]) for item in folder] == [
+        ("B2C_1A_TrustFrameworkBase", "none"), ("B2C_1A_TrustFrameworkExtensions", "none"),
+        ("B2C_1A_signup_signin", "created")]
+    assert first_results["Show which policies were uploaded"]["msg"] == []
+    removed = first_results["Remove a set that no application uses any more, relying parties first"]["policies"]
+    assert removed == [{"id": OLD_SIGNUP, "action": "deleted", "reason": "absent"}]
+
+
 SETUP = {
     "b2c_keyset": (prepare_b2c_keyset, check_b2c_keyset),
     "b2c_keyset_key": (prepare_b2c_keyset_key, check_b2c_keyset_key),
@@ -325,6 +362,9 @@ SETUP = {
     "b2c_policy": (prepare_b2c_policy, check_b2c_policy),
     "b2c_policy_info": (prepare_b2c_policy_info, check_b2c_policy_info),
     "b2c_report_file": (prepare_b2c_report_file, check_b2c_report_file),
+
+
+    "b2c_policy_set": (prepare_b2c_policy_set, check_b2c_policy_set),
 }
 
 

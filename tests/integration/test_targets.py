@@ -31,6 +31,8 @@ CASES = [
     ("b2c_keyset_info", "policies"),
     ("b2c_policy", "main"),
     ("b2c_policy", "reformatted"),
+    ("b2c_policy_set", "main"),
+    ("b2c_policy_set", "reformatted"),
 ]
 
 PLAYBOOK = """\
