@@ -5,13 +5,12 @@ import os
 import re
 import xml.etree.ElementTree as ElementTree
 
-import httpx
 import jinja2
 import jinja2.meta
 import pytest
 
 from tests.integration.playbook_runner import REPO_ROOT
-from tests.integration.reliability.support import KEYSETS_PATH
+from tests.integration.reliability.support import KEYSETS_PATH, graph
 
 pytestmark = pytest.mark.integration
 
@@ -64,12 +63,6 @@ def upload_order(policies):
     return order
 
 
-def graph_client(emulator):
-    """Graph of the emulator over HTTPS with a token its login service signed, trusting only its CA."""
-    return httpx.Client(base_url=emulator.url, verify=emulator.ssl_context(), timeout=30,
-                        headers={"Authorization": "Bearer " + emulator.mint_token()})
-
-
 def create_starter_pack_keysets(client):
     for name, use in STARTER_PACK_KEYSETS.items():
         keyset = client.post(KEYSETS_PATH, json={"id": name})
@@ -113,7 +106,7 @@ def test_every_sample_policy_renders_and_uploads_in_base_policy_order(emulator_c
     policies = rendered_sample(emulator_clean.tenant)
     order = upload_order(policies)
     assert order[:2] == ["B2C_1A_SAMPLE_BASE", "B2C_1A_SAMPLE_EXTENSIONS"]
-    with graph_client(emulator_clean) as client:
+    with graph(emulator_clean) as client:
         create_starter_pack_keysets(client)
         for policy_id in order:
             response = put_policy(client, policy_id, policies[policy_id][1])
@@ -127,7 +120,7 @@ def test_every_sample_policy_renders_and_uploads_in_base_policy_order(emulator_c
 def test_the_sample_needs_the_starter_pack_keysets_and_its_base(emulator_clean):
     """What the upload order and the keys-first rule protect against: the service refuses both."""
     policies = rendered_sample(emulator_clean.tenant)
-    with graph_client(emulator_clean) as client:
+    with graph(emulator_clean) as client:
         without_keys = put_policy(client, "B2C_1A_SAMPLE_BASE", policies["B2C_1A_SAMPLE_BASE"][1])
         assert without_keys.status_code == 400
         for name in STARTER_PACK_KEYSETS:
