@@ -1,5 +1,5 @@
 # b2c.trustframework — developer and CI entry points.
-#   make demo   run the main job (playbooks/provision.yml) against the local emulator
+#   make demo   run the whole tenant job (playbooks/site.yml: keys, then policies) against the local emulator
 #   make test   every check CI runs
 #   make lint   the quick subset while developing (ansible-lint + sanity)
 #   make bench  the benchmark (not part of CI)

@@ -1,4 +1,4 @@
-"""playbooks/provision.yml through ansible-runner (the engine AWX and AAP run jobs with), connected only by
+"""playbooks/provision.yml (and site.yml) through ansible-runner (the engine AWX and AAP run jobs with), connected only by
 what the AAP credential type in extras/aap/credential_type.yml injects, alone or next to AWX's built-in
 Microsoft Azure Resource Manager credential."""
 
@@ -22,6 +22,10 @@ CONNECTION_VARS = os.path.join(PLAYBOOKS, "vars", "connection.yml")
 AZURE_RM_VARIABLES = {"AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID", "AZURE_TENANT", "AZURE_SECRET", "AZURE_AD_USER",
                       "AZURE_PASSWORD", "AZURE_CLOUD_ENVIRONMENT"}
 STARTER_PACK = {"B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer"}
+SAMPLE_POLICIES = {"B2C_1A_SAMPLE_BASE", "B2C_1A_SAMPLE_EXTENSIONS", "B2C_1A_SAMPLE_SIGNIN", "B2C_1A_SAMPLE_GREETING"}
+# Host variables of the job's inventory that site.yml's sample policies need.
+IEF_APP_IDS = {"b2c_ief_app_id": "7a6b5c4d-0000-4000-8000-0000000000e1",
+               "b2c_proxy_ief_app_id": "7a6b5c4d-0000-4000-8000-0000000000f2"}
 
 pytestmark = pytest.mark.integration
 
@@ -97,8 +101,9 @@ def _emulator_inputs(emulator, proof):
     return inputs
 
 
-def _run_job(emulator, tmp_path, monkeypatch, env, extra_vars):
-    """provision.yml under ansible-runner with only ``env`` and ``extra_vars`` (what the job's credentials give)."""
+def _run_job(emulator, tmp_path, monkeypatch, env, extra_vars, playbook="provision.yml"):
+    """``playbook`` under ansible-runner with only ``env`` and ``extra_vars`` (what the job's credentials give);
+    returns the ids of the policies in the tenant afterwards."""
     for name in list(os.environ):
         if name.startswith(("AZURE_", "B2C_", "ANSIBLE_")):
             monkeypatch.delenv(name)  # nothing but the credentials may connect the job
@@ -106,11 +111,11 @@ def _run_job(emulator, tmp_path, monkeypatch, env, extra_vars):
     monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     env = dict(env, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_PATH, XDG_CACHE_HOME=str(tmp_path / "cache"),
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_NOCOLOR="1")
-    inventory = {"all": {"hosts": {"localhost": {"ansible_connection": "local",
-                                                 "ansible_python_interpreter": sys.executable}}}}
+    inventory = {"all": {"hosts": {"localhost": dict(IEF_APP_IDS, ansible_connection="local",
+                                                     ansible_python_interpreter=sys.executable)}}}
     private_data_dir = tmp_path / "runner"
     private_data_dir.mkdir()
-    result = ansible_runner.run(private_data_dir=str(private_data_dir), project_dir=PLAYBOOKS, playbook="provision.yml",
+    result = ansible_runner.run(private_data_dir=str(private_data_dir), project_dir=PLAYBOOKS, playbook=playbook,
                                 inventory=inventory, envvars=env, extravars=extra_vars, quiet=True)
     output = result.stdout.read()
     assert (result.status, result.rc) == ("successful", 0), output[-8000:]
@@ -120,12 +125,18 @@ def _run_job(emulator, tmp_path, monkeypatch, env, extra_vars):
     with httpx.Client(base_url=emulator.url + "/beta/trustFramework", verify=emulator.ssl_context(),
                       headers={"Authorization": "Bearer " + emulator.mint_token()}) as graph:
         assert STARTER_PACK <= {keyset["id"] for keyset in graph.get("/keySets").json()["value"]}
+        return {policy["id"] for policy in graph.get("/policies").json()["value"]}
 
 
 @pytest.mark.parametrize("proof", ["secret", "certificate"])
 def test_provision_runs_under_ansible_runner_with_the_aap_credential(emulator_clean, tmp_path, monkeypatch, proof):
     env, extra_vars = inject(credential_type(), _emulator_inputs(emulator_clean, proof), tmp_path)
-    _run_job(emulator_clean, tmp_path, monkeypatch, env, extra_vars)
+    assert _run_job(emulator_clean, tmp_path, monkeypatch, env, extra_vars) == set()
+
+
+def test_site_runs_under_ansible_runner_with_the_aap_credential(emulator_clean, tmp_path, monkeypatch):
+    env, extra_vars = inject(credential_type(), _emulator_inputs(emulator_clean, "secret"), tmp_path)
+    assert _run_job(emulator_clean, tmp_path, monkeypatch, env, extra_vars, playbook="site.yml") == SAMPLE_POLICIES
 
 
 @pytest.mark.parametrize("proof", ["secret", "certificate"])
