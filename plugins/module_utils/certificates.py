@@ -4,7 +4,7 @@
 """Certificates and PKCS#12 bundles as users give them: the PEM scanner, loading an X.509 certificate, opening a
 bundle, the key-derivation limit.
 
-One parsing path for both readers: the client certificate of login (auth_method_client_certificate.py) and the
+One parsing path for both readers: the client certificate of login (client_certificate_file.py) and the
 certificate and PKCS#12 keys uploaded to a keyset (key_material.py). cryptography is imported on first use:
 importing it up front would cost every other task ~17 ms (measured with python -X importtime).
 """

@@ -144,7 +144,11 @@ class KeyResource(Resource):
         return plan
 
     def apply(self, graph, current, desired, plan):
-        return service.apply_key_plan(graph, current.keyset, desired, plan, self.now)
+        # Imported here: a converged task only reads.
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_writes
+
+        return keyset_writes.apply_key_plan(graph, current.keyset, desired, plan, self.now)
 
     def outcome(self, current, desired, plan, applied):
         now, current = self.now, current.keyset

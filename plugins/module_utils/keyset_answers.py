@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The shape of Graph's keyset answers, checked once where they arrive (keyset_service.py).
+"""The shape of Graph's keyset answers, checked once where they arrive (keyset_service.py, keyset_writes.py).
 
 Everything past the service layer takes a keyset for a JSON object with an
 ``id`` string and a ``keys`` list of JSON objects, whose ``nbf`` / ``exp``

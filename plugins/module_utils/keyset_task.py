@@ -55,7 +55,10 @@ class KeysetResource(Resource):
         return keyset_plan.plan_keyset(current, desired, self.used_by or ())
 
     def apply(self, graph, current, desired, plan):
-        return service.apply_keyset_plan(graph, current, desired, plan)
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_writes
+
+        return keyset_writes.apply_keyset_plan(graph, current, desired, plan)
 
     def outcome(self, current, desired, plan, applied):
         after, changed = keyset_plan.keyset_after_keyset_plan(current, plan, desired), plan.changed

@@ -1,6 +1,7 @@
-"""Sample keys, keysets and desired keys shared by the keyset decision and service tests."""
+"""Sample keys, keysets and desired keys shared by the keyset decision, read and write tests."""
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
 DAY = 86400
@@ -20,3 +21,8 @@ def keyset(*keys, name="B2C_1A_Sig"):
 def desired(**kwargs):
     kwargs.setdefault("keyset", "B2C_1A_Sig")
     return key_plan.DesiredKey(**kwargs)
+
+
+def keyset_missing_error(code="AADB2C90073", status=400):
+    """The real service's answer for a keyset it does not know (tests/emulator/README.md, Real-service behaviour)."""
+    return GraphError(status=status, code=code, graph_message="KeyContainer with 'id': 'B2C_1A_X' cannot be found")

@@ -14,7 +14,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import auth_met
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_access_token import AccessTokenCredential
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_client_certificate import (
     ClientCertificateCredential,
-    load_client_certificate,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_client_secret import ClientSecretCredential
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_managed_identity import (
@@ -23,6 +22,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_man
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_workload_identity import (
     WorkloadIdentityCredential,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.client_certificate_file import load_client_certificate
 from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import load_credential, select_auth_method
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     KeyMaterialError,

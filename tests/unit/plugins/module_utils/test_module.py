@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_base, credentials, token_cache
-from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_client_certificate
+from ansible_collections.b2c.trustframework.plugins.module_utils import client_certificate_file
 from ansible_collections.b2c.trustframework.plugins.module_utils import module as module_mod
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
@@ -236,7 +236,7 @@ def test_one_task_selects_loads_and_resolves_once(capsys, monkeypatch, tmp_path)
     pem_path.write_bytes(pem(cert).encode() + key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     counted = {function.__name__: _count_calls(monkeypatch, function) for function in (
-        credentials.select_auth_method, auth_method_client_certificate.load_client_certificate, token_cache.resolve_token_cache_path)}
+        credentials.select_auth_method, client_certificate_file.load_client_certificate, token_cache.resolve_token_cache_path)}
 
     _mock_http(monkeypatch, _login_then_graph(lambda request: httpx.Response(200, json={"value": []})))
     args = {"tenant_id": "t", "client_id": "c", "client_certificate_path": str(pem_path),

@@ -58,7 +58,7 @@ def test_transport_and_auth_texts_are_masked(task_secrets):
     task_secrets(["client-secret-value-xyz"])
     error = GraphError(reason="proxy said: bad request client-secret-value-xyz")
     assert "client-secret" not in error.message
-    from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import auth_error_from_result
+    from ansible_collections.b2c.trustframework.plugins.module_utils.msal_login import auth_error_from_result
 
     auth = auth_error_from_result({"error": "invalid_client", "error_description": "secret client-secret-value-xyz"}, "Login")
     assert "client-secret-value" not in str(auth)

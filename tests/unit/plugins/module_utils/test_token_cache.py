@@ -1,4 +1,5 @@
-"""token_cache.py: where the cache file is, its modes, its lock across processes, the msal-free fast path."""
+"""token_cache.py and token_cache_store.py: where the cache file is, its modes, its lock across processes,
+the msal-free fast path."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import textwrap
 import httpx
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import token_cache
+from ansible_collections.b2c.trustframework.plugins.module_utils import token_cache, token_cache_store
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalResponse
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import (
@@ -20,6 +21,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache imp
     default_token_cache_path,
     resolve_token_cache_path,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache_store import TokenCacheStore
 
 from tests.unit.plugins.module_utils.mock_login import SECRET, Login, secret_params, token_provider
 
@@ -114,7 +116,7 @@ def test_unwritable_cache_location_warns_and_continues(tmp_path):
 
 
 def test_failed_write_is_a_warning(tmp_path, monkeypatch):
-    cache = TokenCacheFile(str(tmp_path / "t.json"))
+    cache = TokenCacheStore(str(tmp_path / "t.json"))
 
     def refuse(data):
         raise PermissionError(13, "Permission denied")
@@ -146,7 +148,9 @@ CHILD = textwrap.dedent("""
         graph_endpoint="https://graph.example.test", authority_host="https://login.example.test:8443"))
     provider = build_token_provider(settings, httpx.Client(transport=httpx.MockTransport(handler)))
     token = provider.get_token()
-    print(json.dumps(dict(counts, token=token, msal="msal" in sys.modules)))
+    login = sorted(name.rsplit(".", 1)[-1] for name in sys.modules
+                   if name.endswith((".msal_login", ".token_cache_store", ".login_http")))
+    print(json.dumps(dict(counts, token=token, msal="msal" in sys.modules, login=login)))
 """)
 
 
@@ -164,6 +168,8 @@ def test_token_cache_reused_across_processes(tmp_path):
     assert (second["GET"], second["POST"]) == (0, 0)
     assert second["token"] == first["token"]
     assert first["msal"] is True and second["msal"] is False  # fast path: cached token read without msal
+    # ... and without the login, the lock and the cache writes
+    assert first["login"] == ["login_http", "msal_login", "token_cache_store"] and second["login"] == []
     assert stat.S_IMODE(os.stat(command[-1]).st_mode) == 0o600
 
 
@@ -181,9 +187,9 @@ def test_parallel_processes_acquire_one_token(tmp_path):
 
 # ----------------------------------------------------------------------------- fast path
 def _section_with(tmp_path, entries):
-    cache = TokenCacheFile(str(tmp_path / "fast" / "t.json"))
-    cache.save_section("k", json.dumps({"AccessToken": entries}), {})
-    return cache
+    path = str(tmp_path / "fast" / "t.json")
+    TokenCacheStore(path).save_section("k", json.dumps({"AccessToken": entries}), {})
+    return TokenCacheFile(path)
 
 
 def test_cached_access_token_fast_path(tmp_path):
@@ -282,14 +288,14 @@ def test_throttling_answer_left_in_an_old_cache_is_dropped():
     answer = MsalResponse(429, '{"error": "x"}', {"retry-after": "3600"})
     index = ([[9999999999, 1, "POST u 429/5xx/Retry-After"], [9999999999, 1, "GET d 2xx"]],
              {"POST u 429/5xx/Retry-After": [9999999999, 1], "GET d 2xx": [9999999999, 1]})
-    kept = token_cache.without_error_answers({"POST u 429/5xx/Retry-After": answer, "GET d 2xx": MsalResponse(200, "{}", {}),
-                                              "_index_": index})
+    kept = token_cache_store.without_error_answers({"POST u 429/5xx/Retry-After": answer, "GET d 2xx": MsalResponse(200, "{}", {}),
+                                                    "_index_": index})
     assert set(kept) == {"GET d 2xx", "_index_"}
     assert kept["_index_"] == ([[9999999999, 1, "GET d 2xx"]], {"GET d 2xx": [9999999999, 1]})
 
 
 def test_stale_temporary_files_are_removed_on_save(tmp_path):
-    cache = TokenCacheFile(str(tmp_path / "t.json"))
+    cache = TokenCacheStore(str(tmp_path / "t.json"))
     stale = tmp_path / ".t.json.abc123.tmp"
     stale.write_text('{"token": "left by a killed save"}')
     other = tmp_path / ".other.json.abc123.tmp"  # another cache file's: not ours to remove
