@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
 
-# B2C error codes the client acts on (reference section 7.2).
+# B2C error codes the client acts on (the B2C error-code reference, MicrosoftDocs/azure-docs error-codes.md).
 KEYSET_MISSING_CODES = ("AADB2C90073", "AADB2C95052")
 CREATE_CONFLICT_CODES = ("AADB2C95028", "AADB2C95038")
 # Throttling that may come without a 429: retried like one.
@@ -181,7 +181,7 @@ def keyset_missing(error):
     """True when a Graph error says the keyset does not exist.
 
     The real service answers a missing keyset with HTTP 400 + AADB2C90073, not
-    404 (reference section 7.1); 404 is still taken to mean the same. Any other
+    404 (mrochon/IEFPolicies and ahauter/terraform-provider-azure-b2c-ief read a 400 as missing); 404 is still taken to mean the same. Any other
     400 is a real error.
     """
     if not isinstance(error, GraphError) or error.status is None:

@@ -231,7 +231,7 @@ def apply_key_plan(graph, current, desired, plan, now, sleep=time.sleep):
     for key in plan.retire:
         set_key_status(graph, keyset_id, key["kid"], "disabled")
     after = read_keyset_after_write(graph, keyset_id, sleep=sleep) or current
-    # keys_v2 is where the service reports a key's status (reference section 7.4: an
+    # keys_v2 is where the service reports a key's status (MicrosoftDocs/azure-docs policy-keys-overview.md: an
     # uploaded key may start disabled), so the key is read back from there.
     status_view = get_key_v2(graph, keyset_id, kid) if kid and plan.action != "none" else None
     return Applied(plan, _merge_key_views(find_kid(after, kid), answer, status_view), after, keyset_created)

@@ -17,7 +17,7 @@ LEAKY_PRIVATE_D = "PRIVATE-D-MUST-NOT-LEAK"
 
 
 def _not_found(method, path, keyset_id):
-    # What real tenants answer for a missing keyset (reference section 7.1): 400 + AADB2C90073, not 404.
+    # What real tenants answer for a missing keyset (mrochon/IEFPolicies, ahauter/terraform-provider-azure-b2c-ief): 400 + AADB2C90073, not 404.
     return GraphError(status=400, code="AADB2C90073", method=method, path=path, request_id="req-400",
                       graph_message="KeyContainer with 'id': '%s' cannot be found in the directory "
                                     "'fake.onmicrosoft.com'" % keyset_id)
@@ -41,7 +41,7 @@ class FakeGraph:
         self.calls = []
         self.faults = []
         self.now = now
-        self.disable_new_keys = False  # some tenants report an uploaded key as disabled (reference section 7.4)
+        self.disable_new_keys = False  # some tenants report an uploaded key as disabled (policy-keys-overview.md leaves the status form undocumented)
         self._kids = itertools.count(1)
         self.token_provider = OpaqueTokens()  # GraphClient's: the task lock asks it which tenant the token names
 
