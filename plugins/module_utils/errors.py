@@ -181,8 +181,9 @@ def keyset_missing(error):
     """True when a Graph error says the keyset does not exist.
 
     The real service answers a missing keyset with HTTP 400 + AADB2C90073, not
-    404 (mrochon/IEFPolicies and ahauter/terraform-provider-azure-b2c-ief read a 400 as missing); 404 is still taken to mean the same. Any other
-    400 is a real error.
+    404 (mrochon/IEFPolicies and ahauter/terraform-provider-azure-b2c-ief read a
+    400 as missing); 404 is still taken to mean the same. Any other 400 is a real
+    error.
     """
     if not isinstance(error, GraphError) or error.status is None:
         return False
