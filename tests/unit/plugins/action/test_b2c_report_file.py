@@ -7,7 +7,11 @@ import stat
 from unittest import mock
 
 import pytest
-from ansible.module_utils import _internal
+
+try:  # ansible-core 2.19+: the switches that controller imports flip
+    from ansible.module_utils import _internal
+except ImportError:  # older ansible-core has no such switches to restore
+    _internal = None
 
 CONTROLLER_SWITCHES = ("is_controller", "get_controller_serialize_map", "import_controller_module")
 
@@ -17,7 +21,7 @@ def controller_code():
     """Importing controller code (the action, ansible.errors) switches ansible's module_utils into controller mode for
     the rest of the process: a module's warnings would go to the display instead of its result, and the module tests
     in the same process would miss them. The switches are put back after each test."""
-    saved = dict((name, getattr(_internal, name)) for name in CONTROLLER_SWITCHES)
+    saved = dict((name, getattr(_internal, name)) for name in CONTROLLER_SWITCHES if hasattr(_internal, name))
     yield
     for name, value in saved.items():
         setattr(_internal, name, value)
