@@ -29,7 +29,7 @@ ANSIBLE_TEST_GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(BIN):$(PATH)
 
-.PHONY: venv link system-deps test test-live test-matrix test-floor unit integration sanity ansible-lint lint collection build release changelog-lint docs-lint ee demo bench clean
+.PHONY: venv link system-deps ruff test test-live test-matrix test-floor unit integration sanity ansible-lint lint collection build release changelog-lint docs-lint ee demo bench clean
 
 venv: $(STAMP)
 
@@ -43,13 +43,22 @@ $(STAMP): requirements.txt requirements-test.txt requirements-dev.txt
 link:
 	$(BIN)/python tools/link_collection.py $(CURDIR) > /dev/null
 
-test: venv link system-deps unit test-floor integration sanity ansible-lint changelog-lint docs-lint build ee
+test: venv link system-deps ruff unit test-floor integration sanity ansible-lint changelog-lint docs-lint build ee
 
 # The test suites run on every logical CPU with pytest-xdist; TEST_WORKERS=1 (or another number) to choose.
 TEST_WORKERS ?= logical
 
+# Line coverage of plugins/ by the unit suite, printed; below COVERAGE_FLOOR percent the target fails.
+COVERAGE_FLOOR ?= 95
+
 unit: venv link
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --ignore=tests/integration --ignore=tests/live
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --ignore=tests/integration --ignore=tests/live \
+		--cov=plugins --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+
+# Lint and format check of every Python file (ruff.toml); `ruff format .` and `ruff check --fix .` apply them.
+ruff: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Each worker starts its own emulator. loadgroup without xdist_group marks: each test is a unit of its own, handed
 # in collection order (long tests first, tests/integration/conftest.py) to the next worker with room.
@@ -81,6 +90,7 @@ $(ANSIBLE_TEST_GET_PIP): tools/offline_get_pip.py
 # ansible-test needs real directories and a git index: it runs on a synced copy.
 sanity: venv $(ANSIBLE_TEST_GET_PIP)
 	cd $$($(BIN)/python tools/sanity_snapshot.py $(CURDIR)) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no
+	$(BIN)/python -m tools.sanity_pythons $$($(BIN)/python tools/sanity_snapshot.py $(CURDIR)) $(BIN)/ansible-test
 
 ansible-lint: venv link
 	$(BIN)/ansible-lint --offline --profile production
