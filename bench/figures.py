@@ -40,8 +40,13 @@ def _per_run(samples, kind):
 
 def summarize_case(case, outcome):
     """Figures of one case from its samples at the main size (the largest) and, if timed, a smaller one."""
-    figures = {"key": case.key, "label": case.label, "hosts": case.forks, "forks": case.forks,
-               "error": outcome["error"]}
+    figures = {
+        "key": case.key,
+        "label": case.label,
+        "hosts": case.forks,
+        "forks": case.forks,
+        "error": outcome["error"],
+    }
     by_size = outcome["samples"]
     if not by_size:
         return figures
@@ -104,8 +109,14 @@ def _target(name, limit_text, measured, limit, detail):
     if measured is None:
         return {"target": name, "limit": limit_text, "measured": None, "met": None, "detail": "not measured"}
     met = measured < limit if limit_text.startswith("<") else measured <= limit
-    return {"target": name, "limit": limit_text, "measured": measured, "met": met,
-            "of_limit": measured / limit if limit else None, "detail": detail}
+    return {
+        "target": name,
+        "limit": limit_text,
+        "measured": measured,
+        "met": met,
+        "of_limit": measured / limit if limit else None,
+        "detail": detail,
+    }
 
 
 def _times(value):
@@ -122,8 +133,9 @@ def evaluate_targets(figures_by_key, scale_key, import_figures):
     info = figures_by_key.get("info", {})
     scale_1 = figures_by_key.get("scale_1", {})
     scale_m = figures_by_key.get(scale_key, {})
-    token_cases = [f for f in figures_by_key.values()
-                   if f["key"] not in ("ping", "uri") and "token_requests_per_run" in f]
+    token_cases = [
+        f for f in figures_by_key.values() if f["key"] not in ("ping", "uri") and "token_requests_per_run" in f
+    ]
     worst_tokens = max((f["token_requests_per_run"]["max"] for f in token_cases), default=None)
     worst_token_case = max(token_cases, key=lambda f: f["token_requests_per_run"]["max"], default={}).get("key")
     scale_ratio = ratio(_median(scale_m, "wall_per_task_s"), _median(scale_1, "wall_per_task_s"))
@@ -131,23 +143,48 @@ def evaluate_targets(figures_by_key, scale_key, import_figures):
     slope_ratio = key_warm.get("slope_ratio_to_uri")
     cpu_ratio = key_warm.get("cpu_ratio_to_uri")
     return [
-        _target("converged b2c_keyset_key vs uri GET (wall per task)", f"≤ {KEY_TO_URI_LIMIT}×",
-                key_warm.get("wall_ratio_to_uri"), KEY_TO_URI_LIMIT,
-                "per-task slope %s, CPU per task %s" % (_times(slope_ratio), _times(cpu_ratio))),
-        _target("token requests per run per credential", f"≤ {TOKEN_REQUESTS_PER_RUN_LIMIT}",
-                worst_tokens, TOKEN_REQUESTS_PER_RUN_LIMIT, f"worst case: {worst_token_case}"),
-        _target("Graph requests per converged key task", f"≤ {GRAPH_REQUESTS_PER_KEY_TASK_LIMIT}",
-                key_warm.get("graph_requests_per_task", {}).get("max"), GRAPH_REQUESTS_PER_KEY_TASK_LIMIT,
-                "max over repetitions"),
-        _target("Graph requests per b2c_keyset_info name=X task", f"≤ {GRAPH_REQUESTS_PER_INFO_TASK_LIMIT}",
-                info.get("graph_requests_per_task", {}).get("max"), GRAPH_REQUESTS_PER_INFO_TASK_LIMIT,
-                "max over repetitions"),
-        _target(f"scale-out {scale_m.get('hosts', '?')} tenants vs 1 (wall per host-task)", f"≤ {SCALE_OUT_LIMIT}×",
-                scale_ratio, SCALE_OUT_LIMIT,
-                "forks = tenants; net of start-up %s" % _times(scale_net_ratio)),
-        _target("module_utils cold import", f"< {IMPORT_LIMIT_S * 1000:.0f} ms",
-                import_figures.get("import_s") if import_figures else None, IMPORT_LIMIT_S,
-                "CPU time %.0f ms" % (import_figures["import_cpu_s"] * 1000) if import_figures else ""),
+        _target(
+            "converged b2c_keyset_key vs uri GET (wall per task)",
+            f"≤ {KEY_TO_URI_LIMIT}×",
+            key_warm.get("wall_ratio_to_uri"),
+            KEY_TO_URI_LIMIT,
+            "per-task slope %s, CPU per task %s" % (_times(slope_ratio), _times(cpu_ratio)),
+        ),
+        _target(
+            "token requests per run per credential",
+            f"≤ {TOKEN_REQUESTS_PER_RUN_LIMIT}",
+            worst_tokens,
+            TOKEN_REQUESTS_PER_RUN_LIMIT,
+            f"worst case: {worst_token_case}",
+        ),
+        _target(
+            "Graph requests per converged key task",
+            f"≤ {GRAPH_REQUESTS_PER_KEY_TASK_LIMIT}",
+            key_warm.get("graph_requests_per_task", {}).get("max"),
+            GRAPH_REQUESTS_PER_KEY_TASK_LIMIT,
+            "max over repetitions",
+        ),
+        _target(
+            "Graph requests per b2c_keyset_info name=X task",
+            f"≤ {GRAPH_REQUESTS_PER_INFO_TASK_LIMIT}",
+            info.get("graph_requests_per_task", {}).get("max"),
+            GRAPH_REQUESTS_PER_INFO_TASK_LIMIT,
+            "max over repetitions",
+        ),
+        _target(
+            f"scale-out {scale_m.get('hosts', '?')} tenants vs 1 (wall per host-task)",
+            f"≤ {SCALE_OUT_LIMIT}×",
+            scale_ratio,
+            SCALE_OUT_LIMIT,
+            "forks = tenants; net of start-up %s" % _times(scale_net_ratio),
+        ),
+        _target(
+            "module_utils cold import",
+            f"< {IMPORT_LIMIT_S * 1000:.0f} ms",
+            import_figures.get("import_s") if import_figures else None,
+            IMPORT_LIMIT_S,
+            "CPU time %.0f ms" % (import_figures["import_cpu_s"] * 1000) if import_figures else "",
+        ),
     ]
 
 

@@ -75,8 +75,14 @@ def _importtime_tree(module):
     importtime prints children before their parent, one indent level deeper,
     so each line adopts the lines of the level below printed since.
     """
-    completed = subprocess.run([PYTHON, "-X", "importtime", "-c", f"import {module}"], env=_import_env(),
-                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    completed = subprocess.run(
+        [PYTHON, "-X", "importtime", "-c", f"import {module}"],
+        env=_import_env(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     waiting = {}  # depth -> nodes not yet adopted by a parent
     for line in completed.stderr.splitlines():
         match = IMPORTTIME_LINE.match(line)
@@ -84,8 +90,12 @@ def _importtime_tree(module):
             continue
         self_us, cumulative_us, indent, name = match.groups()
         depth = (len(indent) - 1) // 2
-        node = {"name": name, "self_us": int(self_us), "cumulative_us": int(cumulative_us),
-                "children": waiting.pop(depth + 1, [])}
+        node = {
+            "name": name,
+            "self_us": int(self_us),
+            "cumulative_us": int(cumulative_us),
+            "children": waiting.pop(depth + 1, []),
+        }
         if depth == 0 and name == module:
             return node
         waiting.setdefault(depth, []).append(node)

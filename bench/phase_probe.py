@@ -18,8 +18,19 @@ WRAPPER = "ansiballz"
 MODULE = "module"
 COLLECTION_IMPORT = "import collection: "
 # Packages charged to the one a task asked for: httpx builds its transport (httpcore) on first use.
-FAMILIES = {"httpcore": "httpx", "h11": "httpx", "h2": "httpx", "anyio": "httpx", "sniffio": "httpx", "idna": "httpx",
-            "jwt": "msal", "requests": "msal", "urllib3": "msal", "charset_normalizer": "msal", "cffi": "cryptography"}
+FAMILIES = {
+    "httpcore": "httpx",
+    "h11": "httpx",
+    "h2": "httpx",
+    "anyio": "httpx",
+    "sniffio": "httpx",
+    "idna": "httpx",
+    "jwt": "msal",
+    "requests": "msal",
+    "urllib3": "msal",
+    "charset_normalizer": "msal",
+    "cffi": "cryptography",
+}
 COMPILE = " [compile]"  # suffix: the part of an import spent compiling source from the zip
 TLS_CONTEXT, TLS_SYSTEM_STORE, TLS_CA_BUNDLE = "tls: SSL context", "tls: system CA store", "tls: CA bundle"
 
@@ -56,12 +67,16 @@ class Phases:
                 return function(*args, **kwargs)
             finally:
                 self.leave()
+
         return wrapper
 
     def finish(self):
         self._charge()
-        return {"wall_s": self.last_wall - self.started_wall, "cpu_s": self.last_cpu - self.started_cpu,
-                "phases": self.totals}
+        return {
+            "wall_s": self.last_wall - self.started_wall,
+            "cpu_s": self.last_cpu - self.started_cpu,
+            "phases": self.totals,
+        }
 
 
 PHASES = Phases()
@@ -123,12 +138,14 @@ def _patch_after_import(name, module):
 
 def _compile_phase(compile_source):
     """zipimport compiles every module of the zip from source (no byte-code cache in a zip)."""
+
     def timed_compile(pathname, source):
         PHASES.enter(PHASES.stack[-1] + COMPILE)
         try:
             return compile_source(pathname, source)
         finally:
             PHASES.leave()
+
     return timed_compile
 
 

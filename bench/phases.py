@@ -44,8 +44,15 @@ PHASE_LABELS = {
     "module": "the module's own logic (everything not listed above)",
 }
 # What the floor leaves out beyond uri's figure for the same phase (the collection's imports: all of them).
-OWN_PHASES = ("tls: SSL context", "tls: system CA store", "tls: CA bundle", "module", "compile module file",
-              "module [compile]", "compile module file [compile]")
+OWN_PHASES = (
+    "tls: SSL context",
+    "tls: system CA store",
+    "tls: CA bundle",
+    "module",
+    "compile module file",
+    "module [compile]",
+    "compile module file [compile]",
+)
 CASES = ("uri", "key_warm")
 
 
@@ -70,14 +77,22 @@ def probe_once(runner, case, module_file, out_path):
     runner.emulator.clear_requests()
     cpu_before = _children_usage()
     started = time.perf_counter()
-    completed = subprocess.run([runner.module_python, PROBE, out_path, module_file], env=runner.environment(case),
-                               cwd=os.path.dirname(module_file), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, check=False)
+    completed = subprocess.run(
+        [runner.module_python, PROBE, out_path, module_file],
+        env=runner.environment(case),
+        cwd=os.path.dirname(module_file),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
     wall, cpu = time.perf_counter() - started, _children_usage() - cpu_before
     result = json.loads(completed.stdout or "{}") if completed.stdout.strip().startswith("{") else {}
     if completed.returncode != 0 or result.get("failed") or result.get("changed"):
-        raise PlaybookFailed(f"{case.key}: probed module run failed or changed (rc={completed.returncode}): "
-                             f"{result.get('msg') or completed.stderr[-500:]}")
+        raise PlaybookFailed(
+            f"{case.key}: probed module run failed or changed (rc={completed.returncode}): "
+            f"{result.get('msg') or completed.stderr[-500:]}"
+        )
     with open(out_path, encoding="utf-8") as handle:
         figures = json.load(handle)
     figures["process_wall_s"], figures["process_cpu_s"] = wall, cpu
@@ -94,13 +109,20 @@ def summarize_probes(probes):
     names = []
     for probe in probes:
         names += [name for name in probe["phases"] if name not in names]
-    phases = {STARTUP: {"wall_s": _summary([p["process_wall_s"] - p["wall_s"] for p in probes]),
-                        "cpu_s": _summary([p["process_cpu_s"] - p["cpu_s"] for p in probes]), "calls": 1}}
+    phases = {
+        STARTUP: {
+            "wall_s": _summary([p["process_wall_s"] - p["wall_s"] for p in probes]),
+            "cpu_s": _summary([p["process_cpu_s"] - p["cpu_s"] for p in probes]),
+            "calls": 1,
+        }
+    }
     for name in names:
         entries = [probe["phases"].get(name, {"wall_s": 0.0, "cpu_s": 0.0, "calls": 0}) for probe in probes]
-        phases[name] = {"wall_s": _summary([e["wall_s"] for e in entries]),
-                        "cpu_s": _summary([e["cpu_s"] for e in entries]),
-                        "calls": statistics.median(e["calls"] for e in entries)}
+        phases[name] = {
+            "wall_s": _summary([e["wall_s"] for e in entries]),
+            "cpu_s": _summary([e["cpu_s"] for e in entries]),
+            "calls": statistics.median(e["calls"] for e in entries),
+        }
     last = probes[-1]
     return {
         "runs": len(probes),
@@ -129,9 +151,14 @@ def breakdown_rows(breakdown):
 
     def row(name, label, members, compile_only=False):
         members = [m + COMPILE for m in members] if compile_only else members + [m + COMPILE for m in members]
-        figures = {key: (sum(_median(breakdown[key]["phases"], m, "wall_s") for m in members),
-                         sum(_median(breakdown[key]["phases"], m, "cpu_s") for m in members),
-                         sum(breakdown[key]["phases"].get(m, {}).get("calls", 0) for m in members)) for key in keys}
+        figures = {
+            key: (
+                sum(_median(breakdown[key]["phases"], m, "wall_s") for m in members),
+                sum(_median(breakdown[key]["phases"], m, "cpu_s") for m in members),
+                sum(breakdown[key]["phases"].get(m, {}).get("calls", 0) for m in members),
+            )
+            for key in keys
+        }
         return name, label, figures
 
     rows = []
@@ -143,7 +170,7 @@ def breakdown_rows(breakdown):
             rows.append(row(name.rstrip(": ") + " (all)", label, members))
             if name == COLLECTION_IMPORT:
                 rows.append(row("  of which compiling", "compile() of their source", members, compile_only=True))
-            rows += [row("  " + member[len(name):], "", [member]) for member in members]
+            rows += [row("  " + member[len(name) :], "", [member]) for member in members]
             if name == COLLECTION_IMPORT:
                 rows += [row(other, "", [other]) for other in others]
         elif name in names:

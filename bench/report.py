@@ -12,7 +12,6 @@ from bench.figures import KEY_TO_URI_LIMIT
 matplotlib.use("Agg")  # files only; no display on build machines
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 
-
 TRUST_TEXT = {
     "system": "the emulator's CA in the system bundle (SSL_CERT_FILE), no ca_path, as against Graph",
     "ca-path": "ca_path (uri trusts only that CA; the modules add it to the system store)",
@@ -42,10 +41,12 @@ def _count(summary, digits=1):
 
 
 def case_rows(cases):
-    header = ("| case | task runs / play | wall per task, ms: median (min–max) | slope per task, ms "
-              "| net of start-up per task, ms | CPU per task, ms | × uri | × ping | Graph req / task "
-              "| token req / run | discovery req / run |\n"
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    header = (
+        "| case | task runs / play | wall per task, ms: median (min–max) | slope per task, ms "
+        "| net of start-up per task, ms | CPU per task, ms | × uri | × ping | Graph req / task "
+        "| token req / run | discovery req / run |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )
     rows = [header]
     for case in cases:
         if "wall_per_task_s" not in case:
@@ -84,8 +85,9 @@ def target_rows(targets):
             status = f"met ({target['of_limit']:.0%} of limit)"
         else:
             status = f"**missed** ({target['of_limit']:.0%} of limit)"
-        rows.append(f"| {target['target']} | {target['limit']} | {_measured_text(target)} "
-                    f"| {status} | {target['detail']} |")
+        rows.append(
+            f"| {target['target']} | {target['limit']} | {_measured_text(target)} | {status} | {target['detail']} |"
+        )
     return "\n".join(rows)
 
 
@@ -104,7 +106,9 @@ def import_rows(imports):
     ]
     lines += [f"| {item['package']} | {item['self_ms']:.1f} |" for item in imports.get("by_package", [])]
     lines += ["", "Who imports what (cumulative ms, branches of 5 ms or more):", "", "```"]
-    lines += [f"{'  ' * item['depth']}{item['name']}  {item['cumulative_ms']:.1f}" for item in imports.get("heavy_chain", [])]
+    lines += [
+        f"{'  ' * item['depth']}{item['name']}  {item['cumulative_ms']:.1f}" for item in imports.get("heavy_chain", [])
+    ]
     lines.append("```")
     return "\n".join(lines)
 
@@ -132,59 +136,69 @@ def phase_rows(breakdown_document):
     for name, label, figures in phases.breakdown_rows(breakdown):
         lines.append(f"| {name} | {label} | " + " | ".join(_phase_cells(figures[key]) for key in keys) + " |")
     totals = [(breakdown[key]["process_wall_s"]["median"], breakdown[key]["process_cpu_s"]["median"]) for key in keys]
-    lines.append("| **whole process** | | "
-                 + " | ".join(f"**{wall * 1000:.1f}** | **{cpu * 1000:.1f}**" for wall, cpu in totals) + " |")
+    lines.append(
+        "| **whole process** | | "
+        + " | ".join(f"**{wall * 1000:.1f}** | **{cpu * 1000:.1f}**" for wall, cpu in totals)
+        + " |"
+    )
     lines.append("")
     for key in keys:
         case = breakdown[key]
-        lines.append(f"- {key}: {case['graph_requests']['median']:g} Graph request(s); CA bundle loads: "
-                     f"{', '.join(case['ca_loads']) or 'none'}; system CA store loads: {case['system_store_loads']}.")
+        lines.append(
+            f"- {key}: {case['graph_requests']['median']:g} Graph request(s); CA bundle loads: "
+            f"{', '.join(case['ca_loads']) or 'none'}; system CA store loads: {case['system_store_loads']}."
+        )
     floor_cpu, floor_ratio = breakdown_document.get("floor_cpu_s"), breakdown_document.get("floor_cpu_ratio_to_uri")
     if floor_cpu is not None:
-        lines += ["", "Floor: without the collection's own imports, and without the standard library imports, TLS "
-                      "set-up, module file and logic beyond what uri pays for them, the converged key task would cost "
-                      f"**{floor_cpu * 1000:.0f} ms CPU, {floor_ratio:.2f}× uri**: Python, Ansible and httpx in "
-                      "place of ansible.module_utils.urls."]
+        lines += [
+            "",
+            "Floor: without the collection's own imports, and without the standard library imports, TLS "
+            "set-up, module file and logic beyond what uri pays for them, the converged key task would cost "
+            f"**{floor_cpu * 1000:.0f} ms CPU, {floor_ratio:.2f}× uri**: Python, Ansible and httpx in "
+            "place of ansible.module_utils.urls.",
+        ]
     return "\n".join(lines)
 
 
 def write_markdown(path, document):
     setup = document["setup"]
-    text = "\n".join([
-        "# b2c.trustframework benchmark",
-        "",
-        f"`{setup['command']}` — {setup['date']}, {setup['cpus']} CPUs, Python {setup['python']}, "
-        f"ansible-core {setup['ansible_core']}; emulator latency {setup['latency_ms']} ms per request; "
-        f"trust: {TRUST_TEXT.get(setup.get('trust'), setup.get('trust'))}; "
-        f"{setup['tasks']} tasks per play; {setup['repeat']} repetitions; scale-out {setup['tenants']} tenants × "
-        f"{setup['keysets_per_tenant']} keysets; total {setup['total_s']:.0f} s; 1-minute load average "
-        f"{setup['load_average_1min']['start']:.1f} at start, {setup['load_average_1min']['end']:.1f} at end "
-        f"(above {setup['cpus']} means other work competed for the CPUs and wall times are inflated).",
-        "",
-        "Wall per task = ansible-playbook wall time ÷ task runs (includes Ansible's fixed start-up). "
-        f"Slope per task = extra wall per extra task between plays of {setup['tasks'] // 2} and {setup['tasks']} "
-        "tasks (start-up cancels out). Net of start-up = (wall − Ansible's fixed start-up, "
-        f"{_ms(setup.get('ansible_startup_s'))} ms, estimated from the ping plays) ÷ task runs. "
-        "× uri and × ping compare wall per task. Request counts come from the emulator's request log, "
-        "cleared before each run. Ranges are min–max over the repetitions.",
-        "",
-        "## Cases",
-        "",
-        case_rows(document["cases"]),
-        "",
-        "## Targets",
-        "",
-        target_rows(document["targets"]),
-        "",
-        "## Import time",
-        "",
-        import_rows(document["imports"]),
-        "",
-        "## Where a converged task's time goes",
-        "",
-        phase_rows(document.get("phases")),
-        "",
-    ])
+    text = "\n".join(
+        [
+            "# b2c.trustframework benchmark",
+            "",
+            f"`{setup['command']}` — {setup['date']}, {setup['cpus']} CPUs, Python {setup['python']}, "
+            f"ansible-core {setup['ansible_core']}; emulator latency {setup['latency_ms']} ms per request; "
+            f"trust: {TRUST_TEXT.get(setup.get('trust'), setup.get('trust'))}; "
+            f"{setup['tasks']} tasks per play; {setup['repeat']} repetitions; scale-out {setup['tenants']} tenants × "
+            f"{setup['keysets_per_tenant']} keysets; total {setup['total_s']:.0f} s; 1-minute load average "
+            f"{setup['load_average_1min']['start']:.1f} at start, {setup['load_average_1min']['end']:.1f} at end "
+            f"(above {setup['cpus']} means other work competed for the CPUs and wall times are inflated).",
+            "",
+            "Wall per task = ansible-playbook wall time ÷ task runs (includes Ansible's fixed start-up). "
+            f"Slope per task = extra wall per extra task between plays of {setup['tasks'] // 2} and {setup['tasks']} "
+            "tasks (start-up cancels out). Net of start-up = (wall − Ansible's fixed start-up, "
+            f"{_ms(setup.get('ansible_startup_s'))} ms, estimated from the ping plays) ÷ task runs. "
+            "× uri and × ping compare wall per task. Request counts come from the emulator's request log, "
+            "cleared before each run. Ranges are min–max over the repetitions.",
+            "",
+            "## Cases",
+            "",
+            case_rows(document["cases"]),
+            "",
+            "## Targets",
+            "",
+            target_rows(document["targets"]),
+            "",
+            "## Import time",
+            "",
+            import_rows(document["imports"]),
+            "",
+            "## Where a converged task's time goes",
+            "",
+            phase_rows(document.get("phases")),
+            "",
+        ]
+    )
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
 
@@ -206,30 +220,65 @@ def write_chart(path, document):
 
     figure, axes = plt.subplots(figsize=(13, 6.5), dpi=110)
     wall_colours = ["#7f7f7f" if case["key"] in ("ping", "uri") else "#1f77b4" for case in cases]
-    axes.bar([p - width / 2 for p in positions], walls, width, color=wall_colours,
-             yerr=[[w[0] for w in whiskers], [w[1] for w in whiskers]], capsize=3,
-             label="wall per task (median, IQR whiskers); grey = reference cases")
-    axes.bar([p + width / 2 for p in positions], cpus, width, color="#ff7f0e", alpha=0.75,
-             label="CPU per task (median, all processes)")
-    slopes = [(p - width / 2, case["slope_per_task_s"] * 1000)
-              for p, case in zip(positions, cases) if case.get("slope_per_task_s")]
+    axes.bar(
+        [p - width / 2 for p in positions],
+        walls,
+        width,
+        color=wall_colours,
+        yerr=[[w[0] for w in whiskers], [w[1] for w in whiskers]],
+        capsize=3,
+        label="wall per task (median, IQR whiskers); grey = reference cases",
+    )
+    axes.bar(
+        [p + width / 2 for p in positions],
+        cpus,
+        width,
+        color="#ff7f0e",
+        alpha=0.75,
+        label="CPU per task (median, all processes)",
+    )
+    slopes = [
+        (p - width / 2, case["slope_per_task_s"] * 1000)
+        for p, case in zip(positions, cases)
+        if case.get("slope_per_task_s")
+    ]
     if slopes:
-        axes.scatter([x for x, _y in slopes], [y for _x, y in slopes], color="#d62728", marker="D", zorder=3,
-                     label=f"wall slope per task ({document['setup']['tasks'] // 2} → {document['setup']['tasks']} tasks)")
+        axes.scatter(
+            [x for x, _y in slopes],
+            [y for _x, y in slopes],
+            color="#d62728",
+            marker="D",
+            zorder=3,
+            label=f"wall slope per task ({document['setup']['tasks'] // 2} → {document['setup']['tasks']} tasks)",
+        )
     uri = next((case for case in cases if case["key"] == "uri"), None)
     if uri:
-        axes.axhline(uri["wall_per_task_s"]["median"] * 1000 * KEY_TO_URI_LIMIT, color="#2ca02c", linestyle="--",
-                     linewidth=1, label=f"target for converged b2c_keyset_key: {KEY_TO_URI_LIMIT:g} × uri wall")
+        axes.axhline(
+            uri["wall_per_task_s"]["median"] * 1000 * KEY_TO_URI_LIMIT,
+            color="#2ca02c",
+            linestyle="--",
+            linewidth=1,
+            label=f"target for converged b2c_keyset_key: {KEY_TO_URI_LIMIT:g} × uri wall",
+        )
     top = max(max(w + hi for w, (_lo, hi) in zip(walls, whiskers)), max(cpus))
     for position, case, wall, (_lo, high) in zip(positions, cases, walls, whiskers):
         ratio = case.get("wall_ratio_to_uri")
         text = f"{wall:.0f} ms" + (f"\n{ratio:.2f}× uri" if ratio else "")
-        axes.text(position - width / 2, wall + high + top * 0.015, text, ha="center", va="bottom", fontsize=8.5,
-                  bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+        axes.text(
+            position - width / 2,
+            wall + high + top * 0.015,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=8.5,
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        )
     setup = document["setup"]
-    axes.set_title(f"b2c.trustframework: ms per task ({setup['latency_ms']} ms emulator latency per request, "
-                   f"{setup['tasks']} tasks per play, scale-out per host-task, {setup['repeat']} repetitions)",
-                   fontsize=10)
+    axes.set_title(
+        f"b2c.trustframework: ms per task ({setup['latency_ms']} ms emulator latency per request, "
+        f"{setup['tasks']} tasks per play, scale-out per host-task, {setup['repeat']} repetitions)",
+        fontsize=10,
+    )
     axes.set_ylabel("ms per task")
     axes.set_xticks(positions)
     axes.set_xticklabels(labels, fontsize=8.5)

@@ -69,14 +69,16 @@ def create_keysets_with_signing_key(emulator, names, token):
     """
     now = int(time.time())
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=emulator.url + "/beta/trustFramework", verify=emulator.ssl_context(),
-                      headers=headers, timeout=30) as graph:
+    with httpx.Client(
+        base_url=emulator.url + "/beta/trustFramework", verify=emulator.ssl_context(), headers=headers, timeout=30
+    ) as graph:
         for name in names:
             created = graph.post("/keySets", json={"id": name})
             created.raise_for_status()
-            graph.post(f"/keySets/{created.json()['id']}/generateKey",
-                       json={"use": "sig", "kty": "RSA", "nbf": now - 60, "exp": now + KEY_VALIDITY_SECONDS},
-                       ).raise_for_status()
+            graph.post(
+                f"/keySets/{created.json()['id']}/generateKey",
+                json={"use": "sig", "kty": "RSA", "nbf": now - 60, "exp": now + KEY_VALIDITY_SECONDS},
+            ).raise_for_status()
 
 
 def _children_cpu_seconds():
@@ -96,19 +98,32 @@ def run_playbook(playbook, inventory, env, forks, log_path, extra_vars_path=None
         command += ["--extra-vars", "@" + extra_vars_path]
     cpu_before = _children_cpu_seconds()
     started = time.perf_counter()
-    completed = subprocess.run(command, cwd=os.path.dirname(playbook), env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, check=False)
+    completed = subprocess.run(
+        command,
+        cwd=os.path.dirname(playbook),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - started
     cpu = _children_cpu_seconds() - cpu_before
     output = completed.stdout
     with open(log_path, "w", encoding="utf-8") as handle:
         handle.write(output)
     name = os.path.basename(playbook)
-    if completed.returncode != 0 or recap_total(output, "failed") or recap_total(output, "unreachable") \
-            or not recap_total(output, "ok"):
+    if (
+        completed.returncode != 0
+        or recap_total(output, "failed")
+        or recap_total(output, "unreachable")
+        or not recap_total(output, "ok")
+    ):
         raise PlaybookFailed(f"{name} failed (rc={completed.returncode}); see {log_path}")
     if recap_total(output, "changed"):
-        raise PlaybookFailed(f"{name} reported changed={recap_total(output, 'changed')} on a converged run; see {log_path}")
+        raise PlaybookFailed(
+            f"{name} reported changed={recap_total(output, 'changed')} on a converged run; see {log_path}"
+        )
     return wall, cpu
 
 
@@ -177,9 +192,14 @@ class CaseRunner:
         cache = self.warm_token_cache
         if case.fresh_token_cache:
             cache = os.path.join(self.work_dir, f"token-cache-{case.key}-{self._run_number}.json")
-        env = emulator_playbook_environment(self.emulator, COLLECTIONS_PATH, cache,
-                                            ANSIBLE_CONFIG=self.ansible_config,  # no user ansible.cfg
-                                            ANSIBLE_PYTHON_INTERPRETER=self.module_python, **extra)
+        env = emulator_playbook_environment(
+            self.emulator,
+            COLLECTIONS_PATH,
+            cache,
+            ANSIBLE_CONFIG=self.ansible_config,  # no user ansible.cfg
+            ANSIBLE_PYTHON_INTERPRETER=self.module_python,
+            **extra,
+        )
         if self.trust == "system":
             del env["B2C_CA_PATH"]
             env["SSL_CERT_FILE"] = self.trust_bundle
@@ -240,7 +260,9 @@ class CaseRunner:
                         self.log(f"[{repetition}/{repeat}] {case.key}: FAILED, {exc}")
                         break
                     outcome["samples"].setdefault(size, []).append(sample)
-                    self.log(f"[{repetition}/{repeat}] {case.key:<9} {sample.module_runs:>3} task runs  "
-                             f"{sample.wall_s:6.2f} s  {sample.wall_s / sample.module_runs:.3f} s/task  "
-                             f"cpu {sample.cpu_s / sample.module_runs:.3f} s/task  {sample.requests}")
+                    self.log(
+                        f"[{repetition}/{repeat}] {case.key:<9} {sample.module_runs:>3} task runs  "
+                        f"{sample.wall_s:6.2f} s  {sample.wall_s / sample.module_runs:.3f} s/task  "
+                        f"cpu {sample.cpu_s / sample.module_runs:.3f} s/task  {sample.requests}"
+                    )
         return results

@@ -27,11 +27,14 @@ def ping_tasks(count):
 
 def uri_tasks(count):
     """The hand-written alternative: GET the keyset with a token the caller already holds."""
-    request = {"url": "{{ bench_graph_endpoint }}" + GRAPH_KEYSET_PATH,
-               "ca_path": "{{ bench_ca_path | default(omit) }}",  # given with --trust ca-path only
-               "headers": {"Authorization": "Bearer {{ bench_access_token }}"}}
-    return _numbered_tasks(count, "GET keyset with uri", "ansible.builtin.uri", request,
-                           no_log=True)  # the header holds the token
+    request = {
+        "url": "{{ bench_graph_endpoint }}" + GRAPH_KEYSET_PATH,
+        "ca_path": "{{ bench_ca_path | default(omit) }}",  # given with --trust ca-path only
+        "headers": {"Authorization": "Bearer {{ bench_access_token }}"},
+    }
+    return _numbered_tasks(
+        count, "GET keyset with uri", "ansible.builtin.uri", request, no_log=True
+    )  # the header holds the token
 
 
 def keyset_info_tasks(count):
@@ -39,15 +42,25 @@ def keyset_info_tasks(count):
 
 
 def keyset_key_tasks(count):
-    return _numbered_tasks(count, "ensure signing key", "b2c.trustframework.b2c_keyset_key",
-                           {"keyset": BENCH_KEYSET, "kty": "rsa", "use": "sig"})
+    return _numbered_tasks(
+        count,
+        "ensure signing key",
+        "b2c.trustframework.b2c_keyset_key",
+        {"keyset": BENCH_KEYSET, "kty": "rsa", "use": "sig"},
+    )
 
 
 def tenant_keyset_tasks(keysets_per_tenant):
     """One converged key task per keyset of the host; hosts own distinct keysets (one emulator tenant)."""
     return [
-        {"name": f"ensure signing key of keyset {k}",
-         "b2c.trustframework.b2c_keyset_key": {"keyset": "{{ bench_keyset_prefix }}K%d" % k, "kty": "rsa", "use": "sig"}}
+        {
+            "name": f"ensure signing key of keyset {k}",
+            "b2c.trustframework.b2c_keyset_key": {
+                "keyset": "{{ bench_keyset_prefix }}K%d" % k,
+                "kty": "rsa",
+                "use": "sig",
+            },
+        }
         for k in range(1, keysets_per_tenant + 1)
     ]
 
@@ -64,8 +77,9 @@ def tenant_keyset_prefix(host):
 def keysets_to_prepare(tenants, keysets_per_tenant):
     """Every keyset a converged case expects: the single-host one, and K distinct ones per tenant host
     (distinct because the emulator has one tenant)."""
-    return [BENCH_KEYSET] + [f"{tenant_keyset_prefix(host)}K{k}" for host in tenant_names(tenants)
-                             for k in range(1, keysets_per_tenant + 1)]
+    return [BENCH_KEYSET] + [
+        f"{tenant_keyset_prefix(host)}K{k}" for host in tenant_names(tenants) for k in range(1, keysets_per_tenant + 1)
+    ]
 
 
 # -- files ----------------------------------------------------------------------------------------
@@ -97,8 +111,8 @@ def _write_inventory(path, python, tenants):
 class Case:
     key: str
     label: str
-    tasks: object = None          # count -> list of tasks, for single-host cases
-    tenants: int = 0              # > 0: the scale-out play on that many tenant hosts
+    tasks: object = None  # count -> list of tasks, for single-host cases
+    tenants: int = 0  # > 0: the scale-out play on that many tenant hosts
     fresh_token_cache: bool = False
     needs_token_vars: bool = False
     measure_slope: bool = True
@@ -130,9 +144,18 @@ def all_cases(tenants):
         Case("uri", "ansible.builtin.uri GET, token given", tasks=uri_tasks, needs_token_vars=True),
         Case("info", "b2c_keyset_info, converged", tasks=keyset_info_tasks),
         Case("key_warm", "b2c_keyset_key, converged, warm token cache", tasks=keyset_key_tasks),
-        Case("key_cold", "b2c_keyset_key, converged, cold token cache", tasks=keyset_key_tasks,
-             fresh_token_cache=True, measure_slope=False),
+        Case(
+            "key_cold",
+            "b2c_keyset_key, converged, cold token cache",
+            tasks=keyset_key_tasks,
+            fresh_token_cache=True,
+            measure_slope=False,
+        ),
         Case("scale_1", "b2c_keyset_key, 1 tenant host", tenants=1, measure_slope=False),
-        Case(f"scale_{tenants}", f"b2c_keyset_key, {tenants} tenant hosts, forks={tenants}", tenants=tenants,
-             measure_slope=False),
+        Case(
+            f"scale_{tenants}",
+            f"b2c_keyset_key, {tenants} tenant hosts, forks={tenants}",
+            tenants=tenants,
+            measure_slope=False,
+        ),
     ]

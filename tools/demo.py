@@ -19,8 +19,12 @@ DEMO_DIR = os.path.join(REPO_ROOT, ".demo")
 COLLECTIONS_PATH = os.path.join(REPO_ROOT, "build", "installed")
 # The application ids of the tenant's two IEF app registrations, which the sample policies need; the emulator
 # does not check them, so any id does.
-SAMPLE_APP_IDS = ("-e", "b2c_ief_app_id=11111111-1111-4111-8111-111111111111",
-                  "-e", "b2c_proxy_ief_app_id=22222222-2222-4222-8222-222222222222")
+SAMPLE_APP_IDS = (
+    "-e",
+    "b2c_ief_app_id=11111111-1111-4111-8111-111111111111",
+    "-e",
+    "b2c_proxy_ief_app_id=22222222-2222-4222-8222-222222222222",
+)
 
 
 def run_playbook(title, env, playbook, *options):
@@ -37,7 +41,9 @@ def run_demo(emulator):
     env = emulator_playbook_environment(emulator, COLLECTIONS_PATH, os.path.join(DEMO_DIR, "token_cache.json"))
     run_playbook("1/4 preview (check mode)", env, "playbooks/site.yml", "--check", "--diff", *SAMPLE_APP_IDS)
     run_playbook("2/4 keys and policies", env, "playbooks/site.yml", *SAMPLE_APP_IDS)
-    again = run_playbook("3/4 keys and policies again (must change nothing)", env, "playbooks/site.yml", *SAMPLE_APP_IDS)
+    again = run_playbook(
+        "3/4 keys and policies again (must change nothing)", env, "playbooks/site.yml", *SAMPLE_APP_IDS
+    )
     if not recap_counts(again) or recap_total(again, "changed"):
         sys.exit("demo failed: the second run was not idempotent (expected changed=0)")
     run_playbook("4/4 report", env, "playbooks/report.yml")

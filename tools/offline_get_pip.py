@@ -21,8 +21,7 @@ def main():
     # ensurepip points PIP_CONFIG_FILE at os.devnull, which would hide the
     # machine's pip.conf (index URL, CA bundle) from the follow-up install.
     env.pop("PIP_CONFIG_FILE", None)
-    subprocess.run([sys.executable, "-m", "ensurepip", "--default-pip"], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "ensurepip", "--default-pip"], check=True, env=env, stdout=subprocess.DEVNULL)
     subprocess.run([sys.executable, "-m", "pip", "install"] + pip_args, check=True, env=env)
 
 

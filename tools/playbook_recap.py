@@ -9,8 +9,10 @@ _COUNT = re.compile(r"(\w+)=(\d+)")
 def recap_counts(output):
     """``{host: {"ok": n, "changed": n, "failed": n, ...}}`` from the last PLAY RECAP in ``output``."""
     recap = output.rsplit("PLAY RECAP", 1)[-1] if "PLAY RECAP" in output else ""
-    return {host: {name: int(value) for name, value in _COUNT.findall(fields)}
-            for host, fields in _RECAP_LINE.findall(recap)}
+    return {
+        host: {name: int(value) for name, value in _COUNT.findall(fields)}
+        for host, fields in _RECAP_LINE.findall(recap)
+    }
 
 
 def recap_total(output, name):

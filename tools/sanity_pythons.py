@@ -20,7 +20,10 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON_RANGE_NEWEST = "3.13"
 
 
-def claimed_range(config_path=os.path.join(REPO_ROOT, "tests", "config.yml")):
+CONFIG_PATH = os.path.join(REPO_ROOT, "tests", "config.yml")
+
+
+def claimed_range(config_path=CONFIG_PATH):
     with open(config_path, encoding="utf-8") as handle:
         requires = yaml.safe_load(handle)["modules"]["python_requires"]
     match = re.fullmatch(r">=\s*(\d+\.\d+)", requires.strip())
@@ -34,12 +37,30 @@ def main(argv):
     for version in claimed_range():
         python = find_python(version)
         if python is None:
-            raise SystemExit("make sanity: no python%s found ($PYTHON_%s, PATH or pyenv): the claimed module range "
-                             "is tested on it" % (version, version.replace(".", "_")))
+            raise SystemExit(
+                "make sanity: no python%s found ($PYTHON_%s, PATH or pyenv): the claimed module range "
+                "is tested on it" % (version, version.replace(".", "_"))
+            )
         python = shutil.which(python) or python
         env = dict(os.environ, PATH=os.path.dirname(python) + os.pathsep + os.environ["PATH"])
-        subprocess.run([ansible_test, "sanity", "--venv", "--python", version, "--color", "no", "--test", "compile",
-                        "--test", "import"], cwd=snapshot, env=env, check=True)
+        subprocess.run(
+            [
+                ansible_test,
+                "sanity",
+                "--venv",
+                "--python",
+                version,
+                "--color",
+                "no",
+                "--test",
+                "compile",
+                "--test",
+                "import",
+            ],
+            cwd=snapshot,
+            env=env,
+            check=True,
+        )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,9 @@ import sys
 def list_collection_files(repo_root):
     listing = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=repo_root, check=True, capture_output=True,
+        cwd=repo_root,
+        check=True,
+        capture_output=True,
     ).stdout.decode()
     return {path for path in listing.split("\0") if path and os.path.isfile(os.path.join(repo_root, path))}
 

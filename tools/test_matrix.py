@@ -68,13 +68,19 @@ def _requires_ansible(runtime_path):
     return int(lower.group(1)), int(upper.group(1))
 
 
-def claimed_minors(runtime_path=os.path.join(REPO_ROOT, "meta", "runtime.yml")):
+RUNTIME_YML = os.path.join(REPO_ROOT, "meta", "runtime.yml")
+
+
+def claimed_minors(runtime_path=RUNTIME_YML):
     """['2.16', ..., '2.21'] for requires_ansible '>=2.16.0,<2.22.0'."""
     lower, upper = _requires_ansible(runtime_path)
     return ["2.%d" % minor for minor in range(lower, upper)]
 
 
-def runtime_floors(requirements_path=os.path.join(REPO_ROOT, RUNTIME_REQUIREMENTS)):
+RUNTIME_REQUIREMENTS_PATH = os.path.join(REPO_ROOT, RUNTIME_REQUIREMENTS)
+
+
+def runtime_floors(requirements_path=RUNTIME_REQUIREMENTS_PATH):
     """{'httpx': '0.27', ...}: the '>=' bound of every requirement; a requirement without one is an error."""
     floors = {}
     with open(requirements_path, encoding="utf-8") as handle:
@@ -84,7 +90,9 @@ def runtime_floors(requirements_path=os.path.join(REPO_ROOT, RUNTIME_REQUIREMENT
                 continue
             match = _FLOOR_LINE.match(line)
             if not match:
-                raise SystemExit("%s: %r has no '>=' floor for the floor environment to test" % (RUNTIME_REQUIREMENTS, line))
+                raise SystemExit(
+                    "%s: %r has no '>=' floor for the floor environment to test" % (RUNTIME_REQUIREMENTS, line)
+                )
             floors[match.group(1).lower()] = match.group(2)
     return floors
 
@@ -123,8 +131,10 @@ def floor_environment():
     lower, _upper = _requires_ansible(os.path.join(REPO_ROOT, "meta", "runtime.yml"))
     floors = dict(runtime_floors(), **{"ansible-core": "2.%d.0" % lower})
     test_only = os.path.join(directory, "requirements-test-only.txt")
-    with open(os.path.join(REPO_ROOT, TEST_REQUIREMENTS), encoding="utf-8") as source, \
-            open(test_only, "w", encoding="utf-8") as target:
+    with (
+        open(os.path.join(REPO_ROOT, TEST_REQUIREMENTS), encoding="utf-8") as source,
+        open(test_only, "w", encoding="utf-8") as target,
+    ):
         for line in source:
             bare = line.split("#", 1)[0].strip()
             if bare and not bare.startswith("-r") and _requirement_name(bare) not in floors:
@@ -143,7 +153,8 @@ def environment(name):
 def _inputs_digest(env):
     digest = hashlib.sha256(("%s %s %s\n" % (env.name, env.python, env.install)).encode())
     for name in (RUNTIME_REQUIREMENTS, TEST_REQUIREMENTS) + tuple(
-            arg for arg in env.install if arg.startswith(MATRIX_DIR)):
+        arg for arg in env.install if arg.startswith(MATRIX_DIR)
+    ):
         with open(os.path.join(REPO_ROOT, name), "rb") as handle:
             digest.update(handle.read())
     return digest.hexdigest()
@@ -186,15 +197,24 @@ def run_environment(name, tests=TESTS):
     env = environment(name)
     with open(log_path, "w", encoding="utf-8") as log:
         if env.python is None:
-            log.write("no %s on this machine (set PYTHON_%s, or install it)\n" % (
-                env.python_wanted, NEWER_PYTHON.replace(".", "_")))
+            log.write(
+                "no %s on this machine (set PYTHON_%s, or install it)\n"
+                % (env.python_wanted, NEWER_PYTHON.replace(".", "_"))
+            )
             return Result(name, "no " + env.python_wanted, False, time.monotonic() - started, log_path)
         python = prepare_venv(env, log)
         if python is None:
             return Result(name, "install failed", False, time.monotonic() - started, log_path)
         version = subprocess.run(
-            [python, "-c", "import ansible.release as r, sys; print(r.__version__, 'on Python %d.%d' % sys.version_info[:2])"],
-            capture_output=True, text=True, check=False).stdout.strip()
+            [
+                python,
+                "-c",
+                "import ansible.release as r, sys; print(r.__version__, 'on Python %d.%d' % sys.version_info[:2])",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
         tests_started = time.monotonic()
         code = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], log)
         log.write("tests took %.0f s\n" % (time.monotonic() - tests_started))
@@ -203,8 +223,9 @@ def run_environment(name, tests=TESTS):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("environments", nargs="*",
-                        help="ansible-core minors, or 'floor' (default: every claimed minor, then the floor)")
+    parser.add_argument(
+        "environments", nargs="*", help="ansible-core minors, or 'floor' (default: every claimed minor, then the floor)"
+    )
     parser.add_argument("--unit-only", action="store_true", help="run tests/unit only")
     args = parser.parse_args(argv)
     names = args.environments or claimed_minors() + [FLOOR]
@@ -214,9 +235,16 @@ def main(argv=None):
         print("=== %s" % ("requirements at their floors" if name == FLOOR else "ansible-core " + name), flush=True)
         result = run_environment(name, tests)
         results.append(result)
-        print("    %s %s in %.0f s (log: %s)" % (result.version, "passed" if result.passed else "FAILED",
-                                                 result.seconds, os.path.relpath(result.log_path, REPO_ROOT)),
-              flush=True)
+        print(
+            "    %s %s in %.0f s (log: %s)"
+            % (
+                result.version,
+                "passed" if result.passed else "FAILED",
+                result.seconds,
+                os.path.relpath(result.log_path, REPO_ROOT),
+            ),
+            flush=True,
+        )
     print("\n| environment | ansible-core | result | duration |\n|---|---|---|---:|")
     for result in results:
         verdict = "pass" if result.passed else "FAIL"

@@ -32,7 +32,9 @@ def file_mode(value):
     except ValueError:
         mode = -1
     if not 0 <= mode <= 0o777:
-        raise AnsibleActionFail("mode must be octal permission bits between 0000 and 0777, such as '0644'; got %r" % (value,))
+        raise AnsibleActionFail(
+            "mode must be octal permission bits between 0000 and 0777, such as '0644'; got %r" % (value,)
+        )
     return mode
 
 
@@ -72,7 +74,15 @@ class ActionModule(ActionBase):
     def _diff(path, current, data):
         before = "" if current is None else current[0]
         if len(before) > READ_LIMIT or len(data) > READ_LIMIT:
-            return {"before_header": path, "after_header": path,
-                    "before": "(not shown: larger than %d bytes)\n" % READ_LIMIT, "after": "(not shown)\n"}
-        return {"before_header": path, "after_header": path,
-                "before": to_text(before, errors="surrogate_or_replace"), "after": to_text(data, errors="surrogate_or_replace")}
+            return {
+                "before_header": path,
+                "after_header": path,
+                "before": "(not shown: larger than %d bytes)\n" % READ_LIMIT,
+                "after": "(not shown)\n",
+            }
+        return {
+            "before_header": path,
+            "after_header": path,
+            "before": to_text(before, errors="surrogate_or_replace"),
+            "after": to_text(data, errors="surrogate_or_replace"),
+        }

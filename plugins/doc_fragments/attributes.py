@@ -7,7 +7,6 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):  # pylint: disable=too-few-public-methods,useless-object-inheritance
-
     # Modules that change state: full check and diff mode support.
     DOCUMENTATION = r"""
 attributes:

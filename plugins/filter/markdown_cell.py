@@ -72,6 +72,5 @@ def markdown_cell(value):
 
 
 class FilterModule(object):  # pylint: disable=too-few-public-methods,useless-object-inheritance
-
     def filters(self):
         return {"markdown_cell": markdown_cell}

@@ -39,8 +39,9 @@ CONNECTION_OPTIONS = dict(
     client_id=dict(type="str", fallback=(env_fallback, ["AZURE_CLIENT_ID"])),
     client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_SECRET", "AZURE_SECRET"])),
     client_certificate_path=dict(type="path", fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PATH"])),
-    client_certificate_password=dict(type="str", no_log=True,
-                                     fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PASSWORD"])),
+    client_certificate_password=dict(
+        type="str", no_log=True, fallback=(env_fallback, ["AZURE_CLIENT_CERTIFICATE_PASSWORD"])
+    ),
     managed_identity=dict(type="bool"),
     managed_identity_client_id=dict(type="str"),
     federated_token_file=dict(type="path", fallback=(env_fallback, ["AZURE_FEDERATED_TOKEN_FILE"])),
@@ -48,8 +49,13 @@ CONNECTION_OPTIONS = dict(
     # The choices are the code's (credentials.AUTH_METHODS, clouds.CLOUD_NAMES); a unit test holds the doc fragment to them.
     auth_method=dict(type="str", default="auto", choices=list(AUTH_METHODS)),
     # AZURE_CLOUD_ENVIRONMENT is what the AAP/AWX Azure credential and azure.azcollection set; AZURE_CLOUD wins.
-    cloud=dict(type="str", default="public", choices=list(CLOUD_NAMES), aliases=["cloud_environment"],
-               fallback=(cloud_env_fallback, ["AZURE_CLOUD", "AZURE_CLOUD_ENVIRONMENT"])),
+    cloud=dict(
+        type="str",
+        default="public",
+        choices=list(CLOUD_NAMES),
+        aliases=["cloud_environment"],
+        fallback=(cloud_env_fallback, ["AZURE_CLOUD", "AZURE_CLOUD_ENVIRONMENT"]),
+    ),
     graph_endpoint=dict(type="str", fallback=(env_fallback, ["B2C_GRAPH_ENDPOINT"])),
     authority_host=dict(type="str", fallback=(env_fallback, ["AZURE_AUTHORITY_HOST"])),
     validate_certs=dict(type="bool", default=True),

@@ -11,6 +11,7 @@ from typing import ClassVar
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import AuthMethod
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
+
 @dataclass(frozen=True)
 class AccessTokenCredential:
     """A pre-acquired bearer token (without the ``Bearer`` prefix)."""
@@ -35,5 +36,7 @@ def clean_access_token(token):
     if token.lower().startswith("bearer "):
         token = token[7:].strip()
     if not token or any(ch.isspace() for ch in token):
-        raise ValidationError("access_token (or B2C_ACCESS_TOKEN) must be a bare bearer token without spaces or line breaks.")
+        raise ValidationError(
+            "access_token (or B2C_ACCESS_TOKEN) must be a bare bearer token without spaces or line breaks."
+        )
     return token

@@ -43,10 +43,12 @@ class ClientCertificate(AuthMethod):
             load_client_certificate,
         )
 
-        client_credential, thumbprint = load_client_certificate(params[self.input],
-                                                                params.get("client_certificate_password"))
-        return ClientCertificateCredential(client_credential=client_credential, sha256_thumbprint=thumbprint,
-                                           **AppCredential.identity(params))
+        client_credential, thumbprint = load_client_certificate(
+            params[self.input], params.get("client_certificate_password")
+        )
+        return ClientCertificateCredential(
+            client_credential=client_credential, sha256_thumbprint=thumbprint, **AppCredential.identity(params)
+        )
 
 
 METHOD = ClientCertificate()

@@ -15,6 +15,7 @@ from typing import ClassVar, Optional
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import AuthMethod, present
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
+
 @dataclass(frozen=True)
 class ManagedIdentityCredential:
     """System-assigned, or user-assigned when ``client_id`` is set."""
@@ -31,7 +32,9 @@ class ManagedIdentity(AuthMethod):
 
     def check_requested(self, params):
         if params.get("managed_identity") is False:
-            raise ValidationError("auth_method=managed_identity contradicts managed_identity=false: remove one of them.")
+            raise ValidationError(
+                "auth_method=managed_identity contradicts managed_identity=false: remove one of them."
+            )
 
     def load(self, params):
         return ManagedIdentityCredential(client_id=params.get("managed_identity_client_id") or None)

@@ -62,5 +62,7 @@ def read_federated_token(path):
     except UnicodeDecodeError:
         token = ""
     if token.count(".") != 2 or any(ch.isspace() for ch in token):
-        raise KeyMaterialError("%s: %r does not hold a JWT (an OIDC token from the pipeline or cluster)." % (option, path))
+        raise KeyMaterialError(
+            "%s: %r does not hold a JWT (an OIDC token from the pipeline or cluster)." % (option, path)
+        )
     return token

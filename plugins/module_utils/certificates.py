@@ -70,7 +70,7 @@ def pem_blocks(data):
         if kind == b"BEGIN":
             opened = (label, marker.start())
         elif opened is not None and opened[0] == label:
-            blocks.append((label, data[opened[1]:marker.end()]))
+            blocks.append((label, data[opened[1] : marker.end()]))
             opened = None
     return blocks
 
@@ -97,8 +97,9 @@ def load_certificate(data, option="certificate"):
             return x509.load_pem_x509_certificate(pem[0])
         return x509.load_der_x509_certificate(raw)
     except ValueError as error:
-        raise KeyMaterialError("%s does not hold a readable X.509 certificate (%s); give PEM text or base64 of DER"
-                               % (option, error)) from None
+        raise KeyMaterialError(
+            "%s does not hold a readable X.509 certificate (%s); give PEM text or base64 of DER" % (option, error)
+        ) from None
 
 
 def open_pkcs12(raw, password, option, needed_for="PKCS#12 input"):
@@ -134,4 +135,5 @@ def check_kdf_iterations(iterations, option, what):
         raise KeyMaterialError(
             "%s: the %s asks for %d key-derivation iterations, more than the %d the modules accept (opening it would "
             "take minutes); export it again with the default count (openssl pkcs12 -export -iter 2048, or "
-            "openssl pkcs8 -topk8 -iter 2048)" % (option, what, iterations, MAX_KDF_ITERATIONS))
+            "openssl pkcs8 -topk8 -iter 2048)" % (option, what, iterations, MAX_KDF_ITERATIONS)
+        )

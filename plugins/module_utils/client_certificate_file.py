@@ -47,8 +47,9 @@ def load_client_certificate(path, password=None):
         return _from_pem(crypto, data, password, path)
     if data[:1] == _DER_SEQUENCE:
         return _from_pkcs12(crypto, data, password, path)
-    raise KeyMaterialError("%s: %r is neither PEM (private key and certificate) nor PKCS#12 (.pfx/.p12)." % (
-        _OPTION, path))
+    raise KeyMaterialError(
+        "%s: %r is neither PEM (private key and certificate) nor PKCS#12 (.pfx/.p12)." % (_OPTION, path)
+    )
 
 
 def _from_pem(crypto, data, password, path):
@@ -57,8 +58,9 @@ def _from_pem(crypto, data, password, path):
     cert_blocks = [block for label, block in blocks if label == b"CERTIFICATE"]
     for found, what in ((key_blocks, "private key"), (cert_blocks, "certificate")):
         if not found:
-            raise KeyMaterialError("%s: %r holds no PEM %s; it must contain the private key and the certificate." % (
-                _OPTION, path, what))
+            raise KeyMaterialError(
+                "%s: %r holds no PEM %s; it must contain the private key and the certificate." % (_OPTION, path, what)
+            )
     key, encrypted = _load_private_key(crypto.serialization, key_blocks[0], password, path)
     certificates = []
     for block in cert_blocks:
@@ -67,8 +69,10 @@ def _from_pem(crypto, data, password, path):
         except ValueError:
             continue
     certificate = _certificate_of(crypto, key, certificates, path)
-    client_credential = {"private_key": key_blocks[0].decode("ascii"),
-                         "public_certificate": certificate.public_bytes(crypto.serialization.Encoding.PEM).decode("ascii")}
+    client_credential = {
+        "private_key": key_blocks[0].decode("ascii"),
+        "public_certificate": certificate.public_bytes(crypto.serialization.Encoding.PEM).decode("ascii"),
+    }
     if encrypted:
         client_credential["passphrase"] = password
     return client_credential, _sha256_thumbprint(crypto, certificate)
@@ -79,8 +83,9 @@ def _from_pkcs12(crypto, data, password, path):
     if opened is None:
         if present(password):
             raise KeyMaterialError("%s: could not open the PKCS#12 file %r: check %s." % (_OPTION, path, _PASSWORD))
-        raise KeyMaterialError("%s: could not open the PKCS#12 file %r: it is encrypted (set %s) or damaged." % (
-            _OPTION, path, _PASSWORD))
+        raise KeyMaterialError(
+            "%s: could not open the PKCS#12 file %r: it is encrypted (set %s) or damaged." % (_OPTION, path, _PASSWORD)
+        )
     key, certificate, _chain = opened
     if key is None:
         raise KeyMaterialError("%s: the PKCS#12 file %r holds no private key." % (_OPTION, path))
@@ -95,8 +100,10 @@ def _from_pkcs12(crypto, data, password, path):
 def _certificate_of(crypto, key, certificates, path):
     """The certificate among ``certificates`` that carries the public half of ``key`` (an RSA key)."""
     if not isinstance(key, crypto.rsa.RSAPrivateKey):
-        raise KeyMaterialError("%s: the private key in %r is not an RSA key; Microsoft Entra ID needs an RSA certificate." % (
-            _OPTION, path))
+        raise KeyMaterialError(
+            "%s: the private key in %r is not an RSA key; Microsoft Entra ID needs an RSA certificate."
+            % (_OPTION, path)
+        )
     public_numbers = key.public_key().public_numbers()
     certificate = next((c for c in certificates if _public_numbers(c) == public_numbers), None)
     if certificate is None:
@@ -124,11 +131,14 @@ def _load_private_key(serialization, block, password, path):
         return serialization.load_pem_private_key(block, password=pwd), pwd is not None
     except TypeError:
         if pwd is None:
-            raise KeyMaterialError("%s: the private key in %r is encrypted: set %s." % (_OPTION, path, _PASSWORD)) from None
+            raise KeyMaterialError(
+                "%s: the private key in %r is encrypted: set %s." % (_OPTION, path, _PASSWORD)
+            ) from None
     except ValueError:
         if pwd is not None:
-            raise KeyMaterialError("%s: could not decrypt the private key in %r: check %s." % (
-                _OPTION, path, _PASSWORD)) from None
+            raise KeyMaterialError(
+                "%s: could not decrypt the private key in %r: check %s." % (_OPTION, path, _PASSWORD)
+            ) from None
         raise unreadable from None
     except Exception:  # pylint: disable=broad-except
         raise unreadable from None

@@ -17,7 +17,9 @@ CLOUDS = {
     "public": Cloud(graph_root="https://graph.microsoft.com", authority_host="https://login.microsoftonline.com"),
     "usgov": Cloud(graph_root="https://graph.microsoft.us", authority_host="https://login.microsoftonline.us"),
     "dod": Cloud(graph_root="https://dod-graph.microsoft.us", authority_host="https://login.microsoftonline.us"),
-    "china": Cloud(graph_root="https://microsoftgraph.chinacloudapi.cn", authority_host="https://login.chinacloudapi.cn"),
+    "china": Cloud(
+        graph_root="https://microsoftgraph.chinacloudapi.cn", authority_host="https://login.chinacloudapi.cn"
+    ),
 }
 
 # The values ``cloud`` accepts: our names and the names of the Azure CLI and SDKs (AZURE_CLOUD_ENVIRONMENT of the
@@ -68,9 +70,7 @@ def validate_base_url(value, option):
     elif parts.username is not None or parts.password is not None:
         problem = "must not contain user information"
     if problem:
-        raise ValidationError(
-            "%s %s; expected a URL such as https://127.0.0.1:8443, got %r" % (option, problem, text)
-        )
+        raise ValidationError("%s %s; expected a URL such as https://127.0.0.1:8443, got %r" % (option, problem, text))
     host = parts.hostname
     if ":" in host:  # IPv6 literal
         host = "[%s]" % host

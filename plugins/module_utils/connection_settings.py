@@ -43,8 +43,9 @@ class ConnectionSettings:
     def from_params(cls, params):
         """Check the connection options locally; raise ValidationError (or a subclass) naming the option to fix."""
         credential = load_credential(params)
-        endpoints = resolve_endpoints(params.get("cloud") or "public", params.get("graph_endpoint"),
-                                      params.get("authority_host"))
+        endpoints = resolve_endpoints(
+            params.get("cloud") or "public", params.get("graph_endpoint"), params.get("authority_host")
+        )
         timeout = params.get("timeout")
         if timeout is None:  # timeout: null in a task; the argument spec's default covers an absent option
             timeout = DEFAULT_TIMEOUT
@@ -55,8 +56,14 @@ class ConnectionSettings:
             max_retries = DEFAULT_MAX_RETRIES
         if max_retries < 0:  # the one check: the Graph and login retry loops take the value as it is
             raise ValidationError("max_retries must be 0 or more, got %r." % max_retries)
-        return cls(credential=credential, endpoints=endpoints, verify=_tls_verify(params), timeout=float(timeout),
-                   max_retries=int(max_retries), token_cache_path=resolve_token_cache_path(params.get("token_cache_path")))
+        return cls(
+            credential=credential,
+            endpoints=endpoints,
+            verify=_tls_verify(params),
+            timeout=float(timeout),
+            max_retries=int(max_retries),
+            token_cache_path=resolve_token_cache_path(params.get("token_cache_path")),
+        )
 
 
 def _tls_verify(params):

@@ -26,13 +26,16 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import V
 AUTO = "auto"
 # In the order auth_method=auto tries them. Workload identity comes before managed identity: a pipeline that
 # sets a federated token file means it, and a managed identity cannot reach a B2C tenant on its own.
-METHODS = {method.name: method for method in (
-    auth_method_access_token.METHOD,
-    auth_method_client_certificate.METHOD,
-    auth_method_client_secret.METHOD,
-    auth_method_workload_identity.METHOD,
-    auth_method_managed_identity.METHOD,
-)}
+METHODS = {
+    method.name: method
+    for method in (
+        auth_method_access_token.METHOD,
+        auth_method_client_certificate.METHOD,
+        auth_method_client_secret.METHOD,
+        auth_method_workload_identity.METHOD,
+        auth_method_managed_identity.METHOD,
+    )
+}
 AUTH_PRECEDENCE = tuple(METHODS)
 AUTH_METHODS = (AUTO,) + AUTH_PRECEDENCE  # the auth_method choices
 
@@ -58,20 +61,28 @@ def select_auth_method(params):
     if METHODS[name].needs_app:
         missing = [option for option in ("tenant_id", "client_id") if not present(params.get(option))]
         if missing:
-            raise ValidationError("auth_method %s needs %s: set %s." % (
-                name, " and ".join(missing), " and ".join(HOW[option] for option in missing)))
+            raise ValidationError(
+                "auth_method %s needs %s: set %s."
+                % (name, " and ".join(missing), " and ".join(HOW[option] for option in missing))
+            )
     return name
 
 
 def _no_credentials_message():
     choices = "set one of %s; %s, %s or %s (each with tenant_id and client_id); or %s." % (
-        HOW["access_token"], HOW["client_certificate_path"], HOW["client_secret"], HOW["federated_token_file"],
-        HOW["managed_identity"])
+        HOW["access_token"],
+        HOW["client_certificate_path"],
+        HOW["client_secret"],
+        HOW["federated_token_file"],
+        HOW["managed_identity"],
+    )
     user_form = [name for name in _USER_PASSWORD_VARIABLES if present(os.environ.get(name))]
     if user_form:
-        return ("Found %s (the user form of the Azure credential), but B2C automation cannot sign in as a user: it "
-                "needs an application credential (a client secret, a client certificate, workload identity, a managed "
-                "identity or an access token): %s" % (" and ".join(user_form), choices))
+        return (
+            "Found %s (the user form of the Azure credential), but B2C automation cannot sign in as a user: it "
+            "needs an application credential (a client secret, a client certificate, workload identity, a managed "
+            "identity or an access token): %s" % (" and ".join(user_form), choices)
+        )
     return "No credentials: " + choices
 
 

@@ -57,11 +57,14 @@ def is_storable(epoch):
 def check_storable(epoch, option):
     """``epoch``, refused locally when it lies outside what a key can carry (is_storable)."""
     if epoch > LATEST_EPOCH:
-        raise ValidationError("%s is after %s, later than a key can carry; give an earlier date or fewer days"
-                              % (option, epoch_to_iso(LATEST_EPOCH)))
+        raise ValidationError(
+            "%s is after %s, later than a key can carry; give an earlier date or fewer days"
+            % (option, epoch_to_iso(LATEST_EPOCH))
+        )
     if not is_storable(epoch):
-        raise ValidationError("%s is before %s, earlier than a key can carry; give a later date"
-                              % (option, epoch_to_iso(EARLIEST_EPOCH)))
+        raise ValidationError(
+            "%s is before %s, earlier than a key can carry; give a later date" % (option, epoch_to_iso(EARLIEST_EPOCH))
+        )
     return epoch
 
 
@@ -71,7 +74,7 @@ def _parse_iso(text, option):
     try:
         return datetime.datetime.fromisoformat(normalised)
     except ValueError:
-        raise ValidationError(_time_hint(option, text))
+        raise ValidationError(_time_hint(option, text)) from None
 
 
 def _datetime_to_epoch(moment):
@@ -81,9 +84,9 @@ def _datetime_to_epoch(moment):
 
 
 def _time_hint(option, value):
-    return (
-        "%s=%r is not a valid time; use epoch seconds (1767225600) or ISO 8601 "
-        "(2026-01-01T00:00:00Z)" % (option, value)
+    return "%s=%r is not a valid time; use epoch seconds (1767225600) or ISO 8601 (2026-01-01T00:00:00Z)" % (
+        option,
+        value,
     )
 
 
@@ -115,11 +118,8 @@ def resolve_validity(nbf, exp, valid_days, now):
     if exp is not None:
         if exp <= now:
             raise ValidationError(
-                "exp (%s) is in the past; a key that has already expired can never be used"
-                % epoch_to_iso(exp)
+                "exp (%s) is in the past; a key that has already expired can never be used" % epoch_to_iso(exp)
             )
         if nbf is not None and exp <= nbf:
-            raise ValidationError(
-                "exp (%s) must be after nbf (%s)" % (epoch_to_iso(exp), epoch_to_iso(nbf))
-            )
+            raise ValidationError("exp (%s) must be after nbf (%s)" % (epoch_to_iso(exp), epoch_to_iso(nbf)))
     return nbf, exp

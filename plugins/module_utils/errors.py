@@ -65,8 +65,11 @@ class UnexpectedAnswer(B2CError):
     """An answer of Graph that does not have the shape its request returns (keyset_answers.py)."""
 
     def __init__(self, message):
-        super().__init__(message, hint="Check that graph_endpoint is Microsoft Graph and that no proxy in between "
-                                       "rewrites its answers; nothing was changed on the strength of this answer.")
+        super().__init__(
+            message,
+            hint="Check that graph_endpoint is Microsoft Graph and that no proxy in between "
+            "rewrites its answers; nothing was changed on the strength of this answer.",
+        )
 
 
 class MissingLibraryError(ValidationError):
@@ -107,9 +110,24 @@ class GraphError(B2CError):
     """
 
     # pylint: disable-next=too-many-arguments
-    def __init__(self, status=None, code=None, inner_codes=None, graph_message=None, request_id=None,
-                 client_request_id=None, date=None, method=None, path=None, may_have_been_applied=False,
-                 retries=0, transport=None, reason=None, hint=None, correlation_id=None):
+    def __init__(
+        self,
+        status=None,
+        code=None,
+        inner_codes=None,
+        graph_message=None,
+        request_id=None,
+        client_request_id=None,
+        date=None,
+        method=None,
+        path=None,
+        may_have_been_applied=False,
+        retries=0,
+        transport=None,
+        reason=None,
+        hint=None,
+        correlation_id=None,
+    ):
         self.status = status
         self.correlation_id = correlation_id
         self.code = code

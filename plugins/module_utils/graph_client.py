@@ -66,8 +66,18 @@ class GraphClient:
     """
 
     # pylint: disable-next=too-many-arguments
-    def __init__(self, graph_root, token_provider, *, verify=True, timeout=DEFAULT_TIMEOUT,
-                 max_retries=DEFAULT_MAX_RETRIES, http_client=None, sleep=time.sleep, max_total_wait=MAX_TOTAL_WAIT):
+    def __init__(
+        self,
+        graph_root,
+        token_provider,
+        *,
+        verify=True,
+        timeout=DEFAULT_TIMEOUT,
+        max_retries=DEFAULT_MAX_RETRIES,
+        http_client=None,
+        sleep=time.sleep,
+        max_total_wait=MAX_TOTAL_WAIT,
+    ):
         if not HAS_HTTPX:
             raise ImportError("httpx is required by b2c.trustframework")
         self.graph_root = graph_root.rstrip("/")
@@ -121,15 +131,20 @@ class GraphClient:
         while True:
             # The paging envelope; keyset_answers.py checks the items.
             if not isinstance(page, dict) or not isinstance(page.get("value", []), list):
-                raise UnexpectedAnswer("unexpected answer from Graph: the page of %s is %s, not a JSON object with a "
-                                       "'value' list" % (urlsplit(path).path, sanitize_text(repr(page), 60)))
+                raise UnexpectedAnswer(
+                    "unexpected answer from Graph: the page of %s is %s, not a JSON object with a "
+                    "'value' list" % (urlsplit(path).path, sanitize_text(repr(page), 60))
+                )
             items.extend(page.get("value", []))
             next_link = page.get("@odata.nextLink")
             if not next_link:
                 break
             if next_link in seen or pages >= MAX_PAGES:
-                raise GraphError(method="GET", path=urlsplit(next_link).path,
-                                 reason="paging did not terminate (repeated @odata.nextLink or more than %d pages)" % MAX_PAGES)
+                raise GraphError(
+                    method="GET",
+                    path=urlsplit(next_link).path,
+                    reason="paging did not terminate (repeated @odata.nextLink or more than %d pages)" % MAX_PAGES,
+                )
             seen.add(next_link)
             page = self.request("GET", next_link)
             pages += 1
@@ -152,17 +167,23 @@ class GraphClient:
         parts = urlsplit(url)
         if _origin(url) != self._origin:
             # Never send the bearer token to a host other than the Graph root (e.g. a forged nextLink).
-            raise GraphError(method=method, path=parts.path,
-                             reason="refusing to send a request outside %s (got host %s)" % (self.base_url, parts.hostname))
+            raise GraphError(
+                method=method,
+                path=parts.path,
+                reason="refusing to send a request outside %s (got host %s)" % (self.base_url, parts.hostname),
+            )
 
     def _headers(self, token, client_request_id, formats):
         """The headers of one attempt; ``formats``: its Accept and (with a body) Content-Type."""
-        return dict({
-            "Authorization": "Bearer " + token,
-            "client-request-id": client_request_id,
-            "return-client-request-id": "true",
-            "User-Agent": USER_AGENT,
-        }, **formats)
+        return dict(
+            {
+                "Authorization": "Bearer " + token,
+                "client-request-id": client_request_id,
+                "return-client-request-id": "true",
+                "User-Agent": USER_AGENT,
+            },
+            **formats,
+        )
 
     # pylint: disable-next=too-many-arguments
     def _send_with_retries(self, method, url, body, params, formats):
@@ -186,14 +207,23 @@ class GraphClient:
             client_request_id = str(uuid.uuid4())
             headers = self._headers(self.token_provider.get_token(), client_request_id, formats)
             try:
-                response = self._client.request(method, url, content=body, params=params, headers=headers,
-                                                timeout=self.timeout)
+                response = self._client.request(
+                    method, url, content=body, params=params, headers=headers, timeout=self.timeout
+                )
             except httpx.HTTPError as exc:
                 kind, sent = classify_transport_error(exc)
-                error = GraphError(method=method, path=path, client_request_id=client_request_id,
-                                   may_have_been_applied=(method == "POST" and sent), retries=retries,
-                                   transport=kind, reason=transport_reason(exc, kind))
-                return Attempt(error=error, retryable=kind in RETRIED_TRANSPORT_FAILURES and (method != "POST" or not sent))
+                error = GraphError(
+                    method=method,
+                    path=path,
+                    client_request_id=client_request_id,
+                    may_have_been_applied=(method == "POST" and sent),
+                    retries=retries,
+                    transport=kind,
+                    reason=transport_reason(exc, kind),
+                )
+                return Attempt(
+                    error=error, retryable=kind in RETRIED_TRANSPORT_FAILURES and (method != "POST" or not sent)
+                )
             status = response.status_code
             if 200 <= status < 300:
                 return Attempt(value=response)
@@ -217,10 +247,15 @@ class GraphClient:
         try:
             return response.json()
         except ValueError:
-            raise GraphError(status=response.status_code, method=method, path=urlsplit(url).path, retries=retries,
-                             request_id=response.headers.get("request-id"),
-                             client_request_id=response.headers.get("client-request-id"),
-                             reason="the response is not JSON") from None
+            raise GraphError(
+                status=response.status_code,
+                method=method,
+                path=urlsplit(url).path,
+                retries=retries,
+                request_id=response.headers.get("request-id"),
+                client_request_id=response.headers.get("client-request-id"),
+                reason="the response is not JSON",
+            ) from None
 
 
 def _text_of(response):

@@ -82,9 +82,18 @@ def graph_error_from_response(response, method, path, retries=0, may_have_been_a
             reason = ("%s - %s" % (reason, excerpt)) if reason else excerpt
         reason = reason or None
     error = GraphError(
-        status=status, code=code, inner_codes=inner_codes, graph_message=graph_message,
-        request_id=request_id, client_request_id=client_request_id, date=date, method=method,
-        path=path, may_have_been_applied=may_have_been_applied, retries=retries, reason=reason,
+        status=status,
+        code=code,
+        inner_codes=inner_codes,
+        graph_message=graph_message,
+        request_id=request_id,
+        client_request_id=client_request_id,
+        date=date,
+        method=method,
+        path=path,
+        may_have_been_applied=may_have_been_applied,
+        retries=retries,
+        reason=reason,
         correlation_id=correlation_id,
     )
     # graph_message is cut to one line's length; the whole text (secrets masked) stays available.

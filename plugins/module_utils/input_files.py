@@ -31,9 +31,11 @@ def read_input_file(path, option, limit=TEXT_FILE_LIMIT):
         with open(path, "rb") as handle:
             data = handle.read(limit + 1)
     except OSError as error:
-        raise KeyMaterialError("%s: cannot read %r (%s): %s; a relative path is relative to the module's working "
-                               "directory (the playbook's directory for localhost)"
-                               % (option, path, os.path.abspath(path), error.strerror or type(error).__name__)) from None
+        raise KeyMaterialError(
+            "%s: cannot read %r (%s): %s; a relative path is relative to the module's working "
+            "directory (the playbook's directory for localhost)"
+            % (option, path, os.path.abspath(path), error.strerror or type(error).__name__)
+        ) from None
     check_size(data, path, option, limit)
     return data
 
@@ -41,5 +43,7 @@ def read_input_file(path, option, limit=TEXT_FILE_LIMIT):
 def check_size(data, path, option, limit=TEXT_FILE_LIMIT):
     """Refuse ``data`` read from ``path`` when it is longer than ``limit`` bytes."""
     if len(data) > limit:
-        raise KeyMaterialError("%s: %r is larger than %d MiB, the most this option reads; point it at the file "
-                               "itself (not a device or an archive)" % (option, path, limit // MIB))
+        raise KeyMaterialError(
+            "%s: %r is larger than %d MiB, the most this option reads; point it at the file "
+            "itself (not a device or an archive)" % (option, path, limit // MIB)
+        )

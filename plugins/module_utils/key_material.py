@@ -97,15 +97,11 @@ def load_pkcs12(data, password, option="pkcs12"):
     if opened is None:
         if not password:
             raise KeyMaterialError("could not open %s without a password: set pkcs12_password" % option)
-        raise KeyMaterialError(
-            "could not open %s: wrong pkcs12_password or not a PKCS#12 (.pfx) file" % option
-        )
+        raise KeyMaterialError("could not open %s: wrong pkcs12_password or not a PKCS#12 (.pfx) file" % option)
     private_key, cert, _chain = opened
     # Without a private key, cryptography reports the certificate among the chain: check the key first.
     if private_key is None:
-        raise KeyMaterialError(
-            "%s holds no private key; B2C needs the private key, export the .pfx with it" % option
-        )
+        raise KeyMaterialError("%s holds no private key; B2C needs the private key, export the .pfx with it" % option)
     if cert is None:
         raise KeyMaterialError("%s holds no certificate; export the .pfx with its certificate" % option)
     return private_key, cert
@@ -116,14 +112,20 @@ def legacy_pkcs12(raw, password):
     crypto = cryptography()
     secret = as_bytes(password)
     bundle = crypto.pkcs12.load_pkcs12(raw, secret)
-    encryption = (crypto.serialization.PrivateFormat.PKCS12.encryption_builder()
-                  .kdf_rounds(2048)
-                  .key_cert_algorithm(crypto.pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-                  .hmac_hash(crypto.hashes.SHA1())  # nosec - the only MAC the service accepts
-                  .build(secret))
+    encryption = (
+        crypto.serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(2048)
+        .key_cert_algorithm(crypto.pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .hmac_hash(crypto.hashes.SHA1())  # nosec - the only MAC the service accepts
+        .build(secret)
+    )
     return crypto.pkcs12.serialize_key_and_certificates(
-        bundle.cert.friendly_name, bundle.key, bundle.cert.certificate,
-        [extra.certificate for extra in bundle.additional_certs] or None, encryption)
+        bundle.cert.friendly_name,
+        bundle.key,
+        bundle.cert.certificate,
+        [extra.certificate for extra in bundle.additional_certs] or None,
+        encryption,
+    )
 
 
 def pkcs12_b64(data, option="pkcs12"):

@@ -9,8 +9,8 @@ __metaclass__ = type
 
 from dataclasses import dataclass, field, replace
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.dates import SECONDS_PER_DAY, epoch_to_iso
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rollover import (
     check_service_lifetime,
     keys_to_retire,
@@ -117,9 +117,13 @@ def validate_desired_key(desired, now):
     if desired.source == "generate" and key_family(desired.kty) is None:
         raise ValidationError("kty=%r must be rsa or oct" % (desired.kty,))
     if desired.source == "secret" and not (desired.secret or "").strip():
-        raise ValidationError("secret is empty; with source=secret, set secret to the value to upload (for example an IdP client secret)")
+        raise ValidationError(
+            "secret is empty; with source=secret, set secret to the value to upload (for example an IdP client secret)"
+        )
     if desired.exp is not None and desired.exp <= now:
-        raise ValidationError("exp (%s) is in the past; the service refuses such a key (AADB2C90214)" % epoch_to_iso(desired.exp))
+        raise ValidationError(
+            "exp (%s) is in the past; the service refuses such a key (AADB2C90214)" % epoch_to_iso(desired.exp)
+        )
     if desired.renew_before_days is not None:
         if desired.renew_before_days < 0:
             raise ValidationError("renew_before_days must be 0 or more")
@@ -154,8 +158,12 @@ def _plan_add(current, desired, now):
                 "keyset %s does not exist and create_keyset is false" % desired.keyset,
                 hint="Create it first (b2c.trustframework.b2c_keyset) or set create_keyset: true.",
             )
-        return Plan(desired.add_action, "keyset %s does not exist: create it, then add the key" % desired.keyset,
-                    create_keyset=True, key=predicted_key(desired))
+        return Plan(
+            desired.add_action,
+            "keyset %s does not exist: create it, then add the key" % desired.keyset,
+            create_keyset=True,
+            key=predicted_key(desired),
+        )
     check_family(current, desired.family)
     check_use(current, desired.use)
     if desired.source in ("certificate", "pkcs12"):
@@ -180,14 +188,18 @@ def _plan_generate_or_secret(current, desired, now):
     if desired.source == "secret" and desired.update_secret == "always":
         return _plan_successor(desired, best, "update_secret=always: a secret cannot be read back to compare", now)
     if best is None:
-        return Plan(desired.add_action, "no usable %s key in %s" % (label, current.get("id")),
-                    key=predicted_key(desired))
+        return Plan(
+            desired.add_action, "no usable %s key in %s" % (label, current.get("id")), key=predicted_key(desired)
+        )
     if renewal_due(best, desired.renew_before_days, now):
         check_service_lifetime(best, desired, current.get("id"))
-        return _plan_successor(desired, best,
-                               "usable key %s expires in %s days (renew_before_days=%d)"
-                               % (best.get("kid"), days_until(to_epoch(best.get("exp")), now),
-                                  desired.renew_before_days), now)
+        return _plan_successor(
+            desired,
+            best,
+            "usable key %s expires in %s days (renew_before_days=%d)"
+            % (best.get("kid"), days_until(to_epoch(best.get("exp")), now), desired.renew_before_days),
+            now,
+        )
     return Plan("none", "usable %s key %s present" % (label, best.get("kid")), key=best)
 
 
@@ -200,18 +212,25 @@ def _plan_successor(desired, outgoing, reason, now):
 
 def _plan_status(current, desired, key_v2, now):
     if current is None:
-        raise B2CError("keyset %s does not exist; cannot set the status of key %s" % (desired.keyset, desired.kid),
-                       hint="Check keyset and kid with b2c.trustframework.b2c_keyset_info.")
+        raise B2CError(
+            "keyset %s does not exist; cannot set the status of key %s" % (desired.keyset, desired.kid),
+            hint="Check keyset and kid with b2c.trustframework.b2c_keyset_info.",
+        )
     key = key_v2 or find_kid(current, desired.kid)
     if key is None:
-        raise B2CError("keyset %s has no key with kid %r" % (current.get("id"), desired.kid),
-                       hint="List the keys and their kid with b2c.trustframework.b2c_keyset_info.")
+        raise B2CError(
+            "keyset %s has no key with kid %r" % (current.get("id"), desired.kid),
+            hint="List the keys and their kid with b2c.trustframework.b2c_keyset_info.",
+        )
     if str(key.get("status") or "").lower() == desired.status:
         return Plan("none", "key %s is already %s" % (desired.kid, desired.status), key=key)
     if desired.status == "disabled" and not desired.force:
         check_disable_keeps_a_key(current, key, now)
-    return Plan("status_changed", "key %s: %s -> %s" % (desired.kid, key.get("status"), desired.status),
-                key=dict(key, status=desired.status))
+    return Plan(
+        "status_changed",
+        "key %s: %s -> %s" % (desired.kid, key.get("status"), desired.status),
+        key=dict(key, status=desired.status),
+    )
 
 
 def check_disable_keeps_a_key(keyset, key, now):
@@ -225,17 +244,24 @@ def check_disable_keeps_a_key(keyset, key, now):
     keys = [dict(item, status=key.get("status")) if item.get("kid") == kid else item for item in keys_of(keyset)]
     active = active_key(keys, now)
     others = [item for item in keys if item.get("kid") != kid]
-    same_pair = [item for item in others
-                 if is_usable(item, now) and matches_kind(item, key_family(key.get("kty")), key_use(key) or None)]
+    same_pair = [
+        item
+        for item in others
+        if is_usable(item, now) and matches_kind(item, key_family(key.get("kty")), key_use(key) or None)
+    ]
     if active is not None and active.get("kid") == kid:
         what = "the active key of keyset %s" % keyset.get("id")
     elif is_usable(key, now) and not same_pair:
         what = "the last usable %s/%s key of keyset %s" % (
-            FAMILY_LABELS.get(key_family(key.get("kty")), key.get("kty")), key_use(key), keyset.get("id"))
+            FAMILY_LABELS.get(key_family(key.get("kty")), key.get("kty")),
+            key_use(key),
+            keyset.get("id"),
+        )
     else:
         return
-    raise ValidationError("key %s is %s; disabling it %s. Set force: true to disable it anyway"
-                          % (kid, what, _next_active(others, now)))
+    raise ValidationError(
+        "key %s is %s; disabling it %s. Set force: true to disable it anyway" % (kid, what, _next_active(others, now))
+    )
 
 
 def _next_active(keys, now):
@@ -246,7 +272,10 @@ def _next_active(keys, now):
     staged = [item for item in keys if is_usable(item, now) and to_epoch(item.get("nbf")) is not None]
     if staged:
         first = min(staged, key=lambda item: to_epoch(item.get("nbf")))
-        return "leaves no active key until key %s starts at %s" % (first.get("kid"), epoch_to_iso(to_epoch(first.get("nbf"))))
+        return "leaves no active key until key %s starts at %s" % (
+            first.get("kid"),
+            epoch_to_iso(to_epoch(first.get("nbf"))),
+        )
     return "leaves no active key, so the policies that use the keyset fail"
 
 
@@ -259,8 +288,7 @@ def keyset_after_plan(current, plan, keyset_id):
     if plan.action in ("generated", "uploaded"):
         keys.append(plan.key)
     elif plan.action == "status_changed":
-        keys = [dict(key, status=plan.key["status"]) if key.get("kid") == plan.key.get("kid") else key
-                for key in keys]
+        keys = [dict(key, status=plan.key["status"]) if key.get("kid") == plan.key.get("kid") else key for key in keys]
     retired = set(key.get("kid") for key in plan.retire)
     keys = [dict(key, status="disabled") if key.get("kid") in retired else key for key in keys]
     return dict(base, keys=keys)

@@ -9,12 +9,12 @@ __metaclass__ = type
 
 from dataclasses import replace
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.dates import (
     SECONDS_PER_DAY,
     check_storable,
     epoch_to_iso,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import (
     active_key,
     is_enabled,
@@ -41,24 +41,33 @@ def validate_rollover(desired, now):
     if desired.activate_in_days < 0:
         raise ValidationError("activate_in_days must be 0 or more")
     if desired.source not in ("generate", "secret"):
-        raise ValidationError("activate_in_days is for source=generate and source=secret; a certificate's "
-                              "activation comes from the certificate")
+        raise ValidationError(
+            "activate_in_days is for source=generate and source=secret; a certificate's "
+            "activation comes from the certificate"
+        )
     if desired.nbf is not None:
         raise ValidationError("activate_in_days and nbf are mutually exclusive; set only one of them")
     # A successor activates at the latest staged_activation and lives valid_days from then (successor_dates).
-    latest_nbf = check_storable(staged_activation(desired, now), "activate_in_days=%d from now" % desired.activate_in_days)
+    latest_nbf = check_storable(
+        staged_activation(desired, now), "activate_in_days=%d from now" % desired.activate_in_days
+    )
     if desired.valid_days is not None:
-        check_storable(latest_nbf + desired.valid_days * SECONDS_PER_DAY,
-                       "valid_days=%d after activate_in_days=%d" % (desired.valid_days, desired.activate_in_days))
+        check_storable(
+            latest_nbf + desired.valid_days * SECONDS_PER_DAY,
+            "valid_days=%d after activate_in_days=%d" % (desired.valid_days, desired.activate_in_days),
+        )
     if desired.exp is not None and desired.valid_days is None and desired.exp <= latest_nbf:
-        raise ValidationError("exp (%s) must be after the staged activation, activate_in_days=%d from now"
-                              % (epoch_to_iso(desired.exp), desired.activate_in_days))
+        raise ValidationError(
+            "exp (%s) must be after the staged activation, activate_in_days=%d from now"
+            % (epoch_to_iso(desired.exp), desired.activate_in_days)
+        )
     if desired.renew_before_days is not None and desired.renew_before_days <= desired.activate_in_days:
         # Renewal would find the key due too late to publish its successor for the whole lead time.
         raise ValidationError(
             "renew_before_days (%d) must be larger than activate_in_days (%d): the successor is added when the "
             "current key expires within renew_before_days and must be published activate_in_days before it "
-            "takes over" % (desired.renew_before_days, desired.activate_in_days))
+            "takes over" % (desired.renew_before_days, desired.activate_in_days)
+        )
 
 
 def successor_dates(desired, outgoing, now):
@@ -95,10 +104,12 @@ def short_lead_warning(desired, plan, now):
     nbf = to_epoch(plan.key.get("nbf"))
     if nbf is None or nbf >= staged_activation(desired, now):
         return None
-    return ("the new key activates on %s, when the current key expires, sooner than activate_in_days=%d: relying "
-            "parties that refresh their copy of the keys less often may meet tokens signed by a key they do not "
-            "know yet. Renew earlier: renew_before_days must exceed activate_in_days plus the time between runs"
-            % (epoch_to_iso(nbf), desired.activate_in_days))
+    return (
+        "the new key activates on %s, when the current key expires, sooner than activate_in_days=%d: relying "
+        "parties that refresh their copy of the keys less often may meet tokens signed by a key they do not "
+        "know yet. Renew earlier: renew_before_days must exceed activate_in_days plus the time between runs"
+        % (epoch_to_iso(nbf), desired.activate_in_days)
+    )
 
 
 def check_service_lifetime(due, desired, keyset_id):
@@ -118,8 +129,15 @@ def check_service_lifetime(due, desired, keyset_id):
             "key %s of keyset %s lived %d days (nbf %s, exp %s), not longer than renew_before_days=%d; without exp "
             "or valid_days the service picks the lifetime of the new key, and a key as short would be renewed on "
             "every run: set valid_days longer than renew_before_days"
-            % (due.get("kid"), keyset_id, lifetime_days, epoch_to_iso(nbf), epoch_to_iso(exp),
-               desired.renew_before_days))
+            % (
+                due.get("kid"),
+                keyset_id,
+                lifetime_days,
+                epoch_to_iso(nbf),
+                epoch_to_iso(exp),
+                desired.renew_before_days,
+            )
+        )
 
 
 def keys_to_retire(keys, desired, now):
@@ -132,8 +150,14 @@ def keys_to_retire(keys, desired, now):
     mine = [key for key in keys if is_enabled(key) and matches_kind(key, desired.family, desired.use)]
     cutoff = now - desired.disable_expired_after_days * SECONDS_PER_DAY
     active = active_key(mine, now)
-    old = [key for key in mine if key.get("kid") and key is not active
-           and to_epoch(key.get("exp")) is not None and to_epoch(key.get("exp")) < cutoff]
+    old = [
+        key
+        for key in mine
+        if key.get("kid")
+        and key is not active
+        and to_epoch(key.get("exp")) is not None
+        and to_epoch(key.get("exp")) < cutoff
+    ]
     if old and len(old) == len(mine):
         old.remove(max(old, key=lambda key: to_epoch(key.get("exp"))))
     return old

@@ -11,9 +11,8 @@ __metaclass__ = type
 
 import math
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.dates import SECONDS_PER_DAY
-
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
 FAMILY_LABELS = {"rsa": "RSA", "oct": "oct"}
 # What we send as kty: the documented examples use upper case.
@@ -106,6 +105,7 @@ def next_key(keys, now):
     The enabled key with the earliest ``nbf`` still ahead and an ``exp`` after
     that ``nbf``: when its nbf passes it is the started key with the latest nbf.
     """
+
     def waiting(key):
         nbf, exp = to_epoch(key.get("nbf")), to_epoch(key.get("exp"))
         return is_enabled(key) and nbf is not None and nbf > now and (exp is None or exp > nbf)
@@ -149,8 +149,11 @@ def keyset_needs_renewal(keyset, within_days, now):
     """
     pairs = set((key_family(key.get("kty")), key_use(key)) for key in keys_of(keyset) if is_enabled(key))
     for family, use in pairs:
-        dated = [key for key in keys_of(keyset)
-                 if is_enabled(key) and matches_kind(key, family, use) and to_epoch(key.get("exp")) is not None]
+        dated = [
+            key
+            for key in keys_of(keyset)
+            if is_enabled(key) and matches_kind(key, family, use) and to_epoch(key.get("exp")) is not None
+        ]
         if dated and renewal_due(max(dated, key=lambda key: to_epoch(key.get("exp"))), within_days, now):
             return True
     return False
@@ -183,8 +186,7 @@ def check_family(keyset, family):
     if existing and family and existing != family:
         raise ValidationError(
             "keyset %s holds %s keys; a keyset cannot mix RSA and oct keys (AADB2C95032); "
-            "use another keyset for the %s key"
-            % (keyset.get("id"), FAMILY_LABELS[existing], FAMILY_LABELS[family])
+            "use another keyset for the %s key" % (keyset.get("id"), FAMILY_LABELS[existing], FAMILY_LABELS[family])
         )
 
 

@@ -15,7 +15,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules impor
     to_epoch,
 )
 
-
 # Allow-list of key members we ever return or diff. Private JWK members
 # (d p q dp dq qi k) are absent by construction, even if a server sent them.
 SUMMARY_FIELDS = ("kid", "kty", "use", "nbf", "exp", "x5t", "status")

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import dates
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_rollover
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
+from ansible_collections.b2c.trustframework.plugins.module_utils import (
+    dates,
+    key_plan,
+    key_rollover,
+    key_rules,
+    key_summary,
+    keyset_names,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_reconcile as reconcile
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
@@ -39,11 +41,15 @@ def check_source_options(params):
     for owner, options in SOURCE_OPTIONS.items():
         for option in options:
             if owner != source and params.get(option) is not None:
-                raise ValidationError("%s is for source=%s, but source is %s; set source: %s" % (option, owner, source, owner))
+                raise ValidationError(
+                    "%s is for source=%s, but source is %s; set source: %s" % (option, owner, source, owner)
+                )
     if source in ("certificate", "pkcs12"):
         for option in VALIDITY_OPTIONS:
             if params.get(option) is not None:
-                raise ValidationError("%s does not apply to source=%s: the certificate's own validity is used" % (option, source))
+                raise ValidationError(
+                    "%s does not apply to source=%s: the certificate's own validity is used" % (option, source)
+                )
 
 
 def load_certificate_material(params, desired, now):
@@ -64,15 +70,18 @@ def load_certificate_material(params, desired, now):
         cert, desired.certificate_b64 = key_material.certificate_upload(data, option, now)
     else:
         cert, desired.pkcs12_b64, reencoded = key_material.pkcs12_upload(
-            data, params["pkcs12_password"], option, now, reencode=params["pkcs12_reencode"])
+            data, params["pkcs12_password"], option, now, reencode=params["pkcs12_reencode"]
+        )
         desired.pkcs12_password = params["pkcs12_password"]
         # The bundle is sent as this base64 (re-encoded, or read from pkcs12_path): masked like the option.
         register_secrets([desired.pkcs12_b64])
         if reencoded:
-            warnings.append("%s is not protected with PBE-SHA1-3DES in every bag and a SHA-1 MAC (an AES bundle, or one "
-                            "written by openssl -legacy, is not), which B2C refuses as 'password incorrect' (AADB2C90213); "
-                            "it was re-encrypted locally with PBE-SHA1-3DES and a SHA-1 MAC for the upload (same "
-                            "certificate and x5t). Set pkcs12_reencode: false to refuse such bundles instead." % option)
+            warnings.append(
+                "%s is not protected with PBE-SHA1-3DES in every bag and a SHA-1 MAC (an AES bundle, or one "
+                "written by openssl -legacy, is not), which B2C refuses as 'password incorrect' (AADB2C90213); "
+                "it was re-encrypted locally with PBE-SHA1-3DES and a SHA-1 MAC for the upload (same "
+                "certificate and x5t). Set pkcs12_reencode: false to refuse such bundles instead." % option
+            )
     desired.x5t = key_material.x5t(cert)
     desired.nbf, desired.exp = key_material.certificate_validity(cert)  # predicts the key in check mode
     return warnings
@@ -82,29 +91,46 @@ def desired_key(params, now):
     """``(DesiredKey, warnings)`` from the module options; every local check happens here, before any request."""
     name = keyset_names.normalize_name(params["keyset"], "keyset")
     if params["status"]:
-        desired = key_plan.DesiredKey(keyset=name, kid=params["kid"], status=params["status"],
-                                       create_keyset=params["create_keyset"], force=params["force"])
+        desired = key_plan.DesiredKey(
+            keyset=name,
+            kid=params["kid"],
+            status=params["status"],
+            create_keyset=params["create_keyset"],
+            force=params["force"],
+        )
         key_plan.validate_desired_key(desired, now)
         return desired, []
     check_source_options(params)
     source = params["source"]
     nbf, exp = dates.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
     desired = key_plan.DesiredKey(
-        keyset=name, source=source, kty=(params["kty"] or "rsa").lower(),
-        use=(params["use"] or "sig").lower(), nbf=nbf, exp=exp,  # the argument spec's choices: either case
-        update_secret=params["update_secret"], renew_before_days=params["renew_before_days"],
-        force=params["force"], create_keyset=params["create_keyset"], secret=params["secret"],
-        activate_in_days=params["activate_in_days"], valid_days=params["valid_days"],
-        disable_expired=params["disable_expired"], disable_expired_after_days=params["disable_expired_after_days"])
+        keyset=name,
+        source=source,
+        kty=(params["kty"] or "rsa").lower(),
+        use=(params["use"] or "sig").lower(),
+        nbf=nbf,
+        exp=exp,  # the argument spec's choices: either case
+        update_secret=params["update_secret"],
+        renew_before_days=params["renew_before_days"],
+        force=params["force"],
+        create_keyset=params["create_keyset"],
+        secret=params["secret"],
+        activate_in_days=params["activate_in_days"],
+        valid_days=params["valid_days"],
+        disable_expired=params["disable_expired"],
+        disable_expired_after_days=params["disable_expired_after_days"],
+    )
     warnings = load_certificate_material(params, desired, now) if source in ("certificate", "pkcs12") else []
     key_plan.validate_desired_key(desired, now)
     return desired, warnings
 
 
 def disabled_key_warning(key, keyset_id):
-    return ("the service reports the new key %s of keyset %s as disabled, so it is not used; enable it with "
-            "b2c.trustframework.b2c_keyset_key (keyset: %s, kid: %s, status: enabled)"
-            % (key.get("kid"), keyset_id, keyset_id, key.get("kid")))
+    return (
+        "the service reports the new key %s of keyset %s as disabled, so it is not used; enable it with "
+        "b2c.trustframework.b2c_keyset_key (keyset: %s, kid: %s, status: enabled)"
+        % (key.get("kid"), keyset_id, keyset_id, key.get("kid"))
+    )
 
 
 @dataclass
@@ -169,9 +195,16 @@ class KeyResource(Resource):
         action = plan.action
         if keyset_created and action == "none":
             action = "created_keyset"  # the keyset was created, yet it already held a matching key
-        result = dict(action=action, keyset_created=keyset_created, key=key_summary.summarize_key(key, now),
-                      keyset=key_summary.summarize_keyset(after, now),
-                      disabled_keys=[key_summary.summarize_key(dict(old, status="disabled"), now) for old in plan.retire])
-        return Outcome(changed=keyset_created or plan.changed, result=result,
-                       diff=key_summary.keyset_diff(current, after, now),
-                       failure=reconcile.unusable_on_arrival(key, now) if added else None)
+        result = dict(
+            action=action,
+            keyset_created=keyset_created,
+            key=key_summary.summarize_key(key, now),
+            keyset=key_summary.summarize_keyset(after, now),
+            disabled_keys=[key_summary.summarize_key(dict(old, status="disabled"), now) for old in plan.retire],
+        )
+        return Outcome(
+            changed=keyset_created or plan.changed,
+            result=result,
+            diff=key_summary.keyset_diff(current, after, now),
+            failure=reconcile.unusable_on_arrival(key, now) if added else None,
+        )

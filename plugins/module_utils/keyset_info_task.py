@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules, key_summary, keyset_names
+from ansible_collections.b2c.trustframework.plugins.module_utils import (
+    key_rules,
+    key_summary,
+    keyset_names,
+    policy_decisions,
+    policy_service,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
-from ansible_collections.b2c.trustframework.plugins.module_utils import policy_decisions, policy_service
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
 
@@ -46,11 +51,14 @@ class KeysetInfoResource(Resource):
         if params["expected"] is not None:
             names = [keyset_names.normalize_name(item, "expected") for item in params["expected"]]
             expected = list(dict((name.lower(), name) for name in names).values())  # once each, in any case
-        return InfoRequest(name=name, active_key=params["active_key"],
-                           expiring_within_days=_at_least_zero(params, "expiring_within_days"),
-                           expected=expected,
-                           coverage_days=_at_least_zero(params, "coverage_days"),
-                           policies=params["policies"])
+        return InfoRequest(
+            name=name,
+            active_key=params["active_key"],
+            expiring_within_days=_at_least_zero(params, "expiring_within_days"),
+            expected=expected,
+            coverage_days=_at_least_zero(params, "coverage_days"),
+            policies=params["policies"],
+        )
 
     def failure_context(self, desired):
         return "Could not read keyset %s" % desired.name if desired.name else "Could not list keysets"
@@ -75,8 +83,11 @@ class KeysetInfoResource(Resource):
         present = set(keyset["id"].lower() for keyset in keysets)
         found = keysets
         if desired.expiring_within_days is not None:
-            found = [keyset for keyset in found if user_owned(keyset)
-                     and key_rules.keyset_needs_renewal(keyset, desired.expiring_within_days, self.now)]
+            found = [
+                keyset
+                for keyset in found
+                if user_owned(keyset) and key_rules.keyset_needs_renewal(keyset, desired.expiring_within_days, self.now)
+            ]
         result = dict(keysets=[self.describe(keyset, desired, references) for keyset in found])
         if desired.expected is not None:
             result["missing"] = [name for name in desired.expected if name.lower() not in present]

@@ -11,7 +11,6 @@ import re
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
-
 PREFIX = "B2C_1A_"
 # The service does not document a limit; the portal refuses long names and ids
 # end up in policy XML, so keep them short and to a safe character set.
@@ -41,9 +40,7 @@ def normalize_name(name, option="name"):
             % (option, text, PREFIX, strip_prefix(bare))
         )
     if not _NAME_CHARS.match(bare):
-        raise ValidationError(
-            "%s=%r may only hold letters, digits, '_', '-' and '.'" % (option, text)
-        )
+        raise ValidationError("%s=%r may only hold letters, digits, '_', '-' and '.'" % (option, text))
     full = PREFIX + bare
     if len(full) > MAX_NAME_LENGTH:
         raise ValidationError(
@@ -56,7 +53,7 @@ def normalize_name(name, option="name"):
 def strip_prefix(name):
     """The name without the ``B2C_1A_`` prefix (compared case-insensitively)."""
     if name[: len(PREFIX)].upper() == PREFIX:
-        return name[len(PREFIX):]
+        return name[len(PREFIX) :]
     return name
 
 
@@ -81,4 +78,6 @@ def refuse_service_managed(keyset_id, what):
 def check_kid(kid):
     """A kid is one URL path segment: ``.``, ``..`` or empty would address another resource."""
     if kid is not None and str(kid).strip() in ("", ".", ".."):
-        raise ValidationError("kid=%r is not a key id; list the keys and their kid with b2c.trustframework.b2c_keyset_info" % (kid,))
+        raise ValidationError(
+            "kid=%r is not a key id; list the keys and their kid with b2c.trustframework.b2c_keyset_info" % (kid,)
+        )

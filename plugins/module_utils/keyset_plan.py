@@ -10,13 +10,12 @@ __metaclass__ = type
 import re
 from dataclasses import dataclass, field
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso, parse_time
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_plan import Plan
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import key_family, key_use, keys_of, same_use
 from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_names import refuse_service_managed
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import redact_jwk
-
 
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -50,10 +49,12 @@ def plan_keyset(current, desired, used_by=()):
         if current is None:
             return Plan("none", "keyset %s is already absent" % desired.name)
         if used_by and not desired.force:
-            raise B2CError("keyset %s is used by the deployed policies %s: deleting it breaks their sign-ins"
-                           % (current.get("id"), ", ".join(used_by)),
-                           hint="Deploy those policies without the keyset (or delete them) first, "
-                                "or set force=true to delete the keyset anyway.")
+            raise B2CError(
+                "keyset %s is used by the deployed policies %s: deleting it breaks their sign-ins"
+                % (current.get("id"), ", ".join(used_by)),
+                hint="Deploy those policies without the keyset (or delete them) first, "
+                "or set force=true to delete the keyset anyway.",
+            )
         return Plan("deleted", "keyset %s exists" % current.get("id"))
     if current is None:
         return Plan("created", "keyset %s does not exist" % desired.name)
@@ -111,8 +112,9 @@ def clean_jwks(keys, now, option="keys"):
 def _clean_jwk(key, now, where):
     jwk = dict((name, value) for name, value in key.items() if value is not None)
     if jwk.get("kid"):
-        raise ValidationError("%s.kid is set; the service assigns key ids itself and refuses a kid here (AADB2C95059): "
-                              "remove it" % where)
+        raise ValidationError(
+            "%s.kid is set; the service assigns key ids itself and refuses a kid here (AADB2C95059): remove it" % where
+        )
     jwk.pop("kid", None)
     for name in ("nbf", "exp"):
         if name in jwk:
@@ -125,9 +127,13 @@ def _clean_jwk(key, now, where):
     if family == "rsa" and not (jwk.get("n") and jwk.get("e")):
         raise ValidationError("%s is an RSA key without n and e; the service refuses it (AADB2C95039)" % where)
     if family == "oct" and not _BASE64URL.match(str(jwk.get("k") or "")):
-        raise ValidationError("%s.k must be the secret as base64url without padding (letters, digits, '-' and '_'); "
-                              "the service refuses anything else (AADB2C95029)" % where)
+        raise ValidationError(
+            "%s.k must be the secret as base64url without padding (letters, digits, '-' and '_'); "
+            "the service refuses anything else (AADB2C95029)" % where
+        )
     if "exp" in jwk and jwk["exp"] <= now:
-        raise ValidationError("%s.exp (%s) is in the past; the service refuses such a key (AADB2C90214)"
-                              % (where, epoch_to_iso(jwk["exp"])))
+        raise ValidationError(
+            "%s.exp (%s) is in the past; the service refuses such a key (AADB2C90214)"
+            % (where, epoch_to_iso(jwk["exp"]))
+        )
     return jwk

@@ -42,18 +42,20 @@ def refuse_expired_again(current, desired, now):
         if same_request and exp is not None and exp <= now:
             raise B2CError(
                 "keyset %s already holds key %s with nbf %s, which the service gave exp %s, already past: the same "
-                "request would add another key that can never be used" % (
-                    current.get("id"), key.get("kid"), epoch_to_iso(desired.nbf), epoch_to_iso(exp)),
-                hint="Give exp or valid_days (counted from nbf), or a later nbf.")
+                "request would add another key that can never be used"
+                % (current.get("id"), key.get("kid"), epoch_to_iso(desired.nbf), epoch_to_iso(exp)),
+                hint="Give exp or valid_days (counted from nbf), or a later nbf.",
+            )
 
 
 def unusable_on_arrival(key, now):
     """Why a key the service has just added can never be used (it arrived expired), or None."""
     exp = to_epoch((key or {}).get("exp"))
     if exp is not None and exp <= now:
-        return ("the service added key %s with exp %s, which has already passed, so it can never be used; "
-                "give exp or valid_days so that the next run does not add another one"
-                % (key.get("kid"), epoch_to_iso(exp)))
+        return (
+            "the service added key %s with exp %s, which has already passed, so it can never be used; "
+            "give exp or valid_days so that the next run does not add another one" % (key.get("kid"), epoch_to_iso(exp))
+        )
     return None
 
 
@@ -70,9 +72,16 @@ def late_write_duplicates(current, key, desired, now):
         one, two = to_epoch(key.get(name)), to_epoch(other.get(name))
         return (one is None) == (two is None) and (one is None or abs(one - two) <= DUPLICATE_WINDOW)
 
-    return [other for other in keys_of(current)
-            if other.get("kid") != key.get("kid") and matches_kind(other, desired.family, desired.use)
-            and is_enabled(other) and is_usable(other, now) and close("nbf", other) and close("exp", other)]
+    return [
+        other
+        for other in keys_of(current)
+        if other.get("kid") != key.get("kid")
+        and matches_kind(other, desired.family, desired.use)
+        and is_enabled(other)
+        and is_usable(other, now)
+        and close("nbf", other)
+        and close("exp", other)
+    ]
 
 
 def duplicate_cause(key, duplicates, desired):
@@ -86,19 +95,32 @@ def duplicate_cause(key, duplicates, desired):
     keys cannot tell.
     """
     if desired.valid_days is None and desired.activate_in_days is None:
-        return ("two writers (another controller, or a run of another user: the controller lock does not exclude "
-                "them) or one request applied twice after a late write; both are possible, the keys cannot tell")
+        return (
+            "two writers (another controller, or a run of another user: the controller lock does not exclude "
+            "them) or one request applied twice after a late write; both are possible, the keys cannot tell"
+        )
     same = all(to_epoch(key.get(name)) == to_epoch(other.get(name)) for other in duplicates for name in ("nbf", "exp"))
     if same:
         return "most likely one request applied twice after a late write (the keys carry the same dates to the second)"
-    return ("most likely two writers at once (another controller, or a run of another user: the controller lock "
-            "does not exclude them), as a resent request would carry the same dates")
+    return (
+        "most likely two writers at once (another controller, or a run of another user: the controller lock "
+        "does not exclude them), as a resent request would carry the same dates"
+    )
 
 
 def duplicates_warning(keyset_id, key, duplicates, desired):
     kids = ", ".join(str(other.get("kid")) for other in duplicates)
-    return ("keyset %s holds %d enabled keys of one kind added within %d minutes of each other (%s and %s), %s; "
-            "B2C uses one of them. Nothing was added. To keep a single enabled key, disable the others with "
-            "b2c.trustframework.b2c_keyset_key (keyset: %s, kid: ..., status: disabled)."
-            % (keyset_id, len(duplicates) + 1, DUPLICATE_WINDOW // 60, key.get("kid"), kids,
-               duplicate_cause(key, duplicates, desired), keyset_id))
+    return (
+        "keyset %s holds %d enabled keys of one kind added within %d minutes of each other (%s and %s), %s; "
+        "B2C uses one of them. Nothing was added. To keep a single enabled key, disable the others with "
+        "b2c.trustframework.b2c_keyset_key (keyset: %s, kid: ..., status: disabled)."
+        % (
+            keyset_id,
+            len(duplicates) + 1,
+            DUPLICATE_WINDOW // 60,
+            key.get("kid"),
+            kids,
+            duplicate_cause(key, duplicates, desired),
+            keyset_id,
+        )
+    )

@@ -86,4 +86,6 @@ def _unwrap_value(answer):
 def get_key_v2(graph, keyset_id, kid):
     """The keys_v2 view of one key (with ``status``), or None when the key or its keyset is missing."""
     check_kid(kid)
-    return none_when_missing(lambda: checked_key(_unwrap_value(graph.request("GET", keyset_path(keyset_id, "keys_v2", kid)))))
+    return none_when_missing(
+        lambda: checked_key(_unwrap_value(graph.request("GET", keyset_path(keyset_id, "keys_v2", kid))))
+    )

@@ -5,16 +5,20 @@
 
 from __future__ import annotations
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_plan
+from ansible_collections.b2c.trustframework.plugins.module_utils import (
+    key_summary,
+    keyset_names,
+    keyset_plan,
+    policy_service,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
-from ansible_collections.b2c.trustframework.plugins.module_utils import policy_service
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_decisions import policies_using
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
 
-WITHOUT_POLICY_READ = ("b2c_keyset reads the deployed policies before it deletes a keyset, to refuse deleting one "
-                       "they use; set force=true to delete it without that check.")
+WITHOUT_POLICY_READ = (
+    "b2c_keyset reads the deployed policies before it deletes a keyset, to refuse deleting one "
+    "they use; set force=true to delete it without that check."
+)
 
 
 class KeysetResource(Resource):
@@ -64,5 +68,8 @@ class KeysetResource(Resource):
         after, changed = keyset_plan.keyset_after_keyset_plan(current, plan, desired), plan.changed
         if applied is not None:
             after, changed = applied
-        return Outcome(changed=changed, result=dict(keyset=key_summary.summarize_keyset(after, self.now)),
-                       diff=key_summary.keyset_diff(current, after, self.now))
+        return Outcome(
+            changed=changed,
+            result=dict(keyset=key_summary.summarize_keyset(after, self.now)),
+            diff=key_summary.keyset_diff(current, after, self.now),
+        )

@@ -24,7 +24,11 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.key_plan import
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rollover import key_to_send
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import KTY_WIRE, find_kid, key_family
 from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_answers import checked_key, checked_keyset
-from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_names import check_kid, normalize_name, strip_prefix
+from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_names import (
+    check_kid,
+    normalize_name,
+    strip_prefix,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_service import (
     KEYSETS_PATH,
     get_key_v2,
@@ -189,6 +193,7 @@ def add_key_once(graph, keyset_id, send, is_present, attempts=SEND_ATTEMPTS, sle
     that timed out may be applied a moment later, and a new key may take a
     moment to show in reads); only then is the send repeated.
     """
+
     def find_added_key():
         return settle(lambda: is_present(read_keyset(graph, keyset_id) or {}), sleep=sleep)
 
@@ -225,8 +230,13 @@ def apply_key_plan(graph, current, desired, plan, now, sleep=time.sleep):
         set_key_status(graph, keyset_id, desired.kid, desired.status)
         kid = desired.kid
     elif plan.action != "none":
-        answer = add_key_once(graph, keyset_id, lambda: send_key(graph, keyset_id, key_to_send(desired, plan)),
-                              added_key_finder(current, desired), sleep=sleep)
+        answer = add_key_once(
+            graph,
+            keyset_id,
+            lambda: send_key(graph, keyset_id, key_to_send(desired, plan)),
+            added_key_finder(current, desired),
+            sleep=sleep,
+        )
         kid = (answer or {}).get("kid")
     for key in plan.retire:
         set_key_status(graph, keyset_id, key["kid"], "disabled")

@@ -57,12 +57,16 @@ def _msal_transport_error_class():
         except ImportError:  # pragma: no cover - msal depends on requests
             cls = AuthError
         else:
-            cls = type("LoginTransportError", (AuthError, RequestException), {
-                "__init__": AuthError.__init__,
-                "__str__": AuthError.__str__,
-                "__repr__": AuthError.__repr__,
-                "__module__": __name__,
-            })
+            cls = type(
+                "LoginTransportError",
+                (AuthError, RequestException),
+                {
+                    "__init__": AuthError.__init__,
+                    "__str__": AuthError.__str__,
+                    "__repr__": AuthError.__repr__,
+                    "__module__": __name__,
+                },
+            )
         _TRANSPORT_ERROR_CLASS.append(cls)
     return _TRANSPORT_ERROR_CLASS[0]
 
@@ -123,7 +127,8 @@ class MsalHttpClient:
         if timeout is not None:
             request_kwargs["timeout"] = timeout
         attempt, _retries, self.advice = send_with_retries(
-            lambda retries: self._attempt(method, url, request_kwargs), self._max_retries, self._sleep)
+            lambda retries: self._attempt(method, url, request_kwargs), self._max_retries, self._sleep
+        )
         if attempt.error is not None:
             raise attempt.error
         response = attempt.value
@@ -137,8 +142,8 @@ class MsalHttpClient:
             kind, dummy = classify_transport_error(exc)
             where = urlsplit(url)
             error = _msal_transport_error_class()(
-                "could not reach the login endpoint %s://%s%s: %s" % (
-                    where.scheme, where.netloc, where.path, transport_reason(exc, kind)),
+                "could not reach the login endpoint %s://%s%s: %s"
+                % (where.scheme, where.netloc, where.path, transport_reason(exc, kind)),
                 transport=kind if kind != "other" else None,
             )
             return Attempt(error=error, retryable=kind in RETRIED_TRANSPORT_FAILURES)

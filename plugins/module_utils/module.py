@@ -35,8 +35,11 @@ class B2CModule(AnsibleModule):
     """
 
     def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
-        super().__init__(argument_spec=graph_argument_spec(**(argument_spec or {})),
-                         supports_check_mode=supports_check_mode, **kwargs)
+        super().__init__(
+            argument_spec=graph_argument_spec(**(argument_spec or {})),
+            supports_check_mode=supports_check_mode,
+            **kwargs,
+        )
         # The one place where the secret options reach the error formatting (errors.sanitize_text).
         register_secrets(self.no_log_values)
         self._graph = None
@@ -59,13 +62,19 @@ class B2CModule(AnsibleModule):
         if self._graph is None:
             settings = self.connection
             if settings.verify is False:
-                self.warn("validate_certs=false: TLS certificates of Microsoft Graph and the login endpoint are not "
-                          "verified. Use this only against a test endpoint; prefer ca_path.")
+                self.warn(
+                    "validate_certs=false: TLS certificates of Microsoft Graph and the login endpoint are not "
+                    "verified. Use this only against a test endpoint; prefer ca_path."
+                )
             self._http_client = build_http_client(settings.verify, settings.timeout)
             self._token_provider = build_token_provider(settings, self._http_client)
-            self._graph = GraphClient(settings.endpoints.graph_root, self._token_provider,
-                                      timeout=settings.timeout, max_retries=settings.max_retries,
-                                      http_client=self._http_client)
+            self._graph = GraphClient(
+                settings.endpoints.graph_root,
+                self._token_provider,
+                timeout=settings.timeout,
+                max_retries=settings.max_retries,
+                http_client=self._http_client,
+            )
         return self._graph
 
     def fail_b2c(self, error, context, **details):
@@ -82,8 +91,12 @@ class B2CModule(AnsibleModule):
             msg += " " + hint
         result = dict(details)
         if isinstance(error, GraphError):
-            result.update(graph_error_code=error.code, status=error.status, request_id=error.request_id,
-                          client_request_id=error.client_request_id)
+            result.update(
+                graph_error_code=error.code,
+                status=error.status,
+                request_id=error.request_id,
+                client_request_id=error.client_request_id,
+            )
         elif isinstance(error, AuthError):
             result.update(auth_error_code=error.code)
             if error.status is not None:

@@ -113,8 +113,9 @@ def log_in(provider, look_again):
     provider.force_refresh = False
     token = result.get("access_token") if isinstance(result, dict) else None
     if not token:
-        raise _with_wait_advice(provider, auth_error_from_result(result if isinstance(result, dict) else {},
-                                                                 provider.description))
+        raise _with_wait_advice(
+            provider, auth_error_from_result(result if isinstance(result, dict) else {}, provider.description)
+        )
     return token
 
 
@@ -141,7 +142,7 @@ def _acquire_with(provider, store):
         app = provider.build_app(msal, token_cache, http_cache)
         result = provider.acquire(app)
     except B2CError as exc:
-        raise _with_wait_advice(provider, exc)
+        raise _with_wait_advice(provider, exc) from exc
     except Exception as exc:  # pylint: disable=broad-except
         raise _with_wait_advice(provider, auth_error_from_exception(exc, provider.description)) from None
     if store is not None:

@@ -18,15 +18,17 @@ take minutes to open is refused before anything is decrypted.
 from __future__ import annotations
 
 # Contents of the DER OBJECT IDENTIFIERs compared (no OID decoding needed).
-_OID_DATA = bytes.fromhex("2a864886f70d010701")              # 1.2.840.113549.1.7.1
-_OID_ENCRYPTED_DATA = bytes.fromhex("2a864886f70d010706")    # 1.2.840.113549.1.7.6
+_OID_DATA = bytes.fromhex("2a864886f70d010701")  # 1.2.840.113549.1.7.1
+_OID_ENCRYPTED_DATA = bytes.fromhex("2a864886f70d010706")  # 1.2.840.113549.1.7.6
 _OID_SHROUDED_KEY_BAG = bytes.fromhex("2a864886f70d010c0a0102")  # 1.2.840.113549.1.12.10.1.2
-_OID_PBE_SHA1_3DES = bytes.fromhex("2a864886f70d010c0103")   # 1.2.840.113549.1.12.1.3
-_OID_PBES2 = bytes.fromhex("2a864886f70d01050d")             # 1.2.840.113549.1.5.13
-_OID_PBE_SHA1_RC2 = (bytes.fromhex("2a864886f70d010c0105"),  # 1.2.840.113549.1.12.1.5 (128-bit)
-                     bytes.fromhex("2a864886f70d010c0106"))  # 1.2.840.113549.1.12.1.6 (40-bit)
-_OID_SHA1 = bytes.fromhex("2b0e03021a")                      # 1.3.14.3.2.26
-_OID_PBKDF2 = bytes.fromhex("2a864886f70d01050c")            # 1.2.840.113549.1.5.12
+_OID_PBE_SHA1_3DES = bytes.fromhex("2a864886f70d010c0103")  # 1.2.840.113549.1.12.1.3
+_OID_PBES2 = bytes.fromhex("2a864886f70d01050d")  # 1.2.840.113549.1.5.13
+_OID_PBE_SHA1_RC2 = (
+    bytes.fromhex("2a864886f70d010c0105"),  # 1.2.840.113549.1.12.1.5 (128-bit)
+    bytes.fromhex("2a864886f70d010c0106"),
+)  # 1.2.840.113549.1.12.1.6 (40-bit)
+_OID_SHA1 = bytes.fromhex("2b0e03021a")  # 1.3.14.3.2.26
+_OID_PBKDF2 = bytes.fromhex("2a864886f70d01050c")  # 1.2.840.113549.1.5.12
 
 _INTEGER, _SEQUENCE, _OCTET_STRING, _OID, _EXPLICIT_0 = 0x02, 0x30, 0x04, 0x06, 0xA0
 
@@ -166,10 +168,10 @@ def _elements(data):
             size = length & 0x7F
             if not size or pos + size > len(data):
                 raise ValueError("indefinite or truncated length")
-            length = int.from_bytes(data[pos:pos + size], "big")
+            length = int.from_bytes(data[pos : pos + size], "big")
             pos += size
         if pos + length > len(data):
             raise ValueError("truncated")
-        elements.append((tag, data[pos:pos + length]))
+        elements.append((tag, data[pos : pos + length]))
         pos += length
     return elements

@@ -93,15 +93,18 @@ def _desired_document(desired, tenant):
     if desired.state == "present":
         check_for_tenant(document, tenant, desired.where)
     if desired.id is not None and not same_policy_id(desired.id, document.policy_id):
-        raise ValidationError("id=%r names another policy than the PolicyId %r of %s: leave id out or make them agree"
-                              % (desired.id, document.policy_id, desired.where))
+        raise ValidationError(
+            "id=%r names another policy than the PolicyId %r of %s: leave id out or make them agree"
+            % (desired.id, document.policy_id, desired.where)
+        )
     return document
 
 
 def desired_policy_id(desired, document):
     """The id the task works on: the XML's PolicyId when there is one, else the ``id`` option."""
-    return normalize_policy_id(document.policy_id if document is not None else desired.id,
-                               "PolicyId" if document is not None else "id")
+    return normalize_policy_id(
+        document.policy_id if document is not None else desired.id, "PolicyId" if document is not None else "id"
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -138,8 +141,12 @@ def policy_summary(document, policy_id=None):
     if document is None:
         return None
     base = document.base_policy.policy_id if document.base_policy is not None else None
-    return {"id": document.policy_id or policy_id, "base_policy": base, "keysets": list(document.keysets),
-            "sha256": document.sha256}
+    return {
+        "id": document.policy_id or policy_id,
+        "base_policy": base,
+        "keysets": list(document.keysets),
+        "sha256": document.sha256,
+    }
 
 
 def plan_policy(checked, deployed_text):
@@ -165,8 +172,9 @@ def plan_policy(checked, deployed_text):
     else:
         action, reason = "updated", "content"
     keysets = document.keysets if desired.check_keysets else ()
-    return PolicyPlan(action, reason, policy_id, document.text, keysets, summary,
-                      {"before": before, "after": document.text})
+    return PolicyPlan(
+        action, reason, policy_id, document.text, keysets, summary, {"before": before, "after": document.text}
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -209,11 +217,15 @@ def keyset_problems(keyset_ids, keysets, now):
     for keyset_id in keyset_ids:
         found = _served(by_reference, keyset_id)
         if found is None:
-            problems.append("%s does not exist%s: create it with its key (b2c.trustframework.b2c_keyset_key, "
-                            "or the b2c.trustframework.policy_keys role)" % (keyset_id, _prefix_advice(keyset_id)))
+            problems.append(
+                "%s does not exist%s: create it with its key (b2c.trustframework.b2c_keyset_key, "
+                "or the b2c.trustframework.policy_keys role)" % (keyset_id, _prefix_advice(keyset_id))
+            )
         elif not has_usable_key(found, now):
-            problems.append("%s has no usable key (none that is enabled and unexpired): add one with "
-                            "b2c.trustframework.b2c_keyset_key" % found.get("id"))
+            problems.append(
+                "%s has no usable key (none that is enabled and unexpired): add one with "
+                "b2c.trustframework.b2c_keyset_key" % found.get("id")
+            )
     return problems
 
 
@@ -226,8 +238,10 @@ def refuse_unusable_keysets(plan, keysets, now):
     """
     problems = keyset_problems(plan.keysets, keysets, now)
     if problems:
-        raise ValidationError("policy %s was not uploaded: %s. Set check_keysets=false to upload anyway"
-                              % (plan.policy_id, "; ".join(problems)))
+        raise ValidationError(
+            "policy %s was not uploaded: %s. Set check_keysets=false to upload anyway"
+            % (plan.policy_id, "; ".join(problems))
+        )
 
 
 # ---------------------------------------------------------------------------

@@ -21,12 +21,14 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import G
 
 _HEADER = re.compile(
     r"Validation failed:\s*(?P<count>\d+)\s+validation error\(s\) found in policy\s+[\"']?(?P<policy>[^\"']*)[\"']?"
-    r"\s+of tenant\s+[\"']?(?P<tenant>[^\"']*)[\"']?\s*\.?", re.IGNORECASE)
+    r"\s+of tenant\s+[\"']?(?P<tenant>[^\"']*)[\"']?\s*\.?",
+    re.IGNORECASE,
+)
 # How the known errors begin (the sources above; troubleshoot.md; azure-docs #20564, #30477; advanced-policies #47).
 # One of these glued to the end of the previous error starts a new one, even when that error has no final period.
 _KNOWN_STARTS = (
-    r"Policy with '",                      # AADB2C90073: "Policy with 'policyId': B2C_1A_X cannot be found ..."
-    r"Policy \"[^\"]*\" of tenant ",       # "... makes a reference to ClaimType with id ..."
+    r"Policy with '",  # AADB2C90073: "Policy with 'policyId': B2C_1A_X cannot be found ..."
+    r"Policy \"[^\"]*\" of tenant ",  # "... makes a reference to ClaimType with id ..."
     r"Tenant \"[^\"]*\" does not have ",  # "... CryptographicKey referenced by storageReferenceId ..."
     r"TenantId in the policy xml ",
     r"Schema validation error found at line ",
@@ -42,7 +44,8 @@ _BOUNDARY = re.compile(
     # A known start glued to the text before it, or a period directly followed by a capitalised word and a
     # space: sentences inside one error have a space after their period, and dotted names ("x.onmicrosoft.com",
     # "Web.TPEngine.Providers") have no capitalised word with a space after the dot.
-    r"(?<=\S)(?=(?:%s))|(?<=\.)(?=[A-Z][a-z]+ )" % "|".join(_KNOWN_STARTS))
+    r"(?<=\S)(?=(?:%s))|(?<=\.)(?=[A-Z][a-z]+ )" % "|".join(_KNOWN_STARTS)
+)
 
 # Codes and texts of the answers that mean "no such policy" (a GET or DELETE of a missing policy: no
 # evidence of the status, so 400 and 404 both count when the message says so).
@@ -92,7 +95,7 @@ def split_validation_errors(message):
     header = _HEADER.search(message or "")
     if header is None:
         return []
-    body = message[header.end():].strip()
+    body = message[header.end() :].strip()
     if not body:
         return []
     items = _unique(piece.strip() for piece in _BOUNDARY.split(body))
@@ -133,7 +136,8 @@ def is_transient(error):
 def permission_denied(error):
     """True for a 403, or a Graph answer that says the token lacks the permission."""
     return isinstance(error, GraphError) and (
-        error.status == 403 or error.has_code("Authorization_RequestDenied", "AccessDenied"))
+        error.status == 403 or error.has_code("Authorization_RequestDenied", "AccessDenied")
+    )
 
 
 def policy_hint(error, operation="upload"):
@@ -143,11 +147,15 @@ def policy_hint(error, operation="upload"):
     message = _full_message(error).lower()
     if permission_denied(error):
         permission = READ_PERMISSION if operation == "read" else WRITE_PERMISSION
-        return ("The app needs the %s application permission with admin consent (the keyset permission "
-                "TrustFrameworkKeySet.ReadWrite.All does not cover policies)." % permission)
+        return (
+            "The app needs the %s application permission with admin consent (the keyset permission "
+            "TrustFrameworkKeySet.ReadWrite.All does not cover policies)." % permission
+        )
     if "storagereferenceid" in message:
-        return ("A keyset the policy uses is missing: create it and its key first, with "
-                "b2c.trustframework.b2c_keyset_key or the b2c.trustframework.policy_keys role.")
+        return (
+            "A keyset the policy uses is missing: create it and its key first, with "
+            "b2c.trustframework.b2c_keyset_key or the b2c.trustframework.policy_keys role."
+        )
     if error.has_code("AADB2C95044") or "tenantid in the policy xml" in message:
         return "The policy's TenantId is another tenant than the one logged in to: render the policy for this tenant."
     if operation == "upload" and (error.has_code(*_MISSING_CODES) or _MISSING_TEXT in message):

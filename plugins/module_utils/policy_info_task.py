@@ -23,6 +23,9 @@ class PolicyInfoResource(Resource):
         return service.read_policies(graph, None if desired is None else [desired])
 
     def outcome(self, current, desired, plan, applied):
-        policies = [decisions.summarize_deployed(policy_id, text, self.params["content"]) for policy_id, text in current]
-        return Outcome(changed=False, result=dict(policies=policies,
-                                                  keyset_references=decisions.keyset_references(policies)))
+        policies = [
+            decisions.summarize_deployed(policy_id, text, self.params["content"]) for policy_id, text in current
+        ]
+        return Outcome(
+            changed=False, result=dict(policies=policies, keyset_references=decisions.keyset_references(policies))
+        )

@@ -74,9 +74,11 @@ class PolicySet:
         if key in self._levels:
             return self._levels[key]
         if key in path:
-            loop = [self._by_key[step] for step in path[path.index(key):]] + [member]
-            raise ValidationError("the BasePolicy chain loops: %s; a policy cannot inherit from itself or its "
-                                  "descendants" % " -> ".join(_named(step) for step in loop))
+            loop = [self._by_key[step] for step in path[path.index(key) :]] + [member]
+            raise ValidationError(
+                "the BasePolicy chain loops: %s; a policy cannot inherit from itself or its "
+                "descendants" % " -> ".join(_named(step) for step in loop)
+            )
         base = self.base_in_set(member)
         level = 0 if base is None else self._level(base, path + (key,)) + 1
         self._levels[key] = level
@@ -110,19 +112,28 @@ class PolicySet:
         as that mapping goes (a tenant policy that was not read counts as a base).
         """
         in_tenant = set(policy_key(policy_id) for policy_id in tenant_ids)
-        missing = [member for member in self.members
-                   if member.base_id and member.base_id not in self and policy_key(member.base_id) not in in_tenant]
+        missing = [
+            member
+            for member in self.members
+            if member.base_id and member.base_id not in self and policy_key(member.base_id) not in in_tenant
+        ]
         if missing:
-            raise ValidationError("; ".join(
-                "%s inherits from %s, which is neither in the set nor in the tenant" % (_named(member), member.base_id)
-                for member in missing) + ": add the base policy to the set or deploy it first")
+            raise ValidationError(
+                "; ".join(
+                    "%s inherits from %s, which is neither in the set nor in the tenant"
+                    % (_named(member), member.base_id)
+                    for member in missing
+                )
+                + ": add the base policy to the set or deploy it first"
+            )
         self.refuse_depth(tenant_bases)
         others = in_tenant - set(self._by_key)
         if len(self.members) + len(others) > MAX_POLICIES:
             raise ValidationError(
                 "the set has %d policies and the tenant %d others: %d is more than the service's limit of %d "
                 "policies per tenant (user flows count too); delete policies the tenant no longer uses first"
-                % (len(self.members), len(others), len(self.members) + len(others), MAX_POLICIES))
+                % (len(self.members), len(others), len(self.members) + len(others), MAX_POLICIES)
+            )
 
     def refuse_depth(self, tenant_bases):
         """Refuse a chain deeper than 10; ``tenant_bases`` as for :meth:`refuse_for_tenant` (empty: the set alone)."""
@@ -131,7 +142,8 @@ class PolicySet:
             if len(chain) > MAX_DEPTH:
                 raise ValidationError(
                     "the inheritance chain of %s is %d policies deep: %s; the service allows %d, the policy counted"
-                    % (_named(member), len(chain), " -> ".join(chain), MAX_DEPTH))
+                    % (_named(member), len(chain), " -> ".join(chain), MAX_DEPTH)
+                )
 
     def chain(self, member, tenant_bases):
         """The member and its ancestors, nearest first: the set's, then the tenant's (marked "in the tenant")."""
@@ -161,9 +173,14 @@ class PolicySet:
         """Refuse ``state: absent`` when a policy of the set still has children in the tenant outside the set."""
         children = self.tenant_children(tenant_bases)
         if children:
-            raise ValidationError("; ".join(
-                "%s still has children in the tenant outside the set: %s" % (_named(self._by_key[key]), ", ".join(ids))
-                for key, ids in sorted(children.items())) + ": delete them first or add them to the set")
+            raise ValidationError(
+                "; ".join(
+                    "%s still has children in the tenant outside the set: %s"
+                    % (_named(self._by_key[key]), ", ".join(ids))
+                    for key, ids in sorted(children.items())
+                )
+                + ": delete them first or add them to the set"
+            )
 
     # -- what to upload -------------------------------------------------------------------------------
 
@@ -201,6 +218,11 @@ def _refuse_duplicates(members):
         else:
             by_key[key] = member
     if clashes:
-        raise ValidationError("; ".join("%s and %s both have PolicyId %s" % (first.where, second.where, first.policy_id)
-                                        for first, second in clashes) + ": a set holds each policy once")
+        raise ValidationError(
+            "; ".join(
+                "%s and %s both have PolicyId %s" % (first.where, second.where, first.policy_id)
+                for first, second in clashes
+            )
+            + ": a set holds each policy once"
+        )
     return by_key

@@ -15,7 +15,10 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_decisions import keyset_references, summarize_deployed
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_decisions import (
+    keyset_references,
+    summarize_deployed,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_errors import (
     is_transient,
     permission_denied,
@@ -85,8 +88,11 @@ def _call(call, operation):
 
 def list_policy_ids(graph):
     """Every policy id of the tenant (the list answers ids only, possibly over several pages)."""
-    return [item["id"] for item in _call(lambda: graph.get_all(POLICIES_PATH), "read")
-            if isinstance(item, dict) and item.get("id")]
+    return [
+        item["id"]
+        for item in _call(lambda: graph.get_all(POLICIES_PATH), "read")
+        if isinstance(item, dict) and item.get("id")
+    ]
 
 
 def read_policy(graph, policy_id):
@@ -102,8 +108,12 @@ def read_policy(graph, policy_id):
 def upload_policy(graph, policy_id, text):
     """PUT ``$value``: creates or replaces the policy with ``text`` as given, as UTF-8 bytes."""
     body = upload_body(text)
-    _call(lambda: graph.request("PUT", policy_path(policy_id, value=True), content=body,
-                                content_type=XML_CONTENT_TYPE, accept=XML_ACCEPT), "upload")
+    _call(
+        lambda: graph.request(
+            "PUT", policy_path(policy_id, value=True), content=body, content_type=XML_CONTENT_TYPE, accept=XML_ACCEPT
+        ),
+        "upload",
+    )
 
 
 def delete_policy(graph, policy_id):

@@ -41,13 +41,22 @@ def check_desired_set(texts, tenant, state="present", check_keysets=True, upload
     refusals of the set itself (one PolicyId in two files, a loop, a chain deeper than 10 within the set)."""
     if not texts:
         raise ValidationError("the policy set is empty: give the policies to deploy")
-    checked = [check_desired_policy(DesiredPolicy(content=text, state=state, check_keysets=check_keysets,
-                                                  force=force, where=where), tenant) for text, where in texts]
+    checked = [
+        check_desired_policy(
+            DesiredPolicy(content=text, state=state, check_keysets=check_keysets, force=force, where=where), tenant
+        )
+        for text, where in texts
+    ]
     graph = PolicySet([_member(policy) for policy in checked])
     if state == "present":
         graph.refuse_depth({})  # the ancestors in the set alone; the tenant's are counted once read
-    return DesiredSet(dict((policy_key(policy.policy_id), policy) for policy in checked), graph, state,
-                      check_keysets, upload_descendants)
+    return DesiredSet(
+        dict((policy_key(policy.policy_id), policy) for policy in checked),
+        graph,
+        state,
+        check_keysets,
+        upload_descendants,
+    )
 
 
 def _member(checked):
@@ -94,9 +103,14 @@ class SetPlan:
 
     def diff(self):
         """One ``{before, after, before_header, after_header}`` per policy written, in the order of the writes."""
-        return [dict(entry.diff, before_header="%s (deployed)" % entry.policy_id,
-                     after_header="%s (%s)" % (entry.policy_id, "deleted" if entry.action == "deleted" else "set"))
-                for entry in self.writes]
+        return [
+            dict(
+                entry.diff,
+                before_header="%s (deployed)" % entry.policy_id,
+                after_header="%s (%s)" % (entry.policy_id, "deleted" if entry.action == "deleted" else "set"),
+            )
+            for entry in self.writes
+        ]
 
 
 def plan_set(desired, tenant, now=None):
@@ -106,15 +120,22 @@ def plan_set(desired, tenant, now=None):
     """
     if desired.state == "absent":
         desired.graph.refuse_orphans(tenant.bases())
-        return SetPlan(tuple(plan_policy(desired.checked[policy_key(member.policy_id)],
-                                         tenant.deployed.get(policy_key(member.policy_id)))
-                             for member in desired.graph.delete_order))
+        return SetPlan(
+            tuple(
+                plan_policy(
+                    desired.checked[policy_key(member.policy_id)], tenant.deployed.get(policy_key(member.policy_id))
+                )
+                for member in desired.graph.delete_order
+            )
+        )
     desired.graph.refuse_for_tenant(tenant.ids, tenant.bases())
     plans = dict((key, plan_policy(checked, tenant.deployed.get(key))) for key, checked in desired.checked.items())
-    reasons = desired.graph.upload_reasons(dict((key, plan.reason) for key, plan in plans.items()),
-                                           desired.upload_descendants)
-    plan = SetPlan(tuple(_with_reason(plans[policy_key(member.policy_id)], desired, reason)
-                         for member, reason in reasons))
+    reasons = desired.graph.upload_reasons(
+        dict((key, plan.reason) for key, plan in plans.items()), desired.upload_descendants
+    )
+    plan = SetPlan(
+        tuple(_with_reason(plans[policy_key(member.policy_id)], desired, reason) for member, reason in reasons)
+    )
     if tenant.keysets is not None:
         refuse_unusable_keysets(desired, tenant, plan, now)
     return plan
@@ -125,8 +146,13 @@ def _with_reason(policy_plan, desired, reason):
     if reason != "ancestor":
         return policy_plan
     text = desired.checked[policy_key(policy_plan.policy_id)].document.text
-    return dataclasses.replace(policy_plan, action="updated", reason="ancestor", upload=text,
-                               diff={"before": policy_plan.diff["before"], "after": text})
+    return dataclasses.replace(
+        policy_plan,
+        action="updated",
+        reason="ancestor",
+        upload=text,
+        diff={"before": policy_plan.diff["before"], "after": text},
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -182,5 +208,6 @@ def refuse_unusable_keysets(desired, tenant, plan, now):
         for problem in keyset_problems([keyset_id], tenant.keysets, now):
             lines.append("%s (needed by %s)" % (problem, ", ".join(users)))
     if lines:
-        raise ValidationError("no policy of the set was uploaded: %s. Set check_keysets=false to upload anyway"
-                              % "; ".join(lines))
+        raise ValidationError(
+            "no policy of the set was uploaded: %s. Set check_keysets=false to upload anyway" % "; ".join(lines)
+        )

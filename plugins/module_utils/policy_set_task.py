@@ -20,10 +20,14 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner imp
 def folder_files(folder):
     """Every ``*.xml`` file of ``folder`` (not its subfolders), by name."""
     if not os.path.isdir(folder):
-        raise ValidationError("src=%s is not a folder: give a folder of *.xml policy files, or list them in policies"
-                              % folder)
-    names = sorted(name for name in os.listdir(folder)
-                   if name.lower().endswith(".xml") and os.path.isfile(os.path.join(folder, name)))
+        raise ValidationError(
+            "src=%s is not a folder: give a folder of *.xml policy files, or list them in policies" % folder
+        )
+    names = sorted(
+        name
+        for name in os.listdir(folder)
+        if name.lower().endswith(".xml") and os.path.isfile(os.path.join(folder, name))
+    )
     if not names:
         raise ValidationError("src=%s holds no *.xml file: give the folder of the policy files" % folder)
     return [os.path.join(folder, name) for name in names]
@@ -54,9 +58,14 @@ class PolicySetResource(Resource):
 
     def desired(self):
         params = self.params
-        return set_plan.check_desired_set(set_texts(params), self.tenant, state=params["state"],
-                                          check_keysets=params["check_keysets"],
-                                          upload_descendants=params["upload_descendants"], force=params["force"])
+        return set_plan.check_desired_set(
+            set_texts(params),
+            self.tenant,
+            state=params["state"],
+            check_keysets=params["check_keysets"],
+            upload_descendants=params["upload_descendants"],
+            force=params["force"],
+        )
 
     def failure_context(self, desired):
         verb = "deploy" if desired.state == "present" else "delete"
@@ -77,8 +86,10 @@ class PolicySetResource(Resource):
         tenant = set_plan.TenantView(ids, deployed)
         if desired.state == "absent":
             others = [policy_id for policy_id in ids if policy_key(policy_id) not in desired.checked]
-            tenant.others = dict((policy_id, summarize_deployed(policy_id, text))
-                                 for policy_id, text in service.read_policies(graph, others))
+            tenant.others = dict(
+                (policy_id, summarize_deployed(policy_id, text))
+                for policy_id, text in service.read_policies(graph, others)
+            )
             return tenant
         tenant.others = self._tenant_ancestors(graph, desired, listed)
         if desired.check_keysets and set_plan.plan_set(desired, tenant).writes:
@@ -90,8 +101,12 @@ class PolicySetResource(Resource):
         """The chain of each base outside the set, read from the tenant (one request per ancestor)."""
         found = {}
         for policy_id in desired.graph.outside_bases():
-            while policy_id and policy_key(policy_id) in listed and policy_id not in desired.graph \
-                    and policy_key(policy_id) not in found:
+            while (
+                policy_id
+                and policy_key(policy_id) in listed
+                and policy_id not in desired.graph
+                and policy_key(policy_id) not in found
+            ):
                 text = service.read_policy(graph, policy_id)
                 if text is None:
                     break
@@ -114,8 +129,9 @@ class PolicySetResource(Resource):
         return bool(self._done)
 
     def outcome(self, current, desired, plan, applied):
-        return Outcome(changed=plan.changed if applied is None else applied,
-                       result=dict(policies=plan.results()), diff=plan.diff())
+        return Outcome(
+            changed=plan.changed if applied is None else applied, result=dict(policies=plan.results()), diff=plan.diff()
+        )
 
     def failure_details(self, error):
         """After a failed write: the set as far as it went (written, failed, not attempted) and ``changed``."""

@@ -41,8 +41,14 @@ class PolicyResource(Resource):
         content, where = params["content"], "content"
         if params["src"] is not None:
             content, where = read_policy_file(params["src"]), "src=%s" % params["src"]
-        desired = decisions.DesiredPolicy(content=content, id=params["id"], state=params["state"],
-                                          check_keysets=params["check_keysets"], force=params["force"], where=where)
+        desired = decisions.DesiredPolicy(
+            content=content,
+            id=params["id"],
+            state=params["state"],
+            check_keysets=params["check_keysets"],
+            force=params["force"],
+            where=where,
+        )
         return decisions.check_desired_policy(desired, self.tenant)
 
     def failure_context(self, desired):
@@ -68,8 +74,11 @@ class PolicyResource(Resource):
         return service.apply_policy_plan(graph, plan)
 
     def outcome(self, current, desired, plan, applied):
-        return Outcome(changed=plan.changed if applied is None else applied,
-                       result=dict(action=plan.action, reason=plan.reason, policy=plan.policy), diff=plan.diff)
+        return Outcome(
+            changed=plan.changed if applied is None else applied,
+            result=dict(action=plan.action, reason=plan.reason, policy=plan.policy),
+            diff=plan.diff,
+        )
 
     def failure_details(self, error):
         errors = getattr(error, "validation_errors", None)

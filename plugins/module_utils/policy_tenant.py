@@ -41,8 +41,10 @@ def check_for_tenant(document, tenant, where="content"):
         named.append(("BasePolicy/TenantId", document.base_policy.tenant_id))
     for element, value in named:
         if value and value.lower() != wanted:
-            raise ValidationError("%s: %s is %r, but the task's tenant is %r: render the policy for this tenant"
-                                  % (where, element, value, str(tenant).strip()))
+            raise ValidationError(
+                "%s: %s is %r, but the task's tenant is %r: render the policy for this tenant"
+                % (where, element, value, str(tenant).strip())
+            )
 
 
 def _refuse_placeholders(text, tenant, where):
@@ -56,4 +58,5 @@ def _refuse_placeholders(text, tenant, where):
         raise ValidationError(
             "%s: line %d: unresolved placeholder %s (%d in all): render the policy with the tenant's values first "
             "(e.g. content: \"{{ lookup('ansible.builtin.template', 'TrustFrameworkBase.xml') }}\")"
-            % (where, line, placeholder, len(found)))
+            % (where, line, placeholder, len(found))
+        )

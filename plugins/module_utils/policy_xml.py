@@ -81,7 +81,8 @@ def xml_library_missing():
 def _too_large(size, where):
     return ValidationError(
         "%s is %s bytes, over the service's limit of 1024 KB per policy file: split it into a base and "
-        "an extension policy" % (where, "more than %d" % MAX_POLICY_BYTES if size is None else size))
+        "an extension policy" % (where, "more than %d" % MAX_POLICY_BYTES if size is None else size)
+    )
 
 
 def line_of(text, offset):
@@ -97,7 +98,7 @@ def read_policy_file(path):
     except OSError as error:
         raise ValidationError("%s cannot be read: %s" % (where, error.strerror or error)) from None
     if data.startswith(UTF8_BOM):
-        data = data[len(UTF8_BOM):]
+        data = data[len(UTF8_BOM) :]
     if len(data) > MAX_POLICY_BYTES:
         raise _too_large(None, where)
     if data.startswith(UTF16_BOMS):
@@ -106,8 +107,9 @@ def read_policy_file(path):
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise ValidationError("%s is not UTF-8 (line %d holds a byte that UTF-8 does not allow): save it as UTF-8"
-                              % (where, line)) from None
+        raise ValidationError(
+            "%s is not UTF-8 (line %d holds a byte that UTF-8 does not allow): save it as UTF-8" % (where, line)
+        ) from None
 
 
 def policy_text(content):
@@ -159,13 +161,16 @@ def _parse(text, where):
         return defused.fromstring(text, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except defused.ParseError as error:
         line, column = getattr(error, "position", (None, None))
-        raise ValidationError("%s: line %s, column %s: not well-formed XML (%s)"
-                              % (where, line, (column or 0) + 1, _expat_reason(error))) from None
+        raise ValidationError(
+            "%s: line %s, column %s: not well-formed XML (%s)" % (where, line, (column or 0) + 1, _expat_reason(error))
+        ) from None
     except refused as error:  # DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
         offset = text.find("<!DOCTYPE")
-        raise ValidationError("%s: line %d: the policy has a DTD (<!DOCTYPE>), which is refused: a policy needs none, "
-                              "and a DTD can expand entities or read external files (%s); remove it"
-                              % (where, line_of(text, max(offset, 0)), type(error).__name__)) from None
+        raise ValidationError(
+            "%s: line %d: the policy has a DTD (<!DOCTYPE>), which is refused: a policy needs none, "
+            "and a DTD can expand entities or read external files (%s); remove it"
+            % (where, line_of(text, max(offset, 0)), type(error).__name__)
+        ) from None
 
 
 def _expat_reason(error):
@@ -191,9 +196,15 @@ def read_document(text, where="content"):
     root = _parse(text, where)
     base = root.find("{%s}BasePolicy" % NAMESPACE)
     return PolicyDocument(
-        text=text, policy_id=(root.get("PolicyId") or "").strip() or None, tenant_id=(root.get("TenantId") or "").strip() or None,
-        base_policy=BasePolicy(_child_text(base, "PolicyId"), _child_text(base, "TenantId")) if base is not None else None,
-        keysets=_storage_reference_ids(root), public_policy_uri=root.get("PublicPolicyUri"), root=root,
+        text=text,
+        policy_id=(root.get("PolicyId") or "").strip() or None,
+        tenant_id=(root.get("TenantId") or "").strip() or None,
+        base_policy=BasePolicy(_child_text(base, "PolicyId"), _child_text(base, "TenantId"))
+        if base is not None
+        else None,
+        keysets=_storage_reference_ids(root),
+        public_policy_uri=root.get("PublicPolicyUri"),
+        root=root,
     )
 
 
@@ -217,12 +228,16 @@ def parse_policy(text, where="content"):
         raise _too_large(size, where)
     declared = _DECLARED_ENCODING.match(text.lstrip())
     if declared and declared.group(1).strip().lower() != "utf-8":
-        raise ValidationError('%s: line 1: the XML declaration says encoding="%s", but policies are uploaded as UTF-8: '
-                              'save the file as UTF-8 and declare encoding="utf-8"' % (where, declared.group(1)))
+        raise ValidationError(
+            '%s: line 1: the XML declaration says encoding="%s", but policies are uploaded as UTF-8: '
+            'save the file as UTF-8 and declare encoding="utf-8"' % (where, declared.group(1))
+        )
     document = read_document(text, where)
     if document.root.tag != ROOT_TAG:
-        raise ValidationError("%s: the root element is <%s>, not a TrustFrameworkPolicy in the namespace %s"
-                              % (where, _local_name(document.root.tag), NAMESPACE))
+        raise ValidationError(
+            "%s: the root element is <%s>, not a TrustFrameworkPolicy in the namespace %s"
+            % (where, _local_name(document.root.tag), NAMESPACE)
+        )
     if not document.policy_id:
         raise ValidationError("%s: the TrustFrameworkPolicy element has no PolicyId attribute" % where)
     _require_prefix(document.policy_id, "TrustFrameworkPolicy/@PolicyId", where)
@@ -241,8 +256,10 @@ def _local_name(tag):
 def _require_prefix(policy_id, element, where):
     # The service refuses other ids: "cannot match the policy id to a prefix" (azure-docs #5303).
     if policy_id[: len(PREFIX)].upper() != PREFIX or not strip_prefix(policy_id):
-        raise ValidationError("%s: %s is %r: custom policy ids start with %s (e.g. %sTrustFrameworkBase)"
-                              % (where, element, policy_id, PREFIX, PREFIX))
+        raise ValidationError(
+            "%s: %s is %r: custom policy ids start with %s (e.g. %sTrustFrameworkBase)"
+            % (where, element, policy_id, PREFIX, PREFIX)
+        )
 
 
 # ---------------------------------------------------------------------------

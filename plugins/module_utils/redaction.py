@@ -65,14 +65,17 @@ def _secret_spans(text):
     fragments = set()
     for secret in _SECRETS:
         if len(secret) >= SECRET_FRAGMENT:
-            fragments.update(secret[i:i + SECRET_FRAGMENT] for i in range(len(secret) - SECRET_FRAGMENT + 1))
+            fragments.update(secret[i : i + SECRET_FRAGMENT] for i in range(len(secret) - SECRET_FRAGMENT + 1))
             continue
         start = text.find(secret)
         while start >= 0:
             spans.append((start, start + len(secret)))
             start = text.find(secret, start + 1)
-    spans.extend((i, i + SECRET_FRAGMENT) for i in range(len(text) - SECRET_FRAGMENT + 1)
-                 if text[i:i + SECRET_FRAGMENT] in fragments)
+    spans.extend(
+        (i, i + SECRET_FRAGMENT)
+        for i in range(len(text) - SECRET_FRAGMENT + 1)
+        if text[i : i + SECRET_FRAGMENT] in fragments
+    )
     return spans
 
 

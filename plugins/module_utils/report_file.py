@@ -30,7 +30,9 @@ class UnsafeReportFileError(ValidationError):
 
 
 def _refuse(path, problem):
-    raise UnsafeReportFileError("Cannot write the report file %s: %s. Remove it, or choose another path." % (path, problem))
+    raise UnsafeReportFileError(
+        "Cannot write the report file %s: %s. Remove it, or choose another path." % (path, problem)
+    )
 
 
 def checked_target(path):

@@ -18,11 +18,11 @@ import time
 from dataclasses import dataclass
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
-DEFAULT_MAX_RETRIES = 5     # the max_retries option's default
-BACKOFF_BASE = 1.0          # seconds, first backoff
-BACKOFF_CAP = 30.0          # seconds, cap of one computed backoff
-RETRY_AFTER_CAP = 120.0     # seconds, cap of one server-requested wait
-MAX_TOTAL_WAIT = 300.0      # seconds, total waiting per request
+DEFAULT_MAX_RETRIES = 5  # the max_retries option's default
+BACKOFF_BASE = 1.0  # seconds, first backoff
+BACKOFF_CAP = 30.0  # seconds, cap of one computed backoff
+RETRY_AFTER_CAP = 120.0  # seconds, cap of one server-requested wait
+MAX_TOTAL_WAIT = 300.0  # seconds, total waiting per request
 
 
 @dataclass
@@ -93,7 +93,7 @@ def parse_retry_after(value, now=None):
 
 def backoff(attempt):
     """Capped exponential backoff with jitter for retry number ``attempt`` (0-based)."""
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** attempt))
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt))
     return ceiling / 2.0 + random.uniform(0, ceiling / 2.0)
 
 
@@ -112,8 +112,10 @@ def retry_wait(response, attempt, remaining=MAX_TOTAL_WAIT):
 def retry_after_advice(response, remaining, total=MAX_TOTAL_WAIT):
     """What to tell the user when the service's Retry-After is beyond what the task may wait."""
     asked = parse_retry_after(response.headers.get("Retry-After")) or 0
-    return ("The service asked to wait %d s before the next attempt (Retry-After), longer than this task waits "
-            "(at most %d s at a time and %d s in all per request; %d s were left), so it stopped at once: run it "
-            "again after that time, and lower the parallelism (forks, throttle) if it keeps happening; max_retries "
-            "sets how many retries a task makes, not how long it waits."
-            % (asked, min(RETRY_AFTER_CAP, total), total, max(0, remaining)))
+    return (
+        "The service asked to wait %d s before the next attempt (Retry-After), longer than this task waits "
+        "(at most %d s at a time and %d s in all per request; %d s were left), so it stopped at once: run it "
+        "again after that time, and lower the parallelism (forks, throttle) if it keeps happening; max_retries "
+        "sets how many retries a task makes, not how long it waits."
+        % (asked, min(RETRY_AFTER_CAP, total), total, max(0, remaining))
+    )

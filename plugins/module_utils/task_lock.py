@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
-from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
     HAS_FCNTL,
     lock_exclusively,
@@ -34,9 +33,10 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.private_file im
     private_dir,
     record_holder,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import default_token_cache_path
 
-LOCK_WAIT = 300.0   # seconds a writer waits for another writer of the same resource
+LOCK_WAIT = 300.0  # seconds a writer waits for another writer of the same resource
 # Keysets were the first kind locked; their lock file keeps the name it had then (an identity
 # without the kind), so a task of an older release and one of this release still exclude each other.
 UNNAMED_KIND = "keyset"
@@ -62,7 +62,7 @@ def tenant_named_by(token):
 def canonical_graph_root(graph_root):
     """``graph_root`` as scheme://host[:port], lower-case, without the default port or a trailing slash."""
     parts = urlsplit(graph_root.strip().rstrip("/").lower())
-    netloc = parts.netloc[:-len(":443")] if parts.scheme == "https" and parts.netloc.endswith(":443") else parts.netloc
+    netloc = parts.netloc[: -len(":443")] if parts.scheme == "https" and parts.netloc.endswith(":443") else parts.netloc
     return "%s://%s" % (parts.scheme, netloc)
 
 
@@ -90,7 +90,10 @@ def _timeout(what, path, wait, holder):
     """The LockTimeout naming the holder; a flock is released when its holder ends, not when its file is deleted."""
     if holder:
         who = "process %d on %s, holding it since %s" % (
-            holder["pid"], sanitize_text(holder["host"], 100), epoch_to_iso(holder["since"]) or "an unknown time")
+            holder["pid"],
+            sanitize_text(holder["host"], 100),
+            epoch_to_iso(holder["since"]) or "an unknown time",
+        )
         stop = "stop process %d on %s" % (holder["pid"], sanitize_text(holder["host"], 100))
     else:
         who, stop = "a process that has not said which", "stop that ansible-playbook run"
@@ -98,8 +101,9 @@ def _timeout(what, path, wait, holder):
         "waited %d s for another task on this controller that is writing to %s: %s (lock file %s)"
         % (wait, what, who, path),
         hint="Wait until it has finished and run again, or %s if it hangs: the lock is released when the process "
-             "ends. Leave the lock file in place: it is not released by deleting it, and a task started after the "
-             "deletion would write at the same time as the holder." % stop)
+        "ends. Leave the lock file in place: it is not released by deleting it, and a task started after the "
+        "deletion would write at the same time as the holder." % stop,
+    )
 
 
 @contextlib.contextmanager
@@ -121,8 +125,10 @@ def resource_lock(path, kind, resource_id, warnings, wait=LOCK_WAIT, sleep=time.
     except OSError as exc:
         reason, fd = exc.strerror or type(exc).__name__, None
     if reason:
-        warnings.append("The %s lock %s cannot be used (%s): writes to %s are not serialised with "
-                        "other forks on this controller." % (kind, path, reason, what))
+        warnings.append(
+            "The %s lock %s cannot be used (%s): writes to %s are not serialised with "
+            "other forks on this controller." % (kind, path, reason, what)
+        )
         yield False
         return
     try:

@@ -44,8 +44,10 @@ def resolve_token_cache_path(value):
         return None
     path = os.path.abspath(os.path.expanduser(value))
     if os.path.isdir(path):
-        raise ValidationError("token_cache_path (or B2C_TOKEN_CACHE_PATH): %r is a directory; give a file path, "
-                              "or an empty string to disable the cache." % path)
+        raise ValidationError(
+            "token_cache_path (or B2C_TOKEN_CACHE_PATH): %r is a directory; give a file path, "
+            "or an empty string to disable the cache." % path
+        )
     return path
 
 
@@ -72,8 +74,10 @@ class TokenCacheFile:
             self.warnings.append(message)
 
     def _distrust(self, path, reason):
-        self._warn("token_cache_path: %s is %s; the token cache is not used (make it private to this user, "
-                   "or set token_cache_path to a private path)." % (path, reason))
+        self._warn(
+            "token_cache_path: %s is %s; the token cache is not used (make it private to this user, "
+            "or set token_cache_path to a private path)." % (path, reason)
+        )
 
     def _untrusted(self):
         """Why the cache folder or an existing cache file cannot be trusted (a warning is added), or None."""
@@ -104,7 +108,11 @@ class TokenCacheFile:
                 data = json.load(handle)
         except (OSError, ValueError):
             return empty_cache()
-        if not isinstance(data, dict) or data.get("version") != CACHE_FORMAT_VERSION or not isinstance(data.get("sections"), dict):
+        if (
+            not isinstance(data, dict)
+            or data.get("version") != CACHE_FORMAT_VERSION
+            or not isinstance(data.get("sections"), dict)
+        ):
             return empty_cache()
         return data
 

@@ -28,8 +28,13 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache imp
 
 LOCK_TIMEOUT = 60.0
 # The URLs of a cached discovery answer that msal sends requests (and the client secret) to.
-AUTHORITY_URL_FIELDS = ("token_endpoint", "authorization_endpoint", "device_authorization_endpoint",
-                        "end_session_endpoint", "tenant_discovery_endpoint")
+AUTHORITY_URL_FIELDS = (
+    "token_endpoint",
+    "authorization_endpoint",
+    "device_authorization_endpoint",
+    "end_session_endpoint",
+    "tenant_discovery_endpoint",
+)
 # msal's key of its own index in the http cache mapping (individual_cache._ExpiringMapping).
 HTTP_CACHE_INDEX = "_index_"
 
@@ -50,8 +55,10 @@ def without_error_answers(mapping):
     index = kept.get(HTTP_CACHE_INDEX)
     if dropped and isinstance(index, (list, tuple)) and len(index) == 2 and isinstance(index[1], dict):
         sequence, timestamps = index
-        kept[HTTP_CACHE_INDEX] = ([entry for entry in sequence if entry[-1] not in dropped],
-                                  dict((key, value) for key, value in timestamps.items() if key not in dropped))
+        kept[HTTP_CACHE_INDEX] = (
+            [entry for entry in sequence if entry[-1] not in dropped],
+            dict((key, value) for key, value in timestamps.items() if key not in dropped),
+        )
     return kept
 
 
@@ -132,7 +139,9 @@ class TokenCacheStore(TokenCacheFile):
             return
         try:
             if HAS_FCNTL and not lock_exclusively(fd, self.lock_timeout):
-                self._warn("Timed out waiting for the token cache lock %s; continuing without the cache." % self.lock_path)
+                self._warn(
+                    "Timed out waiting for the token cache lock %s; continuing without the cache." % self.lock_path
+                )
                 yield False
                 return
             yield True
@@ -147,8 +156,10 @@ class TokenCacheStore(TokenCacheFile):
                 return None
             fd, reason = open_private(self.lock_path)
         except OSError as exc:
-            self._warn("Token cache %s is not usable (%s); continuing without it." % (
-                self.path, exc.strerror or type(exc).__name__))
+            self._warn(
+                "Token cache %s is not usable (%s); continuing without it."
+                % (self.path, exc.strerror or type(exc).__name__)
+            )
             return None
         if reason:
             self._distrust(self.lock_path, reason)
@@ -172,9 +183,11 @@ class TokenCacheStore(TokenCacheFile):
         for key, value in http_cache.items():
             foreign = foreign_authority_urls(value, self.authority_host)
             if foreign:
-                self._warn("token_cache_path: the token cache %s holds a discovery answer that points outside %s "
-                           "(%s); it was ignored. Someone may have written to the cache file." % (
-                               self.path, self.authority_host, ", ".join(sorted(set(foreign)))))
+                self._warn(
+                    "token_cache_path: the token cache %s holds a discovery answer that points outside %s "
+                    "(%s); it was ignored. Someone may have written to the cache file."
+                    % (self.path, self.authority_host, ", ".join(sorted(set(foreign))))
+                )
                 continue
             kept[key] = value
         return kept

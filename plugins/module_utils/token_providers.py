@@ -13,9 +13,11 @@ written) is imported only when a token is really requested and the cache has non
 
 from __future__ import annotations
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import KNOWN_AUTHORITY_HOSTS
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_access_token import AccessTokenCredential
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_managed_identity import ManagedIdentityCredential
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_managed_identity import (
+    ManagedIdentityCredential,
+)
+from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import KNOWN_AUTHORITY_HOSTS
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import TokenCacheFile
 from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
@@ -124,8 +126,11 @@ def build_token_provider(settings, http_client):
     if isinstance(credential, AccessTokenCredential):
         return StaticTokenProvider(credential.token)
     adapter = _LoginHttp(http_client, settings.timeout, settings.max_retries)
-    cache_file = (TokenCacheFile(settings.token_cache_path, authority_host=settings.endpoints.authority_host)
-                  if settings.token_cache_path else None)
+    cache_file = (
+        TokenCacheFile(settings.token_cache_path, authority_host=settings.endpoints.authority_host)
+        if settings.token_cache_path
+        else None
+    )
     if isinstance(credential, ManagedIdentityCredential):
         return _managed_identity_provider(credential, settings.endpoints, adapter, cache_file)
     return _confidential_client_provider(credential, settings.endpoints, adapter, cache_file)
@@ -135,13 +140,26 @@ def _managed_identity_provider(credential, endpoints, adapter, cache_file):
     resource = endpoints.graph_root
 
     def build_mi(msal, token_cache, http_cache):
-        identity = (msal.UserAssignedManagedIdentity(client_id=credential.client_id) if credential.client_id
-                    else msal.SystemAssignedManagedIdentity())
-        return msal.ManagedIdentityClient(identity, http_client=adapter.client(), token_cache=token_cache, http_cache=http_cache)
+        identity = (
+            msal.UserAssignedManagedIdentity(client_id=credential.client_id)
+            if credential.client_id
+            else msal.SystemAssignedManagedIdentity()
+        )
+        return msal.ManagedIdentityClient(
+            identity, http_client=adapter.client(), token_cache=token_cache, http_cache=http_cache
+        )
 
     key = TokenCacheFile.section_key("mi", credential.client_id or "system", resource)
-    return MsalTokenProvider(credential.method, build_mi, lambda app: app.acquire_token_for_client(resource=resource),
-                             cache_file, key, "Getting a managed identity token", target=resource, http_adapter=adapter)
+    return MsalTokenProvider(
+        credential.method,
+        build_mi,
+        lambda app: app.acquire_token_for_client(resource=resource),
+        cache_file,
+        key,
+        "Getting a managed identity token",
+        target=resource,
+        http_adapter=adapter,
+    )
 
 
 def _confidential_client_provider(credential, endpoints, adapter, cache_file):
@@ -158,11 +176,25 @@ def _confidential_client_provider(credential, endpoints, adapter, cache_file):
         if custom_authority:
             kwargs["instance_discovery"] = False
         return msal.ConfidentialClientApplication(
-            credential.client_id, client_credential=client_credential, authority=authority, token_cache=token_cache,
-            http_cache=http_cache, http_client=adapter.client(), app_name="b2c.trustframework",
-            app_version=COLLECTION_VERSION, **kwargs)
+            credential.client_id,
+            client_credential=client_credential,
+            authority=authority,
+            token_cache=token_cache,
+            http_cache=http_cache,
+            http_client=adapter.client(),
+            app_name="b2c.trustframework",
+            app_version=COLLECTION_VERSION,
+            **kwargs,
+        )
 
     key = TokenCacheFile.section_key("cca", authority, credential.client_id, credential.fingerprint, endpoints.scope)
-    return MsalTokenProvider(credential.method, build_cca, lambda app: app.acquire_token_for_client(scopes=scopes),
-                             cache_file, key, "Getting a token for client %s from %s" % (credential.client_id, authority),
-                             target=endpoints.scope, http_adapter=adapter)
+    return MsalTokenProvider(
+        credential.method,
+        build_cca,
+        lambda app: app.acquire_token_for_client(scopes=scopes),
+        cache_file,
+        key,
+        "Getting a token for client %s from %s" % (credential.client_id, authority),
+        target=endpoints.scope,
+        http_adapter=adapter,
+    )

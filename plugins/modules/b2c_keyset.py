@@ -210,9 +210,21 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner imp
 SECRET_MEMBER = dict(type="str", no_log=True)
 
 JWK_OPTIONS = dict(
-    kid=dict(type="str"), kty=dict(type="str"), use=dict(type="str"), nbf=dict(type="raw"), exp=dict(type="raw"),
-    e=dict(type="str"), n=dict(type="str"), x5c=dict(type="list", elements="str"), x5t=dict(type="str"),
-    k=SECRET_MEMBER, d=SECRET_MEMBER, p=SECRET_MEMBER, q=SECRET_MEMBER, dp=SECRET_MEMBER, dq=SECRET_MEMBER,
+    kid=dict(type="str"),
+    kty=dict(type="str"),
+    use=dict(type="str"),
+    nbf=dict(type="raw"),
+    exp=dict(type="raw"),
+    e=dict(type="str"),
+    n=dict(type="str"),
+    x5c=dict(type="list", elements="str"),
+    x5t=dict(type="str"),
+    k=SECRET_MEMBER,
+    d=SECRET_MEMBER,
+    p=SECRET_MEMBER,
+    q=SECRET_MEMBER,
+    dp=SECRET_MEMBER,
+    dq=SECRET_MEMBER,
     qi=SECRET_MEMBER,
 )
 

@@ -401,11 +401,17 @@ def main():
     module = B2CModule(
         argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
-        mutually_exclusive=[("exp", "valid_days"), ("nbf", "activate_in_days"), ("certificate", "certificate_path"),
-                            ("pkcs12", "pkcs12_path")],
-        required_if=[("source", "secret", ["secret"]),
-                     ("source", "certificate", ["certificate", "certificate_path"], True),
-                     ("source", "pkcs12", ["pkcs12", "pkcs12_path"], True)],
+        mutually_exclusive=[
+            ("exp", "valid_days"),
+            ("nbf", "activate_in_days"),
+            ("certificate", "certificate_path"),
+            ("pkcs12", "pkcs12_path"),
+        ],
+        required_if=[
+            ("source", "secret", ["secret"]),
+            ("source", "certificate", ["certificate", "certificate_path"], True),
+            ("source", "pkcs12", ["pkcs12", "pkcs12_path"], True),
+        ],
         required_together=[("kid", "status")],
     )
     run_task(module, KeyResource(module.params))

@@ -197,9 +197,13 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner imp
 
 ARGUMENT_SPEC = dict(
     src=dict(type="path"),
-    policies=dict(type="list", elements="dict",
-                  options=dict(content=dict(type="str"), src=dict(type="path")),
-                  mutually_exclusive=[("content", "src")], required_one_of=[("content", "src")]),
+    policies=dict(
+        type="list",
+        elements="dict",
+        options=dict(content=dict(type="str"), src=dict(type="path")),
+        mutually_exclusive=[("content", "src")],
+        required_one_of=[("content", "src")],
+    ),
     state=dict(type="str", default="present", choices=["present", "absent"]),
     check_keysets=dict(type="bool", default=True),
     upload_descendants=dict(type="bool", default=True),

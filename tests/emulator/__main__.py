@@ -24,39 +24,75 @@ PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICA
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m tests.emulator",
-                                     description="Local HTTPS emulator of the B2C login service and Graph keysets and policies.")
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.emulator",
+        description="Local HTTPS emulator of the B2C login service and Graph keysets and policies.",
+    )
     parser.add_argument("--port", type=int, default=8443, help="TCP port; 0 picks a free one (default 8443)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--state-dir", required=True, help="directory for ca.pem, keys and state.json")
     parser.add_argument("--tenant", default="emulator.onmicrosoft.com")
     parser.add_argument("--client-id", default="emulator-client")
     parser.add_argument("--client-secret", default="emulator-secret")
-    parser.add_argument("--client-cert", action="append", default=[], metavar="PEM",
-                        help="PEM file whose certificate is registered as a credential of --client-id (repeatable)")
-    parser.add_argument("--read-only-client", action="append", default=[], metavar="ID:SECRET",
-                        help="a client whose tokens carry only TrustFrameworkKeySet.Read.All (repeatable)")
-    parser.add_argument("--federated-issuer", default=FEDERATED_ISSUER,
-                        help="issuer of the OIDC tokens the emulator mints and --client-id trusts (workload identity)")
-    parser.add_argument("--federated-subject", action="append", default=[], metavar="SUBJECT",
-                        help=f"a subject --client-id trusts from --federated-issuer (repeatable; default {FEDERATED_SUBJECT})")
-    parser.add_argument("--identity-header", default="emulator-identity-header",
-                        help="X-IDENTITY-HEADER value the managed-identity endpoint expects")
+    parser.add_argument(
+        "--client-cert",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="PEM file whose certificate is registered as a credential of --client-id (repeatable)",
+    )
+    parser.add_argument(
+        "--read-only-client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET",
+        help="a client whose tokens carry only TrustFrameworkKeySet.Read.All (repeatable)",
+    )
+    parser.add_argument(
+        "--federated-issuer",
+        default=FEDERATED_ISSUER,
+        help="issuer of the OIDC tokens the emulator mints and --client-id trusts (workload identity)",
+    )
+    parser.add_argument(
+        "--federated-subject",
+        action="append",
+        default=[],
+        metavar="SUBJECT",
+        help=f"a subject --client-id trusts from --federated-issuer (repeatable; default {FEDERATED_SUBJECT})",
+    )
+    parser.add_argument(
+        "--identity-header",
+        default="emulator-identity-header",
+        help="X-IDENTITY-HEADER value the managed-identity endpoint expects",
+    )
     parser.add_argument("--page-size", type=int, default=50, help="list page size without $top (default 50)")
     parser.add_argument("--latency-ms", type=int, default=0, help="added to every Graph/login request")
     parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime, seconds")
-    parser.add_argument("--reformat-policies", action="store_true",
-                        help="GET policies/{id}/$value answers the policy reformatted (no declaration, other "
-                             "indentation and attribute order) instead of the uploaded text")
-    parser.add_argument("--fault", action="append", default=[], metavar="JSON",
-                        help="a fault (or JSON list of faults) active from the start; same schema as POST /_emulator/faults")
+    parser.add_argument(
+        "--reformat-policies",
+        action="store_true",
+        help="GET policies/{id}/$value answers the policy reformatted (no declaration, other "
+        "indentation and attribute order) instead of the uploaded text",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help="a fault (or JSON list of faults) active from the start; same schema as POST /_emulator/faults",
+    )
     return parser.parse_args(argv)
 
 
 def build_settings(args: argparse.Namespace) -> EmulatorSettings:
-    main_client = ClientCredential(client_id=args.client_id, secret=args.client_secret or None,
-                                   federated=[FederatedCredential(issuer=args.federated_issuer, subject=subject)
-                                              for subject in args.federated_subject or [FEDERATED_SUBJECT]])
+    main_client = ClientCredential(
+        client_id=args.client_id,
+        secret=args.client_secret or None,
+        federated=[
+            FederatedCredential(issuer=args.federated_issuer, subject=subject)
+            for subject in args.federated_subject or [FEDERATED_SUBJECT]
+        ],
+    )
     for pem_path in args.client_cert:
         for cert in _certificates_in(pem_path):
             register_certificate(main_client, cert)
@@ -66,9 +102,16 @@ def build_settings(args: argparse.Namespace) -> EmulatorSettings:
         if not sep or not client_id or not secret:
             raise SystemExit(f"--read-only-client expects ID:SECRET, got {spec!r}")
         clients[client_id] = ClientCredential(client_id=client_id, secret=secret, read_only=True)
-    return EmulatorSettings(tenant=args.tenant, clients=clients, identity_header=args.identity_header,
-                            page_size=args.page_size, latency_ms=args.latency_ms, token_lifetime=args.token_lifetime,
-                            federated_issuer=args.federated_issuer, reformat_policies=args.reformat_policies)
+    return EmulatorSettings(
+        tenant=args.tenant,
+        clients=clients,
+        identity_header=args.identity_header,
+        page_size=args.page_size,
+        latency_ms=args.latency_ms,
+        token_lifetime=args.token_lifetime,
+        federated_issuer=args.federated_issuer,
+        reformat_policies=args.reformat_policies,
+    )
 
 
 def _certificates_in(pem_path: str) -> list:
@@ -128,9 +171,18 @@ def main(argv=None) -> int:
 def uvicorn_config(app, cert_path: str, key_path: str):
     import uvicorn
 
-    return uvicorn.Config(app, http=DroppableH11Protocol, lifespan="off", ssl_certfile=cert_path, ssl_keyfile=key_path,
-                          log_level="warning", access_log=False, timeout_keep_alive=30, timeout_graceful_shutdown=3,
-                          server_header=False)
+    return uvicorn.Config(
+        app,
+        http=DroppableH11Protocol,
+        lifespan="off",
+        ssl_certfile=cert_path,
+        ssl_keyfile=key_path,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=30,
+        timeout_graceful_shutdown=3,
+        server_header=False,
+    )
 
 
 if __name__ == "__main__":

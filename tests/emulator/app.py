@@ -17,8 +17,8 @@ from .faults import FaultBook, ReplicationLag
 from .frontdoor import FrontDoor, RequestLog, classify
 from .settings import EmulatorSettings
 from .store import TenantStore
-from .unrouted import not_found_answer, wrong_method_answer
 from .tokens import FederatedIssuer, TokenService
+from .unrouted import not_found_answer, wrong_method_answer
 
 STATE_FILE = "state.json"
 SIGNING_KEY_FILE = "token-signing-key.pem"
@@ -58,7 +58,9 @@ def build_services(settings: EmulatorSettings, state_dir: str) -> Services:
         clock=clock,
         store=TenantStore(os.path.join(state_dir, STATE_FILE), clock),  # loads the saved clock offset
         tokens=TokenService(os.path.join(state_dir, SIGNING_KEY_FILE), settings.tenant_guid, clock),
-        federated_issuer=FederatedIssuer(os.path.join(state_dir, FEDERATED_ISSUER_KEY_FILE), settings.federated_issuer, clock),
+        federated_issuer=FederatedIssuer(
+            os.path.join(state_dir, FEDERATED_ISSUER_KEY_FILE), settings.federated_issuer, clock
+        ),
         faults=FaultBook(),
         lag=ReplicationLag(),
         log=RequestLog(clock),
@@ -72,5 +74,11 @@ def build_app(services: Services) -> FrontDoor:
         exception_handlers={GraphError: _graph_error, HTTPException: _http_error},  # KeyMaterialError is a GraphError
     )
     app.state.services = services
-    return FrontDoor(app, faults=services.faults, lag=services.lag, log=services.log, clock=services.clock,
-                     latency_ms=services.settings.latency_ms)
+    return FrontDoor(
+        app,
+        faults=services.faults,
+        lag=services.lag,
+        log=services.log,
+        clock=services.clock,
+        latency_ms=services.settings.latency_ms,
+    )

@@ -30,17 +30,21 @@ async def _json_or_none(request: Request):
 async def info(request: Request) -> JSONResponse:
     svc = services(request)
     settings = svc.settings
-    return JSONResponse({
-        "url": str(request.base_url).rstrip("/"),
-        "tenant": settings.tenant,
-        "tenant_id": settings.tenant_guid,
-        "clients": [{"client_id": client.client_id, "read_only": client.read_only} for client in settings.clients.values()],
-        "page_size": settings.page_size,
-        "latency_ms": settings.latency_ms,
-        "token_lifetime": settings.token_lifetime,
-        "federated_issuer": settings.federated_issuer,
-        "reformat_policies": svc.policy_output.reformat,
-    })
+    return JSONResponse(
+        {
+            "url": str(request.base_url).rstrip("/"),
+            "tenant": settings.tenant,
+            "tenant_id": settings.tenant_guid,
+            "clients": [
+                {"client_id": client.client_id, "read_only": client.read_only} for client in settings.clients.values()
+            ],
+            "page_size": settings.page_size,
+            "latency_ms": settings.latency_ms,
+            "token_lifetime": settings.token_lifetime,
+            "federated_issuer": settings.federated_issuer,
+            "reformat_policies": svc.policy_output.reformat,
+        }
+    )
 
 
 async def mint_token(request: Request) -> JSONResponse:
@@ -72,7 +76,9 @@ async def mint_token(request: Request) -> JSONResponse:
         lifetime=lifetime,
         tenant_guid=tenant_guid,
     )
-    return JSONResponse({"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime, "expires_on": exp})
+    return JSONResponse(
+        {"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime, "expires_on": exp}
+    )
 
 
 async def mint_federated_token(request: Request) -> JSONResponse:
@@ -92,9 +98,15 @@ async def mint_federated_token(request: Request) -> JSONResponse:
         return bad_request("'lifetime' must be an integer number of seconds")
     trusted = [fic for client in svc.settings.clients.values() for fic in client.federated]
     subject = body.get("subject") or (trusted[0].subject if trusted else "unknown")
-    token = svc.federated_issuer.mint(subject=subject, audience=body.get("audience") or FEDERATED_AUDIENCE,
-                                      lifetime=lifetime, issuer=body.get("issuer"))
-    return JSONResponse({"token": token, "issuer": body.get("issuer") or svc.federated_issuer.issuer, "subject": subject})
+    token = svc.federated_issuer.mint(
+        subject=subject,
+        audience=body.get("audience") or FEDERATED_AUDIENCE,
+        lifetime=lifetime,
+        issuer=body.get("issuer"),
+    )
+    return JSONResponse(
+        {"token": token, "issuer": body.get("issuer") or svc.federated_issuer.issuer, "subject": subject}
+    )
 
 
 def _looks_like_guid(value: str) -> bool:
@@ -144,7 +156,7 @@ async def move_clock(request: Request) -> JSONResponse:
         return bad_request("body must be JSON")
     if not isinstance(body, dict) or len(body) != 1 or next(iter(body)) not in ("offset_seconds", "advance_seconds"):
         return bad_request('body must be {"offset_seconds": N} or {"advance_seconds": N}')
-    (name, seconds), = body.items()
+    ((name, seconds),) = body.items()
     if isinstance(seconds, bool) or not isinstance(seconds, int):
         return bad_request(f"'{name}' must be an integer number of seconds")
     svc = services(request)

@@ -33,13 +33,13 @@ B2C_MESSAGES = {
     "AADB2C90180": "The presented key '{kid}' of type '{kty}' already exists.",
     "AADB2C90213": "The certificate password provided in request is incorrect.",
     "AADB2C90214": "The expiry date for the key container in tenant '{tenant}' with storageReferenceId '{keyset}' "
-                   "is in the past. Passed date :'{date}'.",
+    "is in the past. Passed date :'{date}'.",
     "AADB2C90215": "The uploaded key is badly formatted. Reason: '{reason}'.",
     "AADB2C90220": "The key container in tenant '{tenant}' with storage identifier '{keyset}' exists but does not "
-                   "contain a valid certificate. The certificate might be expired or your certificate might become "
-                   "active in the future (nbf).",
+    "contain a valid certificate. The certificate might be expired or your certificate might become "
+    "active in the future (nbf).",
     "AADB2C90229": "Your request is throttled temporarily. Please retry after the time specified in the additional "
-                   "information of the error message.",
+    "information of the error message.",
     "AADB2C90244": "There are too many requests at this moment. Please wait for some time and try again.",
     "AADB2C90253": "The trustframework keyset parameter '{name}' is missing",
     "AADB2C95028": "Can't create trustframework key set with name '{keyset}' because it already exists.",
@@ -53,9 +53,9 @@ B2C_MESSAGES = {
     "AADB2C95042": "One can't mix signature and encryption usage in one key set.",
     "AADB2C95043": "There are too many requests at this moment. Please wait for some time and try again.",
     "AADB2C95052": "The trustframework key set with id '{keyset}' in tenant '{tenant}' is not created. "
-                   "Please use 'Create api' to create the key set first.",
+    "Please use 'Create api' to create the key set first.",
     "AADB2C95053": "Multiple concurrent writes to the same object detected. Please perform update operations on "
-                   "the same object sequentially.",
+    "the same object sequentially.",
     "AADB2C95059": "One of the keys in the payload has 'kid' which is not empty.",
 }
 
@@ -104,7 +104,11 @@ def request_ids(scope: dict) -> tuple[str, str]:
 
 def graph_error_body(scope: dict, code: str, message: str) -> dict:
     request_id, client_request_id = request_ids(scope)
-    inner = {"request-id": request_id, "client-request-id": client_request_id, "date": request_time(scope).strftime("%Y-%m-%dT%H:%M:%S")}
+    inner = {
+        "request-id": request_id,
+        "client-request-id": client_request_id,
+        "date": request_time(scope).strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     if is_b2c_code(code):
         # Real service: B2C errors carry B2C's own correlationId inside innerError, next to Graph's
         # request-id (README.md, Real-service behaviour); support tickets ask for it.
@@ -112,7 +116,9 @@ def graph_error_body(scope: dict, code: str, message: str) -> dict:
     return {"error": {"code": code, "message": message, "innerError": inner}}
 
 
-def graph_error_response(scope: dict, status: int, code: str | None, message: str, headers: dict | None = None) -> JSONResponse:
+def graph_error_response(
+    scope: dict, status: int, code: str | None, message: str, headers: dict | None = None
+) -> JSONResponse:
     code = code or DEFAULT_GRAPH_CODES.get(status, "generalException")
     return JSONResponse(graph_error_body(scope, code, message), status_code=status, headers=headers)
 

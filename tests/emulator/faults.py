@@ -7,8 +7,19 @@ import itertools
 import re
 import time
 
-FAULT_FIELDS = {"method", "path", "status", "count", "retry_after", "delay_ms", "drop",
-                "apply_then_fail", "replication_lag_ms", "code", "message"}
+FAULT_FIELDS = {
+    "method",
+    "path",
+    "status",
+    "count",
+    "retry_after",
+    "delay_ms",
+    "drop",
+    "apply_then_fail",
+    "replication_lag_ms",
+    "code",
+    "message",
+}
 
 
 @dataclasses.dataclass
@@ -107,14 +118,20 @@ def parse_fault(raw) -> Fault:
 
 
 def _check_consistency(fault: Fault) -> None:
-    if fault.count is not None and (isinstance(fault.count, bool) or not isinstance(fault.count, int) or fault.count < 1):
+    if fault.count is not None and (
+        isinstance(fault.count, bool) or not isinstance(fault.count, int) or fault.count < 1
+    ):
         raise ValueError("fault field 'count' must be a positive integer, or null for unlimited")
     if fault.status is not None and not 100 <= fault.status <= 599:
         raise ValueError("fault field 'status' must be an HTTP status code")
     if not (fault.status or fault.drop or fault.apply_then_fail or fault.delay_ms or fault.replication_lag_ms):
-        raise ValueError("a fault needs at least one effect: status, drop, apply_then_fail, delay_ms or replication_lag_ms")
+        raise ValueError(
+            "a fault needs at least one effect: status, drop, apply_then_fail, delay_ms or replication_lag_ms"
+        )
     if (fault.code or fault.message is not None) and not (fault.status or fault.apply_then_fail):
-        raise ValueError("fault fields 'code' and 'message' describe a failure: give 'status' (or 'apply_then_fail') too")
+        raise ValueError(
+            "fault fields 'code' and 'message' describe a failure: give 'status' (or 'apply_then_fail') too"
+        )
     if fault.drop and (fault.status or fault.apply_then_fail):
         raise ValueError("'drop' sends no response, so it cannot be combined with 'status' or 'apply_then_fail'")
 

@@ -25,8 +25,17 @@ from .faults import Fault, FaultBook, ReplicationLag
 
 TRANSPORT_EXTENSION = "emulator.transport"
 LOG_LIMIT = 10000  # oldest entries fall off, so long benchmark runs don't grow memory without bound
-SENSITIVE_QUERY_NAMES = {"client_secret", "client_assertion", "password", "access_token", "code", "k", "key",
-                         "refresh_token", "assertion"}
+SENSITIVE_QUERY_NAMES = {
+    "client_secret",
+    "client_assertion",
+    "password",
+    "access_token",
+    "code",
+    "k",
+    "key",
+    "refresh_token",
+    "assertion",
+}
 ODATA_KEY_SEGMENT = re.compile(r"/(keySets|policies)\('([^'/]*)'\)", re.IGNORECASE)
 COLLECTIONS = {"keysets": "keySets", "policies": "policies"}
 # The OData function form every generated SDK sends; Graph accepts it (msgraph-beta-sdk-python).
@@ -102,7 +111,9 @@ class RequestLog:
 
 
 class FrontDoor:
-    def __init__(self, app, *, faults: FaultBook, lag: ReplicationLag, log: RequestLog, clock: Clock, latency_ms: int = 0):
+    def __init__(
+        self, app, *, faults: FaultBook, lag: ReplicationLag, log: RequestLog, clock: Clock, latency_ms: int = 0
+    ):
         self.app = app
         self.faults = faults
         self.lag = lag
@@ -130,13 +141,24 @@ class FrontDoor:
         body = BodyDigest() if POLICY_PATH.match(original_path) else None
         started = time.perf_counter()
         try:
-            await self._serve(scope, body.watch(receive) if body else receive, _status_recorder(send, outcome), kind,
-                              original_path, outcome)
+            await self._serve(
+                scope,
+                body.watch(receive) if body else receive,
+                _status_recorder(send, outcome),
+                kind,
+                original_path,
+                outcome,
+            )
         finally:
             self.log.record(
-                method=scope["method"], path=original_path, query=redact_query(scope["query_string"]),
-                status=outcome["status"], client_request_id=client_request_id if client_request_id != request_id else None,
-                kind=kind, fault=outcome["fault"], duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                method=scope["method"],
+                path=original_path,
+                query=redact_query(scope["query_string"]),
+                status=outcome["status"],
+                client_request_id=client_request_id if client_request_id != request_id else None,
+                kind=kind,
+                fault=outcome["fault"],
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 body=body.summary() if body else None,
             )
 

@@ -14,9 +14,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .errors import GraphError
-from .keys import (KEY_STATUSES, active_key, generate_oct_jwk, generate_rsa_jwk, jwk_from_certificate_upload,
-                   jwk_from_client, jwk_from_pkcs12_upload, new_kid, normalize_kty, normalize_use, public_view,
-                   refuse_mixing, validity_window)
+from .keys import (
+    KEY_STATUSES,
+    active_key,
+    generate_oct_jwk,
+    generate_rsa_jwk,
+    jwk_from_certificate_upload,
+    jwk_from_client,
+    jwk_from_pkcs12_upload,
+    new_kid,
+    normalize_kty,
+    normalize_use,
+    public_view,
+    refuse_mixing,
+    validity_window,
+)
 from .settings import POLICY_READ_ROLE, POLICY_READ_WRITE_ROLE, READ_ROLE, READ_WRITE_ROLE
 from .tokens import TokenRejected
 
@@ -41,13 +53,18 @@ def authorize(request: Request, write: bool, roles: tuple[str, str] = KEYSET_ROL
     header = request.headers.get("authorization", "")
     scheme, dummy_sep, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise GraphError(401, "InvalidAuthenticationToken", "Access token is empty.",
-                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        raise GraphError(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token is empty.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
     try:
         claims = services(request).tokens.verify(token.strip())
     except TokenRejected as exc:
-        raise GraphError(401, "InvalidAuthenticationToken", str(exc),
-                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+        raise GraphError(
+            401, "InvalidAuthenticationToken", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        ) from exc
     granted = set(claims.get("roles") or [])
     read_role, write_role = roles
     needed = {write_role} if write else {read_role, write_role}
@@ -71,9 +88,12 @@ async def read_json_object(request: Request, allowed: set[str] | None = None) ->
         raise GraphError(400, "AADB2C", "The 'keySet' field is invalid in request: '@odata.type' must not be sent.")
     unknown = set(body) - allowed if allowed is not None else set()
     if unknown:
-        raise GraphError(400, "invalidRequest",
-                         f"Unknown parameter(s) in the request body: {', '.join(sorted(unknown))}. "
-                         f"Allowed: {', '.join(sorted(allowed))}.")
+        raise GraphError(
+            400,
+            "invalidRequest",
+            f"Unknown parameter(s) in the request body: {', '.join(sorted(unknown))}. "
+            f"Allowed: {', '.join(sorted(allowed))}.",
+        )
     return body
 
 
@@ -125,6 +145,7 @@ def validated_keys(request: Request, keyset_id: str, raw_keys) -> list[dict]:
 
 # -- collection ------------------------------------------------------------------------------------
 
+
 async def list_keysets(request: Request) -> JSONResponse:
     authorize(request, write=False)
     svc = services(request)
@@ -138,7 +159,7 @@ def list_page(request: Request, items: list, path: str, view) -> dict:
     offset = _decode_skiptoken(request.query_params.get("$skiptoken"))
     body = {
         "@odata.context": f"{base_url(request)}/beta/$metadata#{path.removeprefix('/beta/')}",
-        "value": [view(item) for item in items[offset:offset + top]],
+        "value": [view(item) for item in items[offset : offset + top]],
     }
     if offset + top < len(items):
         skiptoken = base64.urlsafe_b64encode(f"offset:{offset + top}".encode()).decode().rstrip("=")
@@ -151,7 +172,9 @@ def _query_int(request: Request, name: str, default: int, low: int, high: int) -
     if raw is None:
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise GraphError(400, "BadRequest", f"Invalid value for {name}: '{raw}'. Expected an integer from {low} to {high}.")
+        raise GraphError(
+            400, "BadRequest", f"Invalid value for {name}: '{raw}'. Expected an integer from {low} to {high}."
+        )
     return int(raw)
 
 
@@ -161,7 +184,7 @@ def _decode_skiptoken(token: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
         if text.startswith("offset:"):
-            return int(text[len("offset:"):])
+            return int(text[len("offset:") :])
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise GraphError(400, "BadRequest", "The $skiptoken is invalid; follow @odata.nextLink exactly as returned.")
@@ -174,8 +197,9 @@ async def create_keyset(request: Request) -> JSONResponse:
     body = await read_json_object(request, allowed={"id", "keys", "usage"})
     name = body.get("id")
     if not isinstance(name, str) or not KEYSET_ID_PATTERN.fullmatch(name):
-        raise GraphError(400, "invalidRequest",
-                         "'id' is required: 1-128 characters from letters, digits, '_', '-' and '.'.")
+        raise GraphError(
+            400, "invalidRequest", "'id' is required: 1-128 characters from letters, digits, '_', '-' and '.'."
+        )
     keyset_id = with_prefix(name)
     keys = validated_keys(request, keyset_id, body.get("keys") or [])
     svc = services(request)
@@ -184,11 +208,15 @@ async def create_keyset(request: Request) -> JSONResponse:
         # reference). The status is not published; B2C refusals are 400 (B2C error-code reference), never 409 here.
         raise GraphError.b2c("AADB2C95028", keyset=keyset_id)
     keyset = svc.store.create(keyset_id, keys)
-    return JSONResponse(keyset_body(request, keyset), status_code=201,
-                        headers={"Location": f"/trustFramework/keySets('{keyset['id']}')"})
+    return JSONResponse(
+        keyset_body(request, keyset),
+        status_code=201,
+        headers={"Location": f"/trustFramework/keySets('{keyset['id']}')"},
+    )
 
 
 # -- one keyset --------------------------------------------------------------------------------------
+
 
 async def get_keyset(request: Request) -> JSONResponse:
     authorize(request, write=False)
@@ -201,7 +229,10 @@ async def replace_keyset(request: Request) -> JSONResponse:
     body = await read_json_object(request, allowed={"id", "keys"})
     if "keys" not in body:
         raise GraphError(400, "invalidRequest", "'keys' is required: PUT replaces the whole list of keys.")
-    if body.get("id") is not None and str(body["id"]).lower() not in (keyset["id"].lower(), keyset["id"].lower()[len(PREFIX):]):
+    if body.get("id") is not None and str(body["id"]).lower() not in (
+        keyset["id"].lower(),
+        keyset["id"].lower()[len(PREFIX) :],
+    ):
         raise GraphError(400, "invalidRequest", f"The 'id' in the body does not match the keyset '{keyset['id']}'.")
     services(request).store.replace_keys(keyset, validated_keys(request, keyset["id"], body["keys"]))
     return JSONResponse(keyset_body(request, keyset))
@@ -214,6 +245,7 @@ async def delete_keyset(request: Request) -> Response:
 
 
 # -- actions that add a key ---------------------------------------------------------------------------
+
 
 async def generate_key(request: Request) -> JSONResponse:
     authorize(request, write=True)
@@ -295,6 +327,7 @@ def _add_key(request: Request, keyset: dict, material: dict) -> JSONResponse:
 
 # -- reading keys ----------------------------------------------------------------------------------------
 
+
 async def get_active_key(request: Request) -> JSONResponse:
     authorize(request, write=False)
     keyset = find_keyset(request, request.path_params["keyset_id"])
@@ -312,7 +345,9 @@ def _find_key(request: Request) -> tuple[dict, dict]:
     key = services(request).store.find_key(keyset, request.path_params["kid"])
     if key is None:
         # A missing kid in an existing keyset: nothing public shows the real answer; Graph's generic 404 is kept.
-        raise GraphError(404, "itemNotFound", f"Key '{request.path_params['kid']}' was not found in key set '{keyset['id']}'.")
+        raise GraphError(
+            404, "itemNotFound", f"Key '{request.path_params['kid']}' was not found in key set '{keyset['id']}'."
+        )
     return keyset, key
 
 

@@ -173,8 +173,9 @@ def jwk_from_certificate_upload(encoded, keyset_id: str, tenant: str) -> dict:
         cert = _load_certificate(data)
     except ValueError as exc:
         # Real service: 90179 "is not a valid X.509 certificate" (B2C error-code reference, reference 7.2).
-        raise KeyMaterialError.b2c("AADB2C90179", name=keyset_id, tenant=tenant,
-                                   reason="expected base64 of a PEM or DER certificate") from exc
+        raise KeyMaterialError.b2c(
+            "AADB2C90179", name=keyset_id, tenant=tenant, reason="expected base64 of a PEM or DER certificate"
+        ) from exc
     return certificate_jwk(cert)
 
 
@@ -260,7 +261,9 @@ def _is_base64url(value) -> bool:
 def _status_of(raw: dict) -> str:
     status = raw.get("status", "enabled") or "enabled"
     if status not in KEY_STATUSES:
-        raise KeyMaterialError(f"Invalid value for 'status': {status!r}. Supported values are 'enabled' and 'disabled'.")
+        raise KeyMaterialError(
+            f"Invalid value for 'status': {status!r}. Supported values are 'enabled' and 'disabled'."
+        )
     return status
 
 
@@ -290,7 +293,9 @@ def active_key(keys: list[dict], now: int) -> dict | None:
     same answer, since either way they are active only when no dated key is.
     """
     usable = [(position, key) for position, key in enumerate(keys) if _is_usable(key, now)]
-    dated = [(key["nbf"], position, key) for position, key in usable if key.get("nbf") is not None and key["nbf"] <= now]
+    dated = [
+        (key["nbf"], position, key) for position, key in usable if key.get("nbf") is not None and key["nbf"] <= now
+    ]
     if dated:
         return max(dated, key=lambda item: item[:2])[2]
     undated = [key for _position, key in usable if key.get("nbf") is None]

@@ -1,6 +1,6 @@
 """Quick figures for the emulator: start-up time to READY and GET-keyset throughput.
 
-    python -m tests.emulator.measure [--starts 5] [--requests 500]
+python -m tests.emulator.measure [--starts 5] [--requests 500]
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ def startup_seconds(state_dir: str) -> float:
 
 
 def measure_startup(starts: int) -> None:
-    cold = [startup_seconds(tempfile.mkdtemp(prefix="emu-cold-")) for dummy in range(starts)]
+    cold = [startup_seconds(tempfile.mkdtemp(prefix="emu-cold-")) for _attempt in range(starts)]
     warm_dir = tempfile.mkdtemp(prefix="emu-warm-")
     startup_seconds(warm_dir)  # creates CA, server cert and signing key once
-    warm = [startup_seconds(warm_dir) for dummy in range(starts)]
+    warm = [startup_seconds(warm_dir) for _attempt in range(starts)]
     for label, values in (("fresh state dir", cold), ("existing state dir", warm)):
-        print(f"start-up to READY, {label}: median {statistics.median(values):.3f} s, "
-              f"max {max(values):.3f} s over {len(values)} starts")
+        print(
+            f"start-up to READY, {label}: median {statistics.median(values):.3f} s, "
+            f"max {max(values):.3f} s over {len(values)} starts"
+        )
 
 
 def measure_throughput(requests: int) -> None:
@@ -40,14 +42,16 @@ def measure_throughput(requests: int) -> None:
             client.post("/beta/trustFramework/keySets", json={"id": "Bench"})
             client.post("/beta/trustFramework/keySets/B2C_1A_Bench/generateKey", json={"use": "sig", "kty": "RSA"})
             url = "/beta/trustFramework/keySets/B2C_1A_Bench"
-            for dummy in range(20):  # warm up the connection
+            for _attempt in range(20):  # warm up the connection
                 client.get(url)
             started = time.perf_counter()
-            for dummy in range(requests):
+            for _attempt in range(requests):
                 client.get(url).raise_for_status()
             elapsed = time.perf_counter() - started
-    print(f"GET keyset, one keep-alive httpx client: {requests} requests in {elapsed:.2f} s = "
-          f"{requests / elapsed:.0f} req/s ({elapsed / requests * 1000:.2f} ms each)")
+    print(
+        f"GET keyset, one keep-alive httpx client: {requests} requests in {elapsed:.2f} s = "
+        f"{requests / elapsed:.0f} req/s ({elapsed / requests * 1000:.2f} ms each)"
+    )
 
 
 def main() -> None:

@@ -79,6 +79,7 @@ def _mac_digest(mac_data: bytes) -> str:
 
 # -- DER primitives -----------------------------------------------------------------------------
 
+
 def _content_info(body: bytes) -> tuple[str, bytes]:
     fields = _children(body)
     if len(fields) < 2:
@@ -145,7 +146,7 @@ def _children(data: bytes) -> list[tuple[int, bytes]]:
         length, offset = _length(data, offset + 1)
         if offset + length > len(data):
             raise MalformedPkcs12("element runs past the end of the data")
-        elements.append((tag, data[offset:offset + length]))
+        elements.append((tag, data[offset : offset + length]))
         offset += length
     return elements
 
@@ -159,4 +160,4 @@ def _length(data: bytes, offset: int) -> tuple[int, int]:
     count = first & 0x7F
     if count == 0 or count > 4 or offset + 1 + count > len(data):
         raise MalformedPkcs12("indefinite or oversized length (not DER)")
-    return int.from_bytes(data[offset + 1:offset + 1 + count], "big"), offset + 1 + count
+    return int.from_bytes(data[offset + 1 : offset + 1 + count], "big"), offset + 1 + count

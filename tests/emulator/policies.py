@@ -66,6 +66,7 @@ def _find(request: Request) -> dict:
 
 # -- routes -------------------------------------------------------------------------------------------
 
+
 async def list_policies(request: Request) -> JSONResponse:
     """Ids only (the list page's sample); paged like keysets (the page does not say; clients must follow nextLink)."""
     _authorize(request, write=False)
@@ -76,8 +77,9 @@ async def list_policies(request: Request) -> JSONResponse:
 async def get_policy(request: Request) -> JSONResponse:
     _authorize(request, write=False)
     policy = _find(request)
-    return JSONResponse({"@odata.context": f"{base_url(request)}/beta/$metadata#trustFramework/policies/$entity",
-                         "id": policy["id"]})
+    return JSONResponse(
+        {"@odata.context": f"{base_url(request)}/beta/$metadata#trustFramework/policies/$entity", "id": policy["id"]}
+    )
 
 
 async def get_policy_content(request: Request) -> Response:
@@ -101,8 +103,12 @@ async def put_policy_content(request: Request) -> Response:
 async def put_policy_entity(request: Request) -> Response:
     """PUT without /$value: AADB2C99009 (B2C error-code reference, 2019 revision)."""
     _authorize(request, write=True)
-    raise GraphError(400, "AADB2C99009", "Put operation not supported for this entity on this uri. "
-                                         "Please append '$value' to the request uri and send the request again.")
+    raise GraphError(
+        400,
+        "AADB2C99009",
+        "Put operation not supported for this entity on this uri. "
+        "Please append '$value' to the request uri and send the request again.",
+    )
 
 
 async def create_policy(request: Request) -> Response:
@@ -112,11 +118,19 @@ async def create_policy(request: Request) -> Response:
     text, document = await _validated_upload(request, url_id=None)
     svc = services(request)
     if svc.store.find_policy(document.policy_id) is not None:
-        raise GraphError(400, VALIDATION_CODE, f"Tenant '{tenant(request)}' already has a policy with id "
-                                               f"'{document.policy_id}'. Another policy with the same id cannot be stored.")
+        raise GraphError(
+            400,
+            VALIDATION_CODE,
+            f"Tenant '{tenant(request)}' already has a policy with id "
+            f"'{document.policy_id}'. Another policy with the same id cannot be stored.",
+        )
     svc.store.put_policy(document.policy_id, text)
-    return Response(text.encode("utf-8"), status_code=201, media_type="application/xml",
-                    headers={"Location": f"/trustFramework/policies('{document.policy_id}')"})
+    return Response(
+        text.encode("utf-8"),
+        status_code=201,
+        media_type="application/xml",
+        headers={"Location": f"/trustFramework/policies('{document.policy_id}')"},
+    )
 
 
 async def delete_policy(request: Request) -> Response:
@@ -127,6 +141,7 @@ async def delete_policy(request: Request) -> Response:
 
 # -- upload validation ----------------------------------------------------------------------------------
 
+
 async def _validated_upload(request: Request, url_id: str | None) -> tuple[str, PolicyDocument]:
     """The policy text to store and what it says, or the service's refusal."""
     body = await request.body()
@@ -135,17 +150,21 @@ async def _validated_upload(request: Request, url_id: str | None) -> tuple[str, 
         document = parse(text)
     except NotXml as exc:
         # A JSON (or any non-XML) body: msgraph-sdk-powershell #1188, msgraph-beta-sdk-dotnet #734.
-        raise GraphError(400, VALIDATION_CODE,
-                         f"The policy being uploaded is not XML or is not correctly formatted: {exc}") from exc
+        raise GraphError(
+            400, VALIDATION_CODE, f"The policy being uploaded is not XML or is not correctly formatted: {exc}"
+        ) from exc
     _refuse_foreign_tenant(request, document)
     errors = _validation_errors(request, document, url_id, len(body))
     if errors:
         named = document.policy_id or url_id or ""
         # One message, the errors concatenated without separator (custom-policy-starterpack #113, #57;
         # MicrosoftDocs/azure-docs #20564 shows the policy id upper-cased in the header).
-        raise GraphError(400, VALIDATION_CODE,
-                         f'Validation failed: {len(errors)} validation error(s) found in policy "{named.upper()}" '
-                         f'of tenant "{tenant(request)}".' + "".join(errors))
+        raise GraphError(
+            400,
+            VALIDATION_CODE,
+            f'Validation failed: {len(errors)} validation error(s) found in policy "{named.upper()}" '
+            f'of tenant "{tenant(request)}".' + "".join(errors),
+        )
     return text, document
 
 
@@ -158,8 +177,9 @@ def _refuse_foreign_tenant(request: Request, document: PolicyDocument) -> None:
             continue
         placeholder = placeholder_in(value)
         if placeholder:
-            raise GraphError(400, VALIDATION_CODE,
-                             f"{placeholder.lower()} is neither a valid DNS name, nor a valid external domain.")
+            raise GraphError(
+                400, VALIDATION_CODE, f"{placeholder.lower()} is neither a valid DNS name, nor a valid external domain."
+            )
         if not settings.is_our_tenant(value.strip()):
             raise GraphError(400, "AADB2C95044", "TenantId passed as part of object is different from login tenant.")
 
@@ -171,8 +191,10 @@ def _validation_errors(request: Request, document: PolicyDocument, url_id: str |
         errors.append(f"The policy file is {size} bytes, over the limit of {MAX_POLICY_BYTES} bytes (1024 KB).")
     if not document.is_trust_framework_policy:
         # Inferred wording: the service validates against its schema, whose root is TrustFrameworkPolicy.
-        errors.append(f"The root element '{document.root_tag}' is not a TrustFrameworkPolicy of the namespace "
-                      f"'http://schemas.microsoft.com/online/cpim/schemas/2013/06'.")
+        errors.append(
+            f"The root element '{document.root_tag}' is not a TrustFrameworkPolicy of the namespace "
+            f"'http://schemas.microsoft.com/online/cpim/schemas/2013/06'."
+        )
         return errors
     errors += _id_errors(request, document, url_id)
     if errors:
@@ -187,12 +209,16 @@ def _id_errors(request: Request, document: PolicyDocument, url_id: str | None) -
     errors = [] if document.tenant_id else ["The policy has no TenantId attribute."]  # likewise
     if not policy_id.upper().startswith(PREFIX):
         # MicrosoftDocs/azure-docs #5303.
-        errors.append(f"Policy '{policy_id}' of tenant '{tenant(request)}' is not allowed: basic policy constraint "
-                      f"handler 'B2CBasicPoliciesOnly' cannot match the policy id to a prefix.")
+        errors.append(
+            f"Policy '{policy_id}' of tenant '{tenant(request)}' is not allowed: basic policy constraint "
+            f"handler 'B2CBasicPoliciesOnly' cannot match the policy id to a prefix."
+        )
     if url_id is not None and url_id.lower() != policy_id.lower():
         # No evidence of the answer; ids compare case-insensitively (go-ieftool lower-cases the URL id and its
         # uploads work), any other mismatch is refused (inferred).
-        errors.append(f"The policy id '{policy_id}' in the document does not match the id '{url_id}' in the request URI.")
+        errors.append(
+            f"The policy id '{policy_id}' in the document does not match the id '{url_id}' in the request URI."
+        )
     return errors
 
 
@@ -202,8 +228,9 @@ def _tenant_errors(request: Request, document: PolicyDocument) -> list[str]:
     errors = []
     existing = svc.store.find_policy(document.policy_id)
     if existing is None and len(svc.store.policies()) >= MAX_POLICIES:
-        errors.append(f"The tenant '{tenant(request)}' already has {MAX_POLICIES} policies, "
-                      f"the most it can hold.")  # limit: service-limits.md; wording inferred
+        errors.append(
+            f"The tenant '{tenant(request)}' already has {MAX_POLICIES} policies, the most it can hold."
+        )  # limit: service-limits.md; wording inferred
     chain, chain_error = _ancestors(request, document)
     if chain_error:
         errors.append(chain_error)
@@ -222,13 +249,17 @@ def _keyset_errors(request: Request, reference: str) -> list[str]:
     if keyset is None or svc.lag.is_hidden(reference):
         # MicrosoftDocs/azure-docs #20564, #27602; mrochon/IEFPolicies #10, #34. A keyset another replica does not
         # know yet is missing too (IEFPolicies waits 30 s after creating keysets).
-        return [f'Tenant "{tenant(request)}" does not have CryptographicKey referenced by storageReferenceId "{reference}".']
+        return [
+            f'Tenant "{tenant(request)}" does not have CryptographicKey referenced by storageReferenceId "{reference}".'
+        ]
     if active_key(keyset["keys"], now=svc.clock.now()) is None:
         # Inferred: nothing shows whether upload passes a keyset without a usable key; at run time the service
         # fails with AADB2C90019 (B2C error-code reference), whose words are used here, the strict choice.
         reason = "the key container holds no key" if not keyset["keys"] else "no key is enabled and within its nbf/exp"
-        return [f"The key container with ID '{keyset['id']}' in tenant '{tenant(request)}' does not have a valid key. "
-                f"Reason: {reason}."]
+        return [
+            f"The key container with ID '{keyset['id']}' in tenant '{tenant(request)}' does not have a valid key. "
+            f"Reason: {reason}."
+        ]
     return []
 
 
@@ -251,8 +282,10 @@ def _ancestors(request: Request, document: PolicyDocument) -> tuple[list[PolicyD
         current = parse(stored["xml"])
         chain.append(current)
         if len(chain) + 1 > MAX_DEPTH:
-            return chain, (f"The policy '{document.policy_id}' has an inheritance depth over {MAX_DEPTH} "
-                           f"(its base chain goes through '{base_id}').")
+            return chain, (
+                f"The policy '{document.policy_id}' has an inheritance depth over {MAX_DEPTH} "
+                f"(its base chain goes through '{base_id}')."
+            )
     return chain, None
 
 

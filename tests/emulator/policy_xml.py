@@ -102,13 +102,16 @@ def reformat(text: str) -> str:
 
 def _rewrite(element, depth: int) -> None:
     attributes = list(element.attributes.items())
-    for name, dummy_value in attributes:
+    for name, _value in attributes:
         element.removeAttribute(name)
     for name, value in reversed(attributes):
         element.setAttribute(name, value)
     children = list(element.childNodes)
-    if any(child.nodeType == xml.dom.Node.CDATA_SECTION_NODE or (child.nodeType == xml.dom.Node.TEXT_NODE and child.data.strip())
-           for child in children):
+    if any(
+        child.nodeType == xml.dom.Node.CDATA_SECTION_NODE
+        or (child.nodeType == xml.dom.Node.TEXT_NODE and child.data.strip())
+        for child in children
+    ):
         return  # text content (mixed or not) is data: leave it as it is
     for child in children:
         if child.nodeType == xml.dom.Node.TEXT_NODE:

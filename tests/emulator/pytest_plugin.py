@@ -37,12 +37,21 @@ def write_client_certificate(path: str, common_name: str = "emulator-client") ->
 class EmulatorProcess:
     """One emulator subprocess plus helpers for its control API."""
 
-    def __init__(self, state_dir: str | None = None, extra_args=(), *, port: int = 0,
-                 tenant: str = "emulator.onmicrosoft.com", client_id: str = "emulator-client",
-                 client_secret: str = "emulator-secret", read_only_client_id: str = "emulator-reader",
-                 read_only_client_secret: str = "emulator-reader-secret",
-                 identity_header: str = "emulator-identity-header", ready_timeout: float = READY_TIMEOUT,
-                 federated_subject: str = "repo:b2c/trustframework:environment:emulator"):
+    def __init__(
+        self,
+        state_dir: str | None = None,
+        extra_args=(),
+        *,
+        port: int = 0,
+        tenant: str = "emulator.onmicrosoft.com",
+        client_id: str = "emulator-client",
+        client_secret: str = "emulator-secret",
+        read_only_client_id: str = "emulator-reader",
+        read_only_client_secret: str = "emulator-reader-secret",
+        identity_header: str = "emulator-identity-header",
+        ready_timeout: float = READY_TIMEOUT,
+        federated_subject: str = "repo:b2c/trustframework:environment:emulator",
+    ):
         self._own_state_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="b2c-emulator-")
         self.extra_args = list(extra_args)
@@ -66,11 +75,28 @@ class EmulatorProcess:
     # -- lifecycle ------------------------------------------------------------------------------
     def command(self) -> list[str]:
         return [
-            sys.executable, "-m", "tests.emulator", "--port", str(self.port), "--state-dir", self.state_dir,
-            "--tenant", self.tenant, "--client-id", self.client_id, "--client-secret", self.client_secret,
-            "--client-cert", self.client_cert_path,
-            "--read-only-client", f"{self.read_only_client_id}:{self.read_only_client_secret}",
-            "--identity-header", self.identity_header, "--federated-subject", self.federated_subject, *self.extra_args,
+            sys.executable,
+            "-m",
+            "tests.emulator",
+            "--port",
+            str(self.port),
+            "--state-dir",
+            self.state_dir,
+            "--tenant",
+            self.tenant,
+            "--client-id",
+            self.client_id,
+            "--client-secret",
+            self.client_secret,
+            "--client-cert",
+            self.client_cert_path,
+            "--read-only-client",
+            f"{self.read_only_client_id}:{self.read_only_client_secret}",
+            "--identity-header",
+            self.identity_header,
+            "--federated-subject",
+            self.federated_subject,
+            *self.extra_args,
         ]
 
     def start(self) -> "EmulatorProcess":
@@ -92,8 +118,10 @@ class EmulatorProcess:
         text = line[0].decode().strip() if line else ""
         if not text.startswith("READY "):
             self.stop()
-            raise RuntimeError(f"emulator did not become ready within {self.ready_timeout} s "
-                               f"(stdout: {text!r}); stderr:\n{self._stderr_text()}")
+            raise RuntimeError(
+                f"emulator did not become ready within {self.ready_timeout} s "
+                f"(stdout: {text!r}); stderr:\n{self._stderr_text()}"
+            )
         return text.split(" ", 1)[1]
 
     def _stderr_text(self) -> str:

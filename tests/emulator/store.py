@@ -112,8 +112,16 @@ class TenantStore:
         fd, tmp_path = tempfile.mkstemp(prefix=".state-", suffix=".json", dir=directory)  # mkstemp creates 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"version": STATE_VERSION, "clock_offset_seconds": self.clock.offset_seconds,
-                           "keysets": self._keysets, "policies": self._policies}, handle, indent=1)
+                json.dump(
+                    {
+                        "version": STATE_VERSION,
+                        "clock_offset_seconds": self.clock.offset_seconds,
+                        "keysets": self._keysets,
+                        "policies": self._policies,
+                    },
+                    handle,
+                    indent=1,
+                )
             os.replace(tmp_path, self.path)
         except BaseException:
             if os.path.exists(tmp_path):

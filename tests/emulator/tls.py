@@ -17,7 +17,9 @@ def _write(path: str, data: bytes, mode: int) -> None:
 
 def ensure_server_tls(state_dir: str) -> tuple[str, str, str]:
     """Paths of (ca.pem, server certificate chain, server key); created by trustme on first start only."""
-    ca_path, cert_path, key_path = (os.path.join(state_dir, name) for name in (CA_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE))
+    ca_path, cert_path, key_path = (
+        os.path.join(state_dir, name) for name in (CA_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE)
+    )
     if not all(os.path.exists(path) for path in (ca_path, cert_path, key_path)):
         import trustme  # imported only when needed: a restart then starts faster
 

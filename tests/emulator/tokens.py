@@ -70,8 +70,16 @@ class TokenService:
         der = self._public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         self.kid = b64url(hashlib.sha256(der).digest())[:32]
 
-    def mint(self, *, issuer: str, app_id: str, roles: list[str], audience: str, lifetime: int,
-             tenant_guid: str | None = None) -> tuple[str, int]:
+    def mint(
+        self,
+        *,
+        issuer: str,
+        app_id: str,
+        roles: list[str],
+        audience: str,
+        lifetime: int,
+        tenant_guid: str | None = None,
+    ) -> tuple[str, int]:
         """A token Graph accepts; lifetime may be negative to mint an already expired one."""
         now = self._clock.now()
         exp = now + lifetime
@@ -97,8 +105,12 @@ class TokenService:
         """Signature, lifetime and tenant. The audience is not checked: clients pointed at the emulator
         may ask for the Graph root or the emulator's own URL, and both must work."""
         try:
-            claims = jwt.decode(token, self._public_key, algorithms=["RS256"],
-                                options={"verify_aud": False, "require": ["exp", "tid", "roles"], **LIFETIME_CHECKS_OFF})
+            claims = jwt.decode(
+                token,
+                self._public_key,
+                algorithms=["RS256"],
+                options={"verify_aud": False, "require": ["exp", "tid", "roles"], **LIFETIME_CHECKS_OFF},
+            )
             check_lifetime(claims, self._clock.now())
         except jwt.ExpiredSignatureError as exc:
             raise TokenRejected("Lifetime validation failed, the token is expired.") from exc
@@ -112,7 +124,11 @@ class TokenService:
 
     def jwks(self) -> dict:
         numbers = self._public_key.public_numbers()
-        return {"keys": [{"kty": "RSA", "use": "sig", "kid": self.kid, "n": b64url_uint(numbers.n), "e": b64url_uint(numbers.e)}]}
+        return {
+            "keys": [
+                {"kty": "RSA", "use": "sig", "kid": self.kid, "n": b64url_uint(numbers.n), "e": b64url_uint(numbers.e)}
+            ]
+        }
 
 
 def certificate_thumbprints(cert: x509.Certificate) -> dict:
@@ -140,8 +156,13 @@ def verify_client_assertion(assertion: str, client: ClientCredential, audiences:
         raise AssertionRejected(f"Client assertion algorithm {algorithm!r} is not supported.")
     public_key = _registered_key_for(header, client)
     try:
-        claims = jwt.decode(assertion, public_key, algorithms=[algorithm], audience=audiences,
-                            options={"require": ["exp", "iss", "sub", "aud"], **LIFETIME_CHECKS_OFF})
+        claims = jwt.decode(
+            assertion,
+            public_key,
+            algorithms=[algorithm],
+            audience=audiences,
+            options={"require": ["exp", "iss", "sub", "aud"], **LIFETIME_CHECKS_OFF},
+        )
         check_lifetime(claims, now)
     except jwt.ExpiredSignatureError as exc:
         raise AssertionRejected("Client assertion is expired.") from exc
@@ -187,8 +208,15 @@ class FederatedIssuer:
 
     def mint(self, *, subject: str, audience: str, lifetime: int, issuer: str | None = None) -> str:
         now = self._clock.now()
-        claims = {"iss": issuer or self.issuer, "sub": subject, "aud": audience, "iat": min(now, now + lifetime),
-                  "nbf": min(now, now + lifetime), "exp": now + lifetime, "jti": uuid.uuid4().hex}
+        claims = {
+            "iss": issuer or self.issuer,
+            "sub": subject,
+            "aud": audience,
+            "iat": min(now, now + lifetime),
+            "nbf": min(now, now + lifetime),
+            "exp": now + lifetime,
+            "jti": uuid.uuid4().hex,
+        }
         return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": "federated-issuer"})
 
     def verify(self, assertion: str, client: ClientCredential) -> None:
@@ -201,21 +229,31 @@ class FederatedIssuer:
             raise AssertionRejected(
                 f"No matching federated identity record found for presented assertion issuer '{issuer}'. Check your "
                 f"federated identity credential Subject, Audience and Issuer against the presented assertion. {FIC_DOCS}",
-                code=700211)
+                code=700211,
+            )
         by_subject = [fic for fic in by_issuer if fic.subject == subject]
         if not by_subject:
             raise AssertionRejected(
                 f"No matching federated identity record found for presented assertion subject '{subject}'. Check your "
                 f"federated identity credential Subject, Audience and Issuer against the presented assertion. {FIC_DOCS}",
-                code=700213)
+                code=700213,
+            )
         if not any(fic.audience in audiences for fic in by_subject):
             raise AssertionRejected(
                 f"No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. "
                 f"Assertion Subject: '{subject}'. Assertion Audience: '{','.join(map(str, audiences))}'. {FIC_DOCS}",
-                code=70021, status=400, error="invalid_request")
+                code=70021,
+                status=400,
+                error="invalid_request",
+            )
         try:
-            checked = jwt.decode(assertion, self._key.public_key(), algorithms=["RS256"], audience=audiences,
-                                 options={"require": ["exp", "iss", "sub", "aud"], **LIFETIME_CHECKS_OFF})
+            checked = jwt.decode(
+                assertion,
+                self._key.public_key(),
+                algorithms=["RS256"],
+                audience=audiences,
+                options={"require": ["exp", "iss", "sub", "aud"], **LIFETIME_CHECKS_OFF},
+            )
             check_lifetime(checked, self._clock.now())
         except jwt.ExpiredSignatureError as exc:
             raise AssertionRejected("Client assertion is not within its valid time range.", code=700024) from exc

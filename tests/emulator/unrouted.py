@@ -8,8 +8,16 @@ import re
 # The segments Graph knows under /beta (None stands for any key: a keyset, policy or key id).
 KNOWN_SEGMENTS = {
     "trustFramework": {
-        "keySets": {None: {"generateKey": {}, "uploadSecret": {}, "uploadCertificate": {}, "uploadPkcs12": {},
-                           "getActiveKey": {}, "keys_v2": {None: {}}}},
+        "keySets": {
+            None: {
+                "generateKey": {},
+                "uploadSecret": {},
+                "uploadCertificate": {},
+                "uploadPkcs12": {},
+                "getActiveKey": {},
+                "keys_v2": {None: {}},
+            }
+        },
         "policies": {None: {"$value": {}}},
     },
 }

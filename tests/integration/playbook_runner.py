@@ -13,10 +13,16 @@ TARGETS_DIR = os.path.join(REPO_ROOT, "tests", "integration", "targets")
 COLLECTIONS_PATH = os.path.join(REPO_ROOT, "build", "collections")
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 # Where Debian/Ubuntu (multiarch), Fedora and a source build put libfaketime.
-LIBFAKETIME_PATTERNS = ("/usr/lib/*/faketime/libfaketime.so.1", "/usr/lib64/faketime/libfaketime.so.1",
-                        "/usr/lib/faketime/libfaketime.so.1", "/usr/local/lib/faketime/libfaketime.so.1")
-MISSING_LIBFAKETIME = ("Running playbooks in shifted time needs libfaketime: run `make system-deps` "
-                       "(or install it: apt-get install libfaketime, dnf install libfaketime).")
+LIBFAKETIME_PATTERNS = (
+    "/usr/lib/*/faketime/libfaketime.so.1",
+    "/usr/lib64/faketime/libfaketime.so.1",
+    "/usr/lib/faketime/libfaketime.so.1",
+    "/usr/local/lib/faketime/libfaketime.so.1",
+)
+MISSING_LIBFAKETIME = (
+    "Running playbooks in shifted time needs libfaketime: run `make system-deps` "
+    "(or install it: apt-get install libfaketime, dnf install libfaketime)."
+)
 
 
 def libfaketime_path():
@@ -54,20 +60,32 @@ def playbook_environment(emulator, tmp_path, clock_offset_seconds=None, **overri
     """
     offset = emulator.clock()["offset_seconds"] if clock_offset_seconds is None else clock_offset_seconds
     return emulator_playbook_environment(
-        emulator, COLLECTIONS_PATH, str(tmp_path / "token-cache.json"),
+        emulator,
+        COLLECTIONS_PATH,
+        str(tmp_path / "token-cache.json"),
         ANSIBLE_ROLES_PATH=TARGETS_DIR,
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
         ANSIBLE_PYTHON_INTERPRETER=sys.executable,
         REQUESTS_CA_BUNDLE="/nonexistent/ca.pem",  # must never be consulted: the modules use ca_path
-        **dict(shifted_time_environment(offset), **overrides))
+        **dict(shifted_time_environment(offset), **overrides),
+    )
 
 
-def run_playbook(emulator, tmp_path, playbook, *options, extra_vars=None, env=None, inventory="localhost,", cwd=REPO_ROOT):
+def run_playbook(
+    emulator, tmp_path, playbook, *options, extra_vars=None, env=None, inventory="localhost,", cwd=REPO_ROOT
+):
     """Run one playbook (a path) from ``cwd`` and return the CompletedProcess; stdout and stderr are text."""
     command = [ANSIBLE_PLAYBOOK, "-i", inventory, str(playbook), *options]
     if extra_vars:
         vars_file = tmp_path / "extra-vars.json"
         vars_file.write_text(json.dumps(extra_vars))
         command += ["-e", "@%s" % vars_file]
-    return subprocess.run(command, cwd=cwd, env=env or playbook_environment(emulator, tmp_path),
-                          capture_output=True, text=True, timeout=600, check=False)
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env=env or playbook_environment(emulator, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )

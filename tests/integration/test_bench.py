@@ -20,9 +20,30 @@ PER_TASK_FIGURES = ("wall_per_task_s", "cpu_per_task_s", "graph_requests_per_tas
 @pytest.fixture(scope="module")
 def bench_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    document = run_bench(["--latency-ms", "0", "--repeat", "1", "--tasks", "1", "--tenants", "2", "--keysets", "1",
-                          "--import-runs", "1", "--phase-runs", "1", "--module-python", sys.executable, "--cases", ",".join(CASES),
-                          "--out", str(out)])
+    document = run_bench(
+        [
+            "--latency-ms",
+            "0",
+            "--repeat",
+            "1",
+            "--tasks",
+            "1",
+            "--tenants",
+            "2",
+            "--keysets",
+            "1",
+            "--import-runs",
+            "1",
+            "--phase-runs",
+            "1",
+            "--module-python",
+            sys.executable,
+            "--cases",
+            ",".join(CASES),
+            "--out",
+            str(out),
+        ]
+    )
     return document, out
 
 

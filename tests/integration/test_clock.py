@@ -19,8 +19,11 @@ def _run(emulator, tmp_path, task):
 @pytest.mark.integration
 def test_modules_follow_the_emulators_clock(emulator_clean, tmp_path):
     """A 30-day key, 20 days later: 9 whole days left (10 only if no time passed at all), in the module's view."""
-    generated = _run(emulator_clean, tmp_path, module_task(
-        "generate", "b2c_keyset_key", {"keyset": KEYSET, "create_keyset": True, "valid_days": 30}))
+    generated = _run(
+        emulator_clean,
+        tmp_path,
+        module_task("generate", "b2c_keyset_key", {"keyset": KEYSET, "create_keyset": True, "valid_days": 30}),
+    )
     assert generated["key"]["expires_in_days"] in (29, 30)
 
     emulator_clean.shift_clock(days=20)

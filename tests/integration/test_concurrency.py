@@ -29,10 +29,18 @@ def race(emulator, tmp_path_factory):
     create_keyset(emulator, "Race_Existing")
     # Slow reads widen the window in which every fork finds the keyset without a key.
     emulator.add_fault(path="/trustFramework/keySets/", method="GET", delay_ms=300, count=None)
-    tasks = [module_task(name, "b2c_keyset_key", dict(CONNECTION, keyset=keyset, **options))
-             for name, (keyset, options) in RACES.items()]
-    run = run_plays(emulator, tmp_path_factory.mktemp("race"), [local_play(tasks, name="Race", hosts="all")],
-                    "--forks", str(len(HOSTS)), inventory=",".join(HOSTS) + ",")
+    tasks = [
+        module_task(name, "b2c_keyset_key", dict(CONNECTION, keyset=keyset, **options))
+        for name, (keyset, options) in RACES.items()
+    ]
+    run = run_plays(
+        emulator,
+        tmp_path_factory.mktemp("race"),
+        [local_play(tasks, name="Race", hosts="all")],
+        "--forks",
+        str(len(HOSTS)),
+        inventory=",".join(HOSTS) + ",",
+    )
     stored = {name: read_keyset(emulator, keyset) for name, (keyset, _options) in RACES.items()}
     emulator.reset()
     return run, stored
@@ -48,8 +56,12 @@ def test_forks_leave_exactly_one_key(race, task):
     assert {result["key"]["kid"] for result in results} == set(kids(stored[task])), "every fork reports the one key"
     assert sum(1 for result in results if result["action"] in ("generated", "uploaded")) == 1
     entries = [run.entry(task, host) for host in HOSTS]
-    assert any(one["start"] < other["end"] and other["start"] < one["end"]
-               for one in entries for other in entries if one is not other), "the forks never ran at the same time"
+    assert any(
+        one["start"] < other["end"] and other["start"] < one["end"]
+        for one in entries
+        for other in entries
+        if one is not other
+    ), "the forks never ran at the same time"
 
 
 @pytest.mark.integration
@@ -58,10 +70,19 @@ def test_one_tenant_spelled_two_ways_is_one_lock(emulator, tmp_path):
     emulator.reset()
     emulator.add_fault(path="/trustFramework/keySets/", method="GET", delay_ms=300, count=None)
     spelled = "{{ '%s' if inventory_hostname[-1] | int is even else '%s' }}" % (emulator.tenant, emulator.tenant_guid)
-    task = module_task("generate, the tenant spelled two ways", "b2c_keyset_key",
-                       dict(CONNECTION, keyset="Race_Spelled", tenant_id=spelled))
-    run = run_plays(emulator, tmp_path, [local_play([task], name="Race", hosts="all")],
-                    "--forks", str(len(HOSTS)), inventory=",".join(HOSTS) + ",")
+    task = module_task(
+        "generate, the tenant spelled two ways",
+        "b2c_keyset_key",
+        dict(CONNECTION, keyset="Race_Spelled", tenant_id=spelled),
+    )
+    run = run_plays(
+        emulator,
+        tmp_path,
+        [local_play([task], name="Race", hosts="all")],
+        "--forks",
+        str(len(HOSTS)),
+        inventory=",".join(HOSTS) + ",",
+    )
     stored = read_keyset(emulator, "Race_Spelled")
     emulator.reset()
     assert run.process.returncode == 0, run.output[-8000:]

@@ -20,8 +20,11 @@ def _pkcs12_of(pem_path, target):
         data = handle.read()
     key = serialization.load_pem_private_key(data, password=None)
     cert = x509.load_pem_x509_certificate(data)
-    target.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"client", key, cert, None, serialization.BestAvailableEncryption(PFX_PASSWORD.encode())))
+    target.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"client", key, cert, None, serialization.BestAvailableEncryption(PFX_PASSWORD.encode())
+        )
+    )
     return str(target)
 
 
@@ -31,22 +34,36 @@ def forms_run(emulator, tmp_path_factory):
     emulator.reset()
     trusted = emulator.write_federated_token(str(tmp_path / "trusted.jwt"))
     renewed = emulator.write_federated_token(str(tmp_path / "renewed.jwt"))
-    other_subject = emulator.write_federated_token(str(tmp_path / "other-subject.jwt"), subject="repo:someone/else:ref:x")
-    other_issuer = emulator.write_federated_token(str(tmp_path / "other-issuer.jwt"),
-                                                  issuer="https://token.actions.githubusercontent.com")
+    other_subject = emulator.write_federated_token(
+        str(tmp_path / "other-subject.jwt"), subject="repo:someone/else:ref:x"
+    )
+    other_issuer = emulator.write_federated_token(
+        str(tmp_path / "other-issuer.jwt"), issuer="https://token.actions.githubusercontent.com"
+    )
     pfx = _pkcs12_of(emulator.client_cert_path, tmp_path / "client.pfx")
     tasks = [
         module_task("workload identity", "b2c_keyset_info", {"federated_token_file": trusted}),
         module_task("workload identity, renewed token file", "b2c_keyset_info", {"federated_token_file": renewed}),
-        module_task("untrusted subject", "b2c_keyset_info", dict(NO_CACHE, federated_token_file=other_subject),
-                    ignore_errors=True),
-        module_task("untrusted issuer", "b2c_keyset_info", dict(NO_CACHE, federated_token_file=other_issuer),
-                    ignore_errors=True),
-        module_task("pkcs12 certificate", "b2c_keyset_info",
-                    dict(NO_CACHE, client_certificate_path=pfx, client_certificate_password=PFX_PASSWORD)),
-        module_task("pkcs12 wrong password", "b2c_keyset_info",
-                    dict(NO_CACHE, client_certificate_path=pfx, client_certificate_password="wrong"),
-                    ignore_errors=True),
+        module_task(
+            "untrusted subject",
+            "b2c_keyset_info",
+            dict(NO_CACHE, federated_token_file=other_subject),
+            ignore_errors=True,
+        ),
+        module_task(
+            "untrusted issuer", "b2c_keyset_info", dict(NO_CACHE, federated_token_file=other_issuer), ignore_errors=True
+        ),
+        module_task(
+            "pkcs12 certificate",
+            "b2c_keyset_info",
+            dict(NO_CACHE, client_certificate_path=pfx, client_certificate_password=PFX_PASSWORD),
+        ),
+        module_task(
+            "pkcs12 wrong password",
+            "b2c_keyset_info",
+            dict(NO_CACHE, client_certificate_path=pfx, client_certificate_password="wrong"),
+            ignore_errors=True,
+        ),
     ]
     # No secret anywhere: auth_method=auto must pick the federated token file or the certificate.
     run = run_plays(emulator, tmp_path, [local_play(tasks, name="Credential forms")], env={"AZURE_CLIENT_SECRET": ""})
@@ -82,6 +99,9 @@ def test_an_untrusted_federated_token_is_refused_with_the_service_code(forms_run
 def test_a_wrong_pkcs12_password_fails_before_any_request(forms_run):
     run, log = forms_run
     assert run.failed("pkcs12 wrong password")
-    assert "client_certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)" in run.result("pkcs12 wrong password")["msg"]
+    assert (
+        "client_certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)"
+        in run.result("pkcs12 wrong password")["msg"]
+    )
     assert run.requests_during(log, "pkcs12 wrong password") == []
     assert PFX_PASSWORD not in run.output

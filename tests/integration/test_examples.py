@@ -29,13 +29,33 @@ from tests.support.policies import policy
 
 pytestmark = pytest.mark.integration
 
-MODULES = ("b2c_keyset", "b2c_keyset_key", "b2c_keyset_info", "b2c_policy", "b2c_policy_info", "b2c_policy_set",
-           "b2c_report_file")
+MODULES = (
+    "b2c_keyset",
+    "b2c_keyset_key",
+    "b2c_keyset_info",
+    "b2c_policy",
+    "b2c_policy_info",
+    "b2c_policy_set",
+    "b2c_report_file",
+)
 POLICIES_PATH = "/beta/trustFramework/policies"
 COLLECTION = "b2c.trustframework."
-CONNECTION_OPTIONS = frozenset((
-    "tenant_id", "client_id", "client_secret", "client_certificate_path", "client_certificate_password",
-    "access_token", "auth_method", "cloud", "graph_endpoint", "authority_host", "ca_path", "validate_certs"))
+CONNECTION_OPTIONS = frozenset(
+    (
+        "tenant_id",
+        "client_id",
+        "client_secret",
+        "client_certificate_path",
+        "client_certificate_password",
+        "access_token",
+        "auth_method",
+        "cloud",
+        "graph_endpoint",
+        "authority_host",
+        "ca_path",
+        "validate_certs",
+    )
+)
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 DAY = 86400
 
@@ -126,10 +146,15 @@ def run_plays(emulator, workdir, plays, run_name, extra_vars=None, env=None):
     inventory = workdir / "empty-inventory.ini"
     inventory.write_text("")
     results_file = workdir / ("results-%s.json" % run_name)
-    environment = dict(env or playbook_environment(emulator, workdir), ANSIBLE_CALLBACK_PLUGINS=CALLBACK_DIR,
-                       ANSIBLE_CALLBACKS_ENABLED="result_recorder", RELIABILITY_RESULTS_FILE=str(results_file))
-    process = run_playbook(emulator, workdir, playbook, "--diff", extra_vars=extra_vars, env=environment,
-                           inventory=str(inventory))
+    environment = dict(
+        env or playbook_environment(emulator, workdir),
+        ANSIBLE_CALLBACK_PLUGINS=CALLBACK_DIR,
+        ANSIBLE_CALLBACKS_ENABLED="result_recorder",
+        RELIABILITY_RESULTS_FILE=str(results_file),
+    )
+    process = run_playbook(
+        emulator, workdir, playbook, "--diff", extra_vars=extra_vars, env=environment, inventory=str(inventory)
+    )
     entries = json.loads(results_file.read_text()) if results_file.exists() else []
     return process, entries
 
@@ -140,7 +165,11 @@ def assert_all_succeeded(plays, process, entries, run_name):
     outcomes = {entry["task"]: entry["outcome"] for entry in entries}
     for task in play_tasks(plays):
         assert outcomes.get(task["name"]) == "ok", "%s run: task %r was %s\n%s" % (
-            run_name, task["name"], outcomes.get(task["name"], "never run"), output)
+            run_name,
+            task["name"],
+            outcomes.get(task["name"], "never run"),
+            output,
+        )
 
 
 def converge_twice(emulator, workdir, plays, extra_vars=None, env=None, secrets_in_play=()):
@@ -174,7 +203,9 @@ def stored_keysets(emulator):
 
 
 def generate_key(client, keyset, **body):
-    response = client.post("%s/%s/generateKey" % (KEYSETS_PATH, keyset), json=dict({"use": "sig", "kty": "RSA"}, **body))
+    response = client.post(
+        "%s/%s/generateKey" % (KEYSETS_PATH, keyset), json=dict({"use": "sig", "kty": "RSA"}, **body)
+    )
     response.raise_for_status()
     return response.json()
 
@@ -208,8 +239,12 @@ def prepare_b2c_keyset_key(emulator, workdir):
     (workdir / "files").mkdir()
     (workdir / "files" / "saml-signing.pfx").write_bytes(pfx(key, cert, password))
     facebook_secret = "facebook-" + secrets.token_hex(12)
-    extra_vars = {"facebook_app_secret": facebook_secret, "saml_pfx_password": password,
-                  "compromised_kid": compromised["kid"], "saml_x5t": x5t(cert)}
+    extra_vars = {
+        "facebook_app_secret": facebook_secret,
+        "saml_pfx_password": password,
+        "compromised_kid": compromised["kid"],
+        "saml_x5t": x5t(cert),
+    }
     return extra_vars, [facebook_secret, password]
 
 
@@ -217,7 +252,9 @@ def check_b2c_keyset_key(emulator, _first_results, extra_vars):
     stored = stored_keysets(emulator)
     status = {key["kid"]: key.get("status") for key in stored["B2C_1A_TokenSigningKeyContainer"]}
     assert status.pop(extra_vars["compromised_kid"]) == "disabled" and list(status.values()) == ["enabled"]
-    assert [(key["kty"].upper(), key["use"]) for key in stored["B2C_1A_TokenEncryptionKeyContainer"]] == [("RSA", "enc")]
+    assert [(key["kty"].upper(), key["use"]) for key in stored["B2C_1A_TokenEncryptionKeyContainer"]] == [
+        ("RSA", "enc")
+    ]
     assert [key["kty"].lower() for key in stored["B2C_1A_FacebookSecret"]] == ["oct"]
     assert [key["x5t"] for key in stored["B2C_1A_SamlIdpCert"]] == [extra_vars["saml_x5t"]]
 
@@ -232,7 +269,9 @@ def prepare_b2c_keyset_info(emulator, _workdir):
 
 def check_b2c_keyset_info(_emulator, first_results, _extra_vars):
     listed = first_results["All keysets with their active keys"]["keysets"]
-    assert [(keyset["id"], bool(keyset["active_key"])) for keyset in listed] == [("B2C_1A_TokenSigningKeyContainer", True)]
+    assert [(keyset["id"], bool(keyset["active_key"])) for keyset in listed] == [
+        ("B2C_1A_TokenSigningKeyContainer", True)
+    ]
     shown = [item["msg"] for item in first_results["Show when the keys of each keyset expire"]["results"]]
     assert shown == ["B2C_1A_TokenSigningKeyContainer: " + listed[0]["key_list"][0]["exp_iso"]]
     assert first_results["Keysets that need a new key within 30 days"]["keysets"] == []
@@ -249,8 +288,9 @@ def starter_pack(tenant):
     return {
         "TrustFrameworkBase.xml": policy(policy_id="B2C_1A_TrustFrameworkBase", base=None, tenant=tenant),
         "TrustFrameworkExtensions.xml": policy(tenant=tenant),
-        "SignUpOrSignin.xml": policy(policy_id="B2C_1A_signup_signin", base="B2C_1A_TrustFrameworkExtensions",
-                                     tenant=tenant, keysets=()),
+        "SignUpOrSignin.xml": policy(
+            policy_id="B2C_1A_signup_signin", base="B2C_1A_TrustFrameworkExtensions", tenant=tenant, keysets=()
+        ),
     }
 
 
@@ -270,19 +310,26 @@ def prepare_b2c_policy(emulator, workdir):
     for name in ("TrustFrameworkBase.xml", "SignUpOrSignin.xml"):
         (workdir / "templates" / "policies" / name).write_text(files[name], encoding="utf-8")
     (workdir / "policies" / "TrustFrameworkExtensions.xml").write_text(
-        files["TrustFrameworkExtensions.xml"].replace("{{ b2c_tenant_name }}", emulator.tenant), encoding="utf-8")
+        files["TrustFrameworkExtensions.xml"].replace("{{ b2c_tenant_name }}", emulator.tenant), encoding="utf-8"
+    )
     return {"b2c_tenant_name": emulator.tenant}, []
 
 
 def check_b2c_policy(emulator, first_results, _extra_vars):
-    assert deployed_policy_ids(emulator) == ["B2C_1A_TrustFrameworkBase", "B2C_1A_TrustFrameworkExtensions",
-                                             "B2C_1A_signup_signin"]
+    assert deployed_policy_ids(emulator) == [
+        "B2C_1A_TrustFrameworkBase",
+        "B2C_1A_TrustFrameworkExtensions",
+        "B2C_1A_signup_signin",
+    ]
     assert first_results["Extensions policy from a file"]["policy"]["base_policy"] == "B2C_1A_TrustFrameworkBase"
 
 
 def put_policy(client, policy_id, text):
-    client.put("%s/%s/$value" % (POLICIES_PATH, policy_id), content=text.encode("utf-8"),
-               headers={"Content-Type": "application/xml; charset=utf-8"}).raise_for_status()
+    client.put(
+        "%s/%s/$value" % (POLICIES_PATH, policy_id),
+        content=text.encode("utf-8"),
+        headers={"Content-Type": "application/xml; charset=utf-8"},
+    ).raise_for_status()
 
 
 def prepare_b2c_policy_info(emulator, _workdir):
@@ -290,8 +337,10 @@ def prepare_b2c_policy_info(emulator, _workdir):
     signing_keyset_with_a_key(emulator)
     files = starter_pack(emulator.tenant)
     with graph(emulator) as client:
-        for name, policy_id in (("TrustFrameworkBase.xml", "B2C_1A_TrustFrameworkBase"),
-                                ("TrustFrameworkExtensions.xml", "B2C_1A_TrustFrameworkExtensions")):
+        for name, policy_id in (
+            ("TrustFrameworkBase.xml", "B2C_1A_TrustFrameworkBase"),
+            ("TrustFrameworkExtensions.xml", "B2C_1A_TrustFrameworkExtensions"),
+        ):
             put_policy(client, policy_id, files[name])
     return {}, []
 
@@ -299,9 +348,13 @@ def prepare_b2c_policy_info(emulator, _workdir):
 def check_b2c_policy_info(_emulator, first_results, _extra_vars):
     listed = first_results["Every policy of the tenant"]
     assert [(item["id"], item["base_policy"]) for item in listed["policies"]] == [
-        ("B2C_1A_TrustFrameworkBase", None), ("B2C_1A_TrustFrameworkExtensions", "B2C_1A_TrustFrameworkBase")]
+        ("B2C_1A_TrustFrameworkBase", None),
+        ("B2C_1A_TrustFrameworkExtensions", "B2C_1A_TrustFrameworkBase"),
+    ]
     assert first_results["The policies that would break without the token signing key"]["msg"] == [
-        "B2C_1A_TrustFrameworkBase", "B2C_1A_TrustFrameworkExtensions"]
+        "B2C_1A_TrustFrameworkBase",
+        "B2C_1A_TrustFrameworkExtensions",
+    ]
     assert "<TrustFrameworkPolicy" in first_results["One policy with its XML"]["policies"][0]["content"]
 
 
@@ -335,8 +388,11 @@ def prepare_b2c_policy_set(emulator, workdir):
         put_policy(client, "B2C_1A_TrustFrameworkBase", deployed["TrustFrameworkBase.xml"])
         put_policy(client, "B2C_1A_TrustFrameworkExtensions", deployed["TrustFrameworkExtensions.xml"])
         put_policy(client, OLD_SIGNUP, old)
-    for folder, files in (("templates/policies", starter_pack("{{ b2c_tenant_name }}")), ("policies", deployed),
-                          ("old-policies", {"SignUpOrSigninV1.xml": old})):
+    for folder, files in (
+        ("templates/policies", starter_pack("{{ b2c_tenant_name }}")),
+        ("policies", deployed),
+        ("old-policies", {"SignUpOrSigninV1.xml": old}),
+    ):
         (workdir / folder).mkdir(parents=True)
         for name, text in files.items():
             (workdir / folder / name).write_text(text, encoding="utf-8")
@@ -344,12 +400,17 @@ def prepare_b2c_policy_set(emulator, workdir):
 
 
 def check_b2c_policy_set(emulator, first_results, _extra_vars):
-    assert deployed_policy_ids(emulator) == ["B2C_1A_TrustFrameworkBase", "B2C_1A_TrustFrameworkExtensions",
-                                             "B2C_1A_signup_signin"]
+    assert deployed_policy_ids(emulator) == [
+        "B2C_1A_TrustFrameworkBase",
+        "B2C_1A_TrustFrameworkExtensions",
+        "B2C_1A_signup_signin",
+    ]
     folder = first_results["Deploy every policy of a folder, base first"]["policies"]
     assert [(item["id"], item["action"]) for item in folder] == [
-        ("B2C_1A_TrustFrameworkBase", "none"), ("B2C_1A_TrustFrameworkExtensions", "none"),
-        ("B2C_1A_signup_signin", "created")]
+        ("B2C_1A_TrustFrameworkBase", "none"),
+        ("B2C_1A_TrustFrameworkExtensions", "none"),
+        ("B2C_1A_signup_signin", "created"),
+    ]
     assert first_results["Show which policies were uploaded"]["msg"] == []
     removed = first_results["Remove a set that no application uses any more, relying parties first"]["policies"]
     assert removed == [{"id": OLD_SIGNUP, "action": "deleted", "reason": "absent"}]
@@ -362,15 +423,15 @@ SETUP = {
     "b2c_policy": (prepare_b2c_policy, check_b2c_policy),
     "b2c_policy_info": (prepare_b2c_policy_info, check_b2c_policy_info),
     "b2c_report_file": (prepare_b2c_report_file, check_b2c_report_file),
-
-
     "b2c_policy_set": (prepare_b2c_policy_set, check_b2c_policy_set),
 }
 
 
 # -- the tests -------------------------------------------------------------------------------------------------
 def test_every_module_has_examples_and_a_setup():
-    modules = sorted(name[:-3] for name in os.listdir(os.path.join(REPO_ROOT, "plugins", "modules")) if name.endswith(".py"))
+    modules = sorted(
+        name[:-3] for name in os.listdir(os.path.join(REPO_ROOT, "plugins", "modules")) if name.endswith(".py")
+    )
     assert modules == sorted(MODULES) == sorted(SETUP)
 
 
@@ -419,5 +480,6 @@ def test_readme_module_defaults_example_runs_as_written_and_converges(emulator_c
         env.pop(variable)
 
     converge_twice(emulator_clean, tmp_path, plays, extra_vars, env=env, secrets_in_play=[emulator_clean.client_secret])
-    assert [(key["kty"].upper(), key["use"]) for key in stored_keysets(emulator_clean)["B2C_1A_TokenSigningKeyContainer"]] \
-        == [("RSA", "sig")]
+    assert [
+        (key["kty"].upper(), key["use"]) for key in stored_keysets(emulator_clean)["B2C_1A_TokenSigningKeyContainer"]
+    ] == [("RSA", "sig")]

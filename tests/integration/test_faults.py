@@ -36,7 +36,7 @@ PFX_PASSWORD = "faults-pfx-password"
 # Retries fast enough for a test, slow enough to tell a wait from none.
 CONNECTION = {"max_retries": 3, "timeout": 5}
 SHORT_TIMEOUT = 1.0
-SLACK = 0.05        # the log keeps milliseconds; clocks are the same machine
+SLACK = 0.05  # the log keeps milliseconds; clocks are the same machine
 BACKOFF_FIRST = (0.5, 1.0)  # retry.py: first backoff is uniform(ceiling/2, ceiling), ceiling 1 s
 ONE_SECOND = (1.0, 1.0)
 RECORDER_DIR = os.path.join(RELIABILITY_DIR, "retry_wait_recorder")
@@ -54,12 +54,12 @@ class FaultCase:
     name: str
     fault: dict
     source: str = "generate"
-    options: tuple = ()            # extra module options as (name, value) pairs
-    asked_wait: tuple = None       # (min, max) seconds the client must wait before the retry
+    options: tuple = ()  # extra module options as (name, value) pairs
+    asked_wait: tuple = None  # (min, max) seconds the client must wait before the retry
     # Where the wait starts: "answer" (the faulted request ended), "timeout" (the client gave up on it:
     # sent + the timeout), or "http-date" (the wait lasts until the Retry-After date).
     wait_from: str = "answer"
-    fails_with: tuple = ()         # message fragments of a case that cannot converge
+    fails_with: tuple = ()  # message fragments of a case that cannot converge
 
     @property
     def converges(self):
@@ -94,28 +94,46 @@ SHORT_TIMEOUT_OPTION = (("timeout", SHORT_TIMEOUT),)
 
 CASES = [
     FaultCase("RelThrottledSeconds", on_action("generateKey", status=429, retry_after="1"), asked_wait=ONE_SECOND),
-    FaultCase("RelThrottledHttpDate", on_keyset("GET", status=429, retry_after=HTTP_DATE_SOON),
-              wait_from="http-date"),
+    FaultCase("RelThrottledHttpDate", on_keyset("GET", status=429, retry_after=HTTP_DATE_SOON), wait_from="http-date"),
     FaultCase("RelUnavailable", on_keyset("GET", status=503, retry_after="1"), asked_wait=ONE_SECOND),
     FaultCase("RelGatewayTimeout", on_keyset("GET", status=504), asked_wait=BACKOFF_FIRST),
     FaultCase("RelUnavailableOnGenerate", on_action("generateKey", status=503)),
     FaultCase("RelDroppedRead", on_keyset("GET", drop=True), asked_wait=BACKOFF_FIRST),
     FaultCase("RelDroppedGenerate", on_action("generateKey", drop=True)),
-    FaultCase("RelReadTimeout", on_keyset("GET", delay_ms=int(SHORT_TIMEOUT * 1000) + 1500), options=SHORT_TIMEOUT_OPTION,
-              asked_wait=BACKOFF_FIRST, wait_from="timeout"),
-    FaultCase("RelReadTimeoutOnGenerate", on_action("generateKey", delay_ms=int(SHORT_TIMEOUT * 1000) + 1000),
-              options=SHORT_TIMEOUT_OPTION),
+    FaultCase(
+        "RelReadTimeout",
+        on_keyset("GET", delay_ms=int(SHORT_TIMEOUT * 1000) + 1500),
+        options=SHORT_TIMEOUT_OPTION,
+        asked_wait=BACKOFF_FIRST,
+        wait_from="timeout",
+    ),
+    FaultCase(
+        "RelReadTimeoutOnGenerate",
+        on_action("generateKey", delay_ms=int(SHORT_TIMEOUT * 1000) + 1000),
+        options=SHORT_TIMEOUT_OPTION,
+    ),
     FaultCase("RelAppliedGenerate", on_action("generateKey", apply_then_fail=True)),
     FaultCase("RelAppliedSecret", on_action("uploadSecret", apply_then_fail=True), source="secret"),
     FaultCase("RelAppliedCertificate", on_action("uploadCertificate", apply_then_fail=True), source="certificate"),
     FaultCase("RelAppliedPkcs12", on_action("uploadPkcs12", apply_then_fail=True, status=502), source="pkcs12"),
     FaultCase("RelLaggedCreate", on_create(replication_lag_ms=1500)),
-    FaultCase("RelTokenEndpointBlip", on_token(status=503, retry_after="1"), options=(("token_cache_path", ""),),
-              asked_wait=ONE_SECOND),
-    FaultCase("RelPersistentRead", on_keyset("GET", status=503, retry_after="1", count=None), options=(("max_retries", 2),),
-              fails_with=("HTTP 503", "after 2 retries", "try again later or raise max_retries")),
-    FaultCase("RelPersistentGenerate", on_action("generateKey", status=503, count=None),
-              fails_with=("HTTP 503", "generateKey", "re-read the current state before retrying")),
+    FaultCase(
+        "RelTokenEndpointBlip",
+        on_token(status=503, retry_after="1"),
+        options=(("token_cache_path", ""),),
+        asked_wait=ONE_SECOND,
+    ),
+    FaultCase(
+        "RelPersistentRead",
+        on_keyset("GET", status=503, retry_after="1", count=None),
+        options=(("max_retries", 2),),
+        fails_with=("HTTP 503", "after 2 retries", "try again later or raise max_retries"),
+    ),
+    FaultCase(
+        "RelPersistentGenerate",
+        on_action("generateKey", status=503, count=None),
+        fails_with=("HTTP 503", "generateKey", "re-read the current state before retrying"),
+    ),
 ]
 
 
@@ -133,19 +151,31 @@ def _case_tasks(case, emulator, material):
     """Install the case's fault, run the case, remove what is left of the fault (count null)."""
     installed = dict({"count": 1}, **case.fault)
     installed["path"] = installed["path"].format(name=case.name)
-    return [add_faults_task("faults " + case.name, emulator, [installed]),
-            module_task("case " + case.name, "b2c_keyset_key", _key_options(case, material), ignore_errors=True),
-            {"name": "clear faults " + case.name, "ansible.builtin.uri": {
-                "url": emulator.url + "/_emulator/faults", "method": "DELETE", "ca_path": emulator.ca_path,
-                "status_code": 204}}]
+    return [
+        add_faults_task("faults " + case.name, emulator, [installed]),
+        module_task("case " + case.name, "b2c_keyset_key", _key_options(case, material), ignore_errors=True),
+        {
+            "name": "clear faults " + case.name,
+            "ansible.builtin.uri": {
+                "url": emulator.url + "/_emulator/faults",
+                "method": "DELETE",
+                "ca_path": emulator.ca_path,
+                "status_code": 204,
+            },
+        },
+    ]
 
 
 @pytest.fixture(scope="module")
 def key_material():
     key, cert = self_signed("faults-certificate")
     pfx_key, pfx_cert = self_signed("faults-pkcs12")
-    return {"certificate": pem(cert), "certificate_x5t": x5t(cert),
-            "pkcs12": b64(pfx(pfx_key, pfx_cert, PFX_PASSWORD)), "pkcs12_x5t": x5t(pfx_cert)}
+    return {
+        "certificate": pem(cert),
+        "certificate_x5t": x5t(cert),
+        "pkcs12": b64(pfx(pfx_key, pfx_cert, PFX_PASSWORD)),
+        "pkcs12_x5t": x5t(pfx_cert),
+    }
 
 
 JWT_PATTERN = r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"
@@ -158,12 +188,21 @@ def _token_tasks(cache_path, expired_token):
     cached = dict(CONNECTION, token_cache_path=cache_path)
     return [
         module_task("warm the token cache", "b2c_keyset_info", dict(cached, active_key=False)),
-        {"name": "swap an expired token into the cache", "ansible.builtin.replace": {
-            "path": cache_path, "regexp": JWT_PATTERN, "replace": expired_token}},
-        module_task("case " + STALE_CACHE_KEYSET, "b2c_keyset_key", dict(cached, keyset=STALE_CACHE_KEYSET), ignore_errors=True),
-        module_task("case " + EXPIRED_ACCESS_TOKEN_KEYSET, "b2c_keyset_key",
-                    dict(CONNECTION, keyset=EXPIRED_ACCESS_TOKEN_KEYSET, auth_method="access_token", access_token=expired_token),
-                    ignore_errors=True),
+        {
+            "name": "swap an expired token into the cache",
+            "ansible.builtin.replace": {"path": cache_path, "regexp": JWT_PATTERN, "replace": expired_token},
+        },
+        module_task(
+            "case " + STALE_CACHE_KEYSET, "b2c_keyset_key", dict(cached, keyset=STALE_CACHE_KEYSET), ignore_errors=True
+        ),
+        module_task(
+            "case " + EXPIRED_ACCESS_TOKEN_KEYSET,
+            "b2c_keyset_key",
+            dict(
+                CONNECTION, keyset=EXPIRED_ACCESS_TOKEN_KEYSET, auth_method="access_token", access_token=expired_token
+            ),
+            ignore_errors=True,
+        ),
     ]
 
 
@@ -174,7 +213,7 @@ class Matrix:
     stored: dict
     cache_path: str
     expired_token: str
-    waits: list          # the waits of the retry loop, as the retry_wait_recorder wrote them
+    waits: list  # the waits of the retry loop, as the retry_wait_recorder wrote them
 
 
 def _recorded_waits(path):
@@ -193,8 +232,12 @@ def matrix(emulator, key_material, tmp_path_factory):
     waits_path = str(tmp_path / "retry-waits.jsonl")
     tasks = [task for case in CASES for task in _case_tasks(case, emulator, key_material)]
     tasks += _token_tasks(cache_path, expired_token)
-    run = run_plays(emulator, tmp_path, [local_play(tasks, name="Fault matrix")],
-                    env={"PYTHONPATH": RECORDER_DIR, "RETRY_WAIT_LOG": waits_path})
+    run = run_plays(
+        emulator,
+        tmp_path,
+        [local_play(tasks, name="Fault matrix")],
+        env={"PYTHONPATH": RECORDER_DIR, "RETRY_WAIT_LOG": waits_path},
+    )
     log = emulator.requests()
     names = [case.name for case in CASES] + [STALE_CACHE_KEYSET, EXPIRED_ACCESS_TOKEN_KEYSET]
     stored = {name: read_keyset(emulator, name) for name in names}
@@ -210,8 +253,14 @@ def _first_fault_and_retry(case_log):
     """The first faulted request and the next request of the same method and path (its retry)."""
     for index, item in enumerate(case_log):
         if item["fault"] in ("status", "drop", "delay"):
-            retry = next((later for later in case_log[index + 1:]
-                          if (later["method"], later["path"]) == (item["method"], item["path"])), None)
+            retry = next(
+                (
+                    later
+                    for later in case_log[index + 1 :]
+                    if (later["method"], later["path"]) == (item["method"], item["path"])
+                ),
+                None,
+            )
             return item, retry
     return None, None
 
@@ -238,8 +287,9 @@ def _asked_wait(case, run, faulted):
 
 
 def _describe(case_log):
-    return json.dumps([(item["method"], item["path"].rsplit("/", 1)[-1], item["status"], item["fault"])
-                       for item in case_log])
+    return json.dumps(
+        [(item["method"], item["path"].rsplit("/", 1)[-1], item["status"], item["fault"]) for item in case_log]
+    )
 
 
 def _params(condition):
@@ -260,7 +310,11 @@ def test_fault_converges_to_exactly_one_key(matrix, key_material, case):
     run, log, stored = matrix.run, matrix.log, matrix.stored
     result = run.result("case " + case.name)
     case_log = _case_log(run, log, case)
-    assert not run.failed("case " + case.name), "%s: %s\nrequests: %s" % (case.name, result.get("msg"), _describe(case_log))
+    assert not run.failed("case " + case.name), "%s: %s\nrequests: %s" % (
+        case.name,
+        result.get("msg"),
+        _describe(case_log),
+    )
     assert result["changed"] is True
     assert result["action"] in ("generated", "uploaded")
     assert kids(stored[case.name]) == [result["key"]["kid"]], "keyset must hold exactly the one added key"
@@ -285,14 +339,19 @@ def test_retry_waits_as_long_as_asked(matrix, case):
     waits = _waits_during(matrix.waits, run, "case " + case.name)
     assert len(waits) == 1, "expected one wait before the one retry, recorded: %s" % waits
     chosen = waits[0]
-    assert shortest <= chosen["seconds"] <= longest, "waited %.3f s, asked %s" % (chosen["seconds"], (shortest, longest))
+    assert shortest <= chosen["seconds"] <= longest, "waited %.3f s, asked %s" % (
+        chosen["seconds"],
+        (shortest, longest),
+    )
     if asked_until is not None:
         assert chosen["start"] + chosen["seconds"] >= asked_until - SLACK, "the wait ended before the Retry-After date"
     retried = request_started(retry)
     assert retried >= earliest - SLACK, "retried %.3f s too early" % (earliest - retried)
 
 
-@pytest.mark.parametrize("case", _params(lambda case: case.converges and case.source == "generate" and not case.applies_then_fails))
+@pytest.mark.parametrize(
+    "case", _params(lambda case: case.converges and case.source == "generate" and not case.applies_then_fails)
+)
 def test_fault_sends_one_successful_add(matrix, case):
     """Sends that failed before reaching the service may be repeated; only one may succeed."""
     run, log = matrix.run, matrix.log
@@ -304,8 +363,9 @@ def test_fault_sends_one_successful_add(matrix, case):
 def test_applied_then_failed_add_is_not_repeated(matrix, case):
     run, log = matrix.run, matrix.log
     adds = [item for item in for_keyset(_case_log(run, log, case), case.name) if item["method"] == "POST"]
-    assert [item["fault"] for item in adds] == ["apply_then_fail"], \
+    assert [item["fault"] for item in adds] == ["apply_then_fail"], (
         "exactly one add, the one applied then failed; it must not be sent again: %s" % _describe(adds)
+    )
 
 
 @pytest.mark.parametrize("case", _params(lambda case: not case.converges))
@@ -357,9 +417,14 @@ def test_expired_access_token_fails_with_advice_and_adds_nothing(matrix):
 @pytest.mark.integration
 def test_read_only_client_gets_the_permission_message_and_can_still_read(emulator_clean, tmp_path):
     create_keyset(emulator_clean, "RelReadOnly")
-    reader = {"AZURE_CLIENT_ID": emulator_clean.read_only_client_id, "AZURE_CLIENT_SECRET": emulator_clean.read_only_client_secret}
-    tasks = [module_task("add a key", "b2c_keyset_key", dict(CONNECTION, keyset="RelReadOnly"), ignore_errors=True),
-             module_task("read the keyset", "b2c_keyset_info", dict(CONNECTION, name="RelReadOnly"))]
+    reader = {
+        "AZURE_CLIENT_ID": emulator_clean.read_only_client_id,
+        "AZURE_CLIENT_SECRET": emulator_clean.read_only_client_secret,
+    }
+    tasks = [
+        module_task("add a key", "b2c_keyset_key", dict(CONNECTION, keyset="RelReadOnly"), ignore_errors=True),
+        module_task("read the keyset", "b2c_keyset_info", dict(CONNECTION, name="RelReadOnly")),
+    ]
     run = run_plays(emulator_clean, tmp_path, [local_play(tasks, name="Read-only client")], env=reader)
     assert run.process.returncode == 0, run.output[-6000:]
     denied = run.result("add a key")
@@ -368,5 +433,7 @@ def test_read_only_client_gets_the_permission_message_and_can_still_read(emulato
     for fragment in ("TrustFrameworkKeySet.ReadWrite.All", "admin consent", "B2C IEF Keyset Administrator"):
         assert fragment in denied["msg"], denied["msg"]
     listed = run.result("read the keyset")["keysets"]
-    assert [(keyset["id"], keyset["key_list"], keyset["active_key"]) for keyset in listed] == [("B2C_1A_RelReadOnly", [], None)]
+    assert [(keyset["id"], keyset["key_list"], keyset["active_key"]) for keyset in listed] == [
+        ("B2C_1A_RelReadOnly", [], None)
+    ]
     assert kids(read_keyset(emulator_clean, "RelReadOnly")) == []

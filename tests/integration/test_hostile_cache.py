@@ -14,8 +14,12 @@ UNREACHABLE = "https://127.0.0.1:9"  # nothing listens there: a token request se
 def _list_keysets(emulator, tmp_path, cache_path):
     """One b2c_keyset_info task with the token cache at ``cache_path``; returns (PlaybookRun, token requests)."""
     emulator.clear_requests()
-    run = run_plays(emulator, tmp_path, [local_play([module_task("list", "b2c_keyset_info", dict(CONNECTION))])],
-                    env={"B2C_TOKEN_CACHE_PATH": str(cache_path)})
+    run = run_plays(
+        emulator,
+        tmp_path,
+        [local_play([module_task("list", "b2c_keyset_info", dict(CONNECTION))])],
+        env={"B2C_TOKEN_CACHE_PATH": str(cache_path)},
+    )
     return run, [item for item in emulator.requests() if item["kind"] == "token"]
 
 

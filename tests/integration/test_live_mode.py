@@ -23,19 +23,39 @@ KEYSET_PATH = KEYSETS_PATH + "/"
 POLICIES_PATH = "/beta/trustFramework/policies"
 POLICY_PATH = POLICIES_PATH + "/"
 # The policy case's finding, as tests/live/test_live.py prints it after the tests.
-POLICY_FINDING = re.compile(r"policy B2C_1A_LiveT\w+_Policy read back: bytes unchanged: (yes|no) "
-                            r"\(sha256 uploaded (\w+), returned (\w+)\); canonical form: equal;")
+POLICY_FINDING = re.compile(
+    r"policy B2C_1A_LiveT\w+_Policy read back: bytes unchanged: (yes|no) "
+    r"\(sha256 uploaded (\w+), returned (\w+)\); canonical form: equal;"
+)
 
 
 def live_suite(tmp_path, emulator, *options):
     """Run tests/live in a new pytest process; with an emulator, point the B2C_LIVE_* variables at it."""
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("AZURE_", "B2C_")))
     if emulator is not None:
-        env.update(B2C_LIVE_TENANT_ID=emulator.tenant, B2C_LIVE_CLIENT_ID=emulator.client_id,
-                   B2C_LIVE_CLIENT_SECRET=emulator.client_secret, B2C_GRAPH_ENDPOINT=emulator.url,
-                   AZURE_AUTHORITY_HOST=emulator.url, B2C_CA_PATH=emulator.ca_path)
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "live", "-rs",
-               "--basetemp", str(tmp_path / "live"), LIVE_SUITE, *options]
+        env.update(
+            B2C_LIVE_TENANT_ID=emulator.tenant,
+            B2C_LIVE_CLIENT_ID=emulator.client_id,
+            B2C_LIVE_CLIENT_SECRET=emulator.client_secret,
+            B2C_GRAPH_ENDPOINT=emulator.url,
+            AZURE_AUTHORITY_HOST=emulator.url,
+            B2C_CA_PATH=emulator.ca_path,
+        )
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "live",
+        "-rs",
+        "--basetemp",
+        str(tmp_path / "live"),
+        LIVE_SUITE,
+        *options,
+    ]
     return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
@@ -51,7 +71,7 @@ def keyset_ids(emulator):
 
 
 def touched_names(log, path):
-    return {entry["path"][len(path):].split("/")[0] for entry in log if entry["path"].startswith(path)}
+    return {entry["path"][len(path) :].split("/")[0] for entry in log if entry["path"].startswith(path)}
 
 
 def policy_finding(run, emulator):
@@ -99,6 +119,7 @@ def test_a_failed_scenario_still_deletes_its_keyset(emulator_clean, tmp_path):
     run = live_suite(tmp_path, emulator_clean, "-k", "generate-sig")
     assert run.returncode == 1, run.stdout[-12000:]
     assert "1 failed" in run.stdout
-    assert any(entry["method"] == "POST" and entry["path"] == KEYSETS_PATH
-               for entry in emulator_clean.requests("graph")), "the scenario never created its keyset"
+    assert any(
+        entry["method"] == "POST" and entry["path"] == KEYSETS_PATH for entry in emulator_clean.requests("graph")
+    ), "the scenario never created its keyset"
     assert keyset_ids(emulator_clean) == []

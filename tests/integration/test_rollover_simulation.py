@@ -15,9 +15,7 @@ import os
 
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_names
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules, key_summary, keyset_names
 from tests.integration.playbook_runner import REPO_ROOT, run_playbook
 from tests.support.graph import emulator_client
 
@@ -84,8 +82,10 @@ def short(kid):
 
 
 def timeline(steps):
-    lines = ["| day | date | keyset | keys | enabled | active | next (activates) | added | disabled |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| day | date | keyset | keys | enabled | active | next (activates) | added | disabled |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     previous = None
     for step in steps:
         date = datetime.datetime.fromtimestamp(step.now, datetime.timezone.utc).strftime("%Y-%m-%d")
@@ -93,15 +93,28 @@ def timeline(steps):
             keys = step.keys[name]
             before = {key["kid"]: key for key in previous.keys[name]} if previous else {}
             added = [key["kid"] for key in keys if key["kid"] not in before]
-            disabled = [key["kid"] for key in keys if key["kid"] in before and not key_rules.is_enabled(key)
-                        and key_rules.is_enabled(before[key["kid"]])]
+            disabled = [
+                key["kid"]
+                for key in keys
+                if key["kid"] in before and not key_rules.is_enabled(key) and key_rules.is_enabled(before[key["kid"]])
+            ]
             active = key_rules.active_key(keys, step.now)
             upcoming = key_summary.summarize_next_key(keys, step.now)
             upcoming_text = "%s (%d d)" % (short(upcoming["kid"]), upcoming["activates_in_days"]) if upcoming else "-"
-            lines.append("| %d | %s | %s | %d | %d | %s | %s | %s | %s |" % (
-                step.day, date, keyset_names.strip_prefix(name).replace("KeyContainer", ""), len(keys),
-                len([key for key in keys if key_rules.is_enabled(key)]), short(active and active["kid"]),
-                upcoming_text, " ".join(map(short, added)) or "-", " ".join(map(short, disabled)) or "-"))
+            lines.append(
+                "| %d | %s | %s | %d | %d | %s | %s | %s | %s |"
+                % (
+                    step.day,
+                    date,
+                    keyset_names.strip_prefix(name).replace("KeyContainer", ""),
+                    len(keys),
+                    len([key for key in keys if key_rules.is_enabled(key)]),
+                    short(active and active["kid"]),
+                    upcoming_text,
+                    " ".join(map(short, added)) or "-",
+                    " ".join(map(short, disabled)) or "-",
+                )
+            )
         previous = step
     return "\n".join(lines)
 

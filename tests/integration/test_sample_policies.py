@@ -30,8 +30,9 @@ def sample_files():
 
 
 def jinja_environment():
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(SAMPLE_DIR), undefined=jinja2.StrictUndefined,
-                              keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(SAMPLE_DIR), undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+    )
 
 
 def rendered_sample(tenant):
@@ -72,8 +73,11 @@ def create_starter_pack_keysets(client):
 
 
 def put_policy(client, policy_id, text):
-    return client.put("%s/%s/$value" % (POLICIES_PATH, policy_id), content=text.encode("utf-8"),
-                      headers={"Content-Type": "application/xml; charset=utf-8"})
+    return client.put(
+        "%s/%s/$value" % (POLICIES_PATH, policy_id),
+        content=text.encode("utf-8"),
+        headers={"Content-Type": "application/xml; charset=utf-8"},
+    )
 
 
 def test_the_sample_is_a_chain_from_one_base_to_two_relying_parties():
@@ -86,7 +90,9 @@ def test_the_sample_is_a_chain_from_one_base_to_two_relying_parties():
     }
     for name, text, _base in policies.values():
         assert not LEFTOVER.search(text), "%s still holds a placeholder after rendering" % name
-    naming_the_apps = sorted(name for name, text, _base in policies.values() if IEF_APP_ID in text and PROXY_IEF_APP_ID in text)
+    naming_the_apps = sorted(
+        name for name, text, _base in policies.values() if IEF_APP_ID in text and PROXY_IEF_APP_ID in text
+    )
     assert naming_the_apps == ["extensions.xml"]
 
 

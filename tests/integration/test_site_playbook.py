@@ -15,8 +15,10 @@ pytestmark = pytest.mark.integration
 SITE = REPO_ROOT + "/playbooks/site.yml"
 DEPLOY = REPO_ROOT + "/playbooks/deploy_policies.yml"
 SAMPLE_DIR = REPO_ROOT + "/playbooks/files/policies"
-APP_IDS = {"b2c_ief_app_id": "0f3e2d1c-0000-4000-8000-0000000000a1",
-           "b2c_proxy_ief_app_id": "0f3e2d1c-0000-4000-8000-0000000000b2"}
+APP_IDS = {
+    "b2c_ief_app_id": "0f3e2d1c-0000-4000-8000-0000000000a1",
+    "b2c_proxy_ief_app_id": "0f3e2d1c-0000-4000-8000-0000000000b2",
+}
 SAMPLE_POLICIES = ["B2C_1A_SAMPLE_BASE", "B2C_1A_SAMPLE_EXTENSIONS", "B2C_1A_SAMPLE_GREETING", "B2C_1A_SAMPLE_SIGNIN"]
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -67,8 +69,11 @@ def test_a_changed_app_id_uploads_the_extension_and_its_relying_parties_only(emu
     changed = dict(APP_IDS, b2c_ief_app_id="0f3e2d1c-0000-4000-8000-0000000000c3")
     preview, output = site(emulator_clean, tmp_path, "--check", playbook=DEPLOY, **changed)
     assert preview.returncode == 0 and writes(emulator_clean) == [], output[-6000:]
-    predicted = ["B2C_1A_SAMPLE_EXTENSIONS: updated (content)", "B2C_1A_SAMPLE_GREETING: updated (ancestor)",
-                 "B2C_1A_SAMPLE_SIGNIN: updated (ancestor)"]
+    predicted = [
+        "B2C_1A_SAMPLE_EXTENSIONS: updated (content)",
+        "B2C_1A_SAMPLE_GREETING: updated (ancestor)",
+        "B2C_1A_SAMPLE_SIGNIN: updated (ancestor)",
+    ]
     assert all(line in output for line in predicted), output[-6000:]
 
     run, output = site(emulator_clean, tmp_path, playbook=DEPLOY, **changed)
@@ -76,12 +81,17 @@ def test_a_changed_app_id_uploads_the_extension_and_its_relying_parties_only(emu
     assert policy_puts(emulator_clean) == ["B2C_1A_SAMPLE_EXTENSIONS", "B2C_1A_SAMPLE_GREETING", "B2C_1A_SAMPLE_SIGNIN"]
 
 
-@pytest.mark.parametrize("leftover, shown", [
-    ('TenantId="yourtenant.onmicrosoft.com"', "yourtenant.onmicrosoft.com"),
-    ("<Item Key=\"client_id\">{Settings:ProxyIdentityExperienceFrameworkAppId}</Item>",
-     "{Settings:ProxyIdentityExperienceFrameworkAppId}"),
-    ("{% raw %}{{ b2c_ief_app_id }}{% endraw %}", "{{"),
-])
+@pytest.mark.parametrize(
+    "leftover, shown",
+    [
+        ('TenantId="yourtenant.onmicrosoft.com"', "yourtenant.onmicrosoft.com"),
+        (
+            '<Item Key="client_id">{Settings:ProxyIdentityExperienceFrameworkAppId}</Item>',
+            "{Settings:ProxyIdentityExperienceFrameworkAppId}",
+        ),
+        ("{% raw %}{{ b2c_ief_app_id }}{% endraw %}", "{{"),
+    ],
+)
 def test_a_placeholder_left_after_rendering_fails_before_any_upload(emulator_clean, tmp_path, leftover, shown):
     policies = tmp_path / "policies"
     shutil.copytree(SAMPLE_DIR, policies)
@@ -97,7 +107,8 @@ def test_a_tenant_given_by_guid_needs_b2c_tenant_name(emulator_clean, tmp_path):
     process, output = site(emulator_clean, tmp_path, playbook=DEPLOY, b2c_tenant_id=emulator_clean.tenant_guid)
     assert process.returncode != 0 and writes(emulator_clean) == []
     assert "set b2c_tenant_name for this host" in output, output[-6000:]
-    named, output = site(emulator_clean, tmp_path, b2c_tenant_id=emulator_clean.tenant_guid,
-                         b2c_tenant_name=emulator_clean.tenant)
+    named, output = site(
+        emulator_clean, tmp_path, b2c_tenant_id=emulator_clean.tenant_guid, b2c_tenant_name=emulator_clean.tenant
+    )
     assert named.returncode == 0, output[-6000:]
     assert deployed_policies(emulator_clean) == SAMPLE_POLICIES

@@ -10,7 +10,6 @@ import pytest
 from tests.integration.playbook_runner import run_playbook
 from tests.support.certs import b64, der, pem, pfx, self_signed, x5t
 
-
 IT_SECRET = "it-facebook-secret-3f9a1c"
 IT_PFX_PASSWORD = "it-pfx-password-77b2"
 IT_OCT_KEY = "aXQtb2N0LWtleS1tdXN0LW5vdC1sZWFr"

@@ -40,13 +40,24 @@ def tls_run(emulator, tmp_path_factory):
     """Runs every TLS case against a second emulator whose CA the playbook is not told about."""
     with EmulatorProcess() as foreign:
         values = {"other_ca": emulator.ca_path, "token": foreign.mint_token()}
-        tasks = [module_task(name, "b2c_keyset_info",
-                             dict(CONNECTION, **{key: value.format(**values) if isinstance(value, str) else value
-                                                 for key, value in options.items()}),
-                             ignore_errors=True)
-                 for name, (options, dummy_expected) in TLS_CASES.items()]
-        run = run_plays(foreign, tmp_path_factory.mktemp("tls"), [local_play(tasks, name="TLS")],
-                        env={"B2C_CA_PATH": ""})
+        tasks = [
+            module_task(
+                name,
+                "b2c_keyset_info",
+                dict(
+                    CONNECTION,
+                    **{
+                        key: value.format(**values) if isinstance(value, str) else value
+                        for key, value in options.items()
+                    },
+                ),
+                ignore_errors=True,
+            )
+            for name, (options, dummy_expected) in TLS_CASES.items()
+        ]
+        run = run_plays(
+            foreign, tmp_path_factory.mktemp("tls"), [local_play(tasks, name="TLS")], env={"B2C_CA_PATH": ""}
+        )
         yield run, foreign.requests()
 
 
@@ -67,7 +78,9 @@ def test_validate_certs_false_works_and_warns(tls_run):
     result = run.result("validate_certs false")
     assert not run.failed("validate_certs false"), result.get("msg")
     assert result["keysets"] == []
-    assert any("validate_certs=false" in warning and "prefer ca_path" in warning for warning in result.get("warnings", [])), result
+    assert any(
+        "validate_certs=false" in warning and "prefer ca_path" in warning for warning in result.get("warnings", [])
+    ), result
     assert {item["kind"] for item in run.requests_during(log, "validate_certs false")} >= {"token", "graph"}
 
 
@@ -80,8 +93,15 @@ def forked_run(emulator, tmp_path_factory):
     # Slow token answers widen the window in which parallel forks could all ask for a token.
     emulator.add_fault(path="/oauth2/v2.0/token$", method="POST", delay_ms=700, count=None)
     task = module_task("generate per host", "b2c_keyset_key", dict(CONNECTION, keyset="Fork_{{ inventory_hostname }}"))
-    run = run_plays(emulator, tmp_path, [local_play([task], name="Forks", hosts="all")], "--forks", "5",
-                    env={"B2C_TOKEN_CACHE_PATH": str(cache_path)}, inventory=",".join(FORKED_HOSTS) + ",")
+    run = run_plays(
+        emulator,
+        tmp_path,
+        [local_play([task], name="Forks", hosts="all")],
+        "--forks",
+        "5",
+        env={"B2C_TOKEN_CACHE_PATH": str(cache_path)},
+        inventory=",".join(FORKED_HOSTS) + ",",
+    )
     log = emulator.requests()
     stored = {host: read_keyset(emulator, "Fork_" + host) for host in FORKED_HOSTS}
     emulator.reset()
@@ -95,10 +115,13 @@ def test_forks_share_one_token_and_a_sound_cache(forked_run):
     for host in FORKED_HOSTS:
         assert not run.failed("generate per host", host)
         assert kids(stored[host]) == [run.result("generate per host", host)["key"]["kid"]], host
-    spans = [(min(map(request_started, requests)), max(map(request_ended, requests)))
-             for requests in (for_keyset(log, "Fork_" + host) for host in FORKED_HOSTS)]
-    assert any(first[0] < second[1] and second[0] < first[1] for first in spans for second in spans if first != second), \
-        "the forks never ran at the same time, so the shared cache was not put to the test"
+    spans = [
+        (min(map(request_started, requests)), max(map(request_ended, requests)))
+        for requests in (for_keyset(log, "Fork_" + host) for host in FORKED_HOSTS)
+    ]
+    assert any(
+        first[0] < second[1] and second[0] < first[1] for first in spans for second in spans if first != second
+    ), "the forks never ran at the same time, so the shared cache was not put to the test"
     token_requests = [item for item in log if item["kind"] == "token"]
     assert len(token_requests) == 1, "one credential, one token: %d token requests" % len(token_requests)
     with open(cache_path, encoding="utf-8") as handle:

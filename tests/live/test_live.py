@@ -82,8 +82,15 @@ class LiveTenant:
         folder = self.workdir / name
         folder.mkdir()
         variables = dict(live_prefix=self.prefix, live_result_file=str(folder / "result.json"), **(extra_vars or {}))
-        process = run_playbook(self, folder, playbook, "-v", "--diff", extra_vars=variables,
-                               env=playbook_environment(self, folder, clock_offset_seconds=0))  # a tenant's clock is real
+        process = run_playbook(
+            self,
+            folder,
+            playbook,
+            "-v",
+            "--diff",
+            extra_vars=variables,
+            env=playbook_environment(self, folder, clock_offset_seconds=0),
+        )  # a tenant's clock is real
         output = process.stdout + process.stderr
         leaked = any(secret in output for secret in self.secrets)
         assert not leaked, "a secret showed up in the output of %s (output withheld)" % name
@@ -104,8 +111,10 @@ class LiveTenant:
 def live(tmp_path_factory):
     missing = missing_variables()
     if missing:
-        pytest.skip("live tests need a tenant: set %s (missing: %s); see tests/live/README.md"
-                    % (", ".join(CREDENTIALS), ", ".join(missing)))
+        pytest.skip(
+            "live tests need a tenant: set %s (missing: %s); see tests/live/README.md"
+            % (", ".join(CREDENTIALS), ", ".join(missing))
+        )
     tenant = LiveTenant(tmp_path_factory.mktemp("live"))
     try:
         yield tenant
@@ -126,8 +135,11 @@ def key_material(live):
     (folder / "bundle.pfx").write_bytes(pfx(pfx_key, pfx_cert, live.pfx_password, legacy=True))
     return {
         "certificate": {"live_certificate_path": str(folder / "cert.pem"), "live_x5t": x5t(cert)},
-        "pkcs12": {"live_pkcs12_path": str(folder / "bundle.pfx"), "live_pkcs12_password": live.pfx_password,
-                   "live_x5t": x5t(pfx_cert)},
+        "pkcs12": {
+            "live_pkcs12_path": str(folder / "bundle.pfx"),
+            "live_pkcs12_password": live.pfx_password,
+            "live_x5t": x5t(pfx_cert),
+        },
     }
 
 
@@ -149,8 +161,9 @@ KEY_SCENARIOS = {
 def test_key(live, key_material, scenario):
     """Check mode predicts a new keyset and key, apply adds it, info shows it active, a second run changes nothing."""
     keyset = live.keyset(scenario.title().replace("-", ""))
-    extra_vars = dict(KEY_SCENARIOS[scenario], live_keyset=keyset, live_secret=live.upload_secret,
-                      **key_material.get(scenario, {}))
+    extra_vars = dict(
+        KEY_SCENARIOS[scenario], live_keyset=keyset, live_secret=live.upload_secret, **key_material.get(scenario, {})
+    )
     folder = live.converge(scenario, os.path.join(PLAYBOOKS, "key.yml"), extra_vars)
     result = json.loads((folder / "result.json").read_text())
     live.added_keys[result["keyset"]] = result["kid"]
@@ -162,8 +175,11 @@ def test_report(live):
         pytest.skip("the report is checked after the key scenarios: run the whole module")
     report_file = live.workdir / "report.json"
     # The report expects exactly this run's keysets: not the starter pack the role would provision.
-    run = live.run("report", REPORT_PLAYBOOK, {"report_file": str(report_file), "b2c_policy_keys": [],
-                                               "expected_keysets": sorted(live.added_keys)})
+    run = live.run(
+        "report",
+        REPORT_PLAYBOOK,
+        {"report_file": str(report_file), "b2c_policy_keys": [], "expected_keysets": sorted(live.added_keys)},
+    )
     assert report_file.exists(), run.output[-12000:]
     reported = {keyset["id"]: keyset for keyset in json.loads(report_file.read_text())}
     for keyset, kid in live.added_keys.items():
@@ -181,7 +197,9 @@ def _assert_report_only_flags_other_keysets(live, output):
     flagged = [problem.split(":", 1)[0] for problem in problems]
     ours = [name for name in flagged if name.lower().startswith((PREFIX + live.prefix).lower())]
     assert not ours, "the report flags keysets of this run: %s" % ours
-    warnings.warn("playbooks/report.yml failed because of keysets outside this run: %s" % ", ".join(flagged))
+    warnings.warn(
+        "playbooks/report.yml failed because of keysets outside this run: %s" % ", ".join(flagged), stacklevel=1
+    )
 
 
 def small_base_policy(policy_id, tenant):
@@ -218,10 +236,18 @@ def describe_copy(policy_id, uploaded, returned):
             comparison = "equal once the attributes the service sets are left out, as b2c_policy compares"
         else:
             comparison = "different: b2c_policy would upload it on every run"
-    return ("policy %s read back: bytes unchanged: %s (sha256 uploaded %s, returned %s); canonical form: %s; "
-            "root attributes the service added: %s"
-            % (policy_id, "yes" if returned_bytes == uploaded else "no", hashlib.sha256(uploaded).hexdigest(),
-               hashlib.sha256(returned_bytes).hexdigest(), comparison, ", ".join(added) or "none"))
+    return (
+        "policy %s read back: bytes unchanged: %s (sha256 uploaded %s, returned %s); canonical form: %s; "
+        "root attributes the service added: %s"
+        % (
+            policy_id,
+            "yes" if returned_bytes == uploaded else "no",
+            hashlib.sha256(uploaded).hexdigest(),
+            hashlib.sha256(returned_bytes).hexdigest(),
+            comparison,
+            ", ".join(added) or "none",
+        )
+    )
 
 
 def test_policy_upload_read_back_and_delete(live, record_finding):
@@ -229,13 +255,18 @@ def test_policy_upload_read_back_and_delete(live, record_finding):
     upload changes nothing, then delete. Records whether the service returned the uploaded bytes unchanged."""
     tenant = os.environ["B2C_LIVE_TENANT_ID"]
     if _is_guid(tenant):
-        pytest.skip("the policy case needs B2C_LIVE_TENANT_ID as the tenant's domain name (contoso.onmicrosoft.com), "
-                    "the form a policy's TenantId takes")
+        pytest.skip(
+            "the policy case needs B2C_LIVE_TENANT_ID as the tenant's domain name (contoso.onmicrosoft.com), "
+            "the form a policy's TenantId takes"
+        )
     policy_id = live.policy_id("Policy")
     policy_file = live.workdir / "policy.xml"
     policy_file.write_bytes(small_base_policy(policy_id, tenant).encode("utf-8"))
-    run = live.run("policy", os.path.join(PLAYBOOKS, "policy.yml"),
-                   {"live_policy_file": str(policy_file), "live_policy_id": policy_id})
+    run = live.run(
+        "policy",
+        os.path.join(PLAYBOOKS, "policy.yml"),
+        {"live_policy_file": str(policy_file), "live_policy_id": policy_id},
+    )
     result_file = run.folder / "result.json"
     if result_file.exists():  # recorded right after the read-back: a later failure keeps the finding
         returned = json.loads(result_file.read_text())["content"]

@@ -45,11 +45,16 @@ def self_signed(common_name="b2c-test", days_valid=365, days_before=1, key=None)
     key = key or rsa_key()
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(days=days_before))
-            .not_valid_after(now + datetime.timedelta(days=days_valid))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=days_before))
+        .not_valid_after(now + datetime.timedelta(days=days_valid))
+        .sign(key, hashes.SHA256())
+    )
     return key, cert
 
 
@@ -74,11 +79,13 @@ PKCS12_PROTECTIONS = ("aes", "3des", "3des-sha256-mac", "none", "openssl-legacy"
 
 
 def _legacy_encryption(password, mac):
-    return (serialization.PrivateFormat.PKCS12.encryption_builder()
-            .kdf_rounds(LEGACY_PKCS12_KDF_ROUNDS)
-            .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-            .hmac_hash(mac)
-            .build(password.encode()))
+    return (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(LEGACY_PKCS12_KDF_ROUNDS)
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .hmac_hash(mac)
+        .build(password.encode())
+    )
 
 
 def pfx(key, cert, password, legacy=False, friendly_name=b"b2c-test", protection=None):
@@ -114,9 +121,25 @@ def _openssl_legacy_pfx(key, cert, password):
             handle.write(private_key_pem(key))
         with open(cert_path, "w", encoding="ascii") as handle:
             handle.write(pem(cert))
-        done = subprocess.run([openssl, "pkcs12", "-export", "-legacy", "-inkey", key_path, "-in", cert_path,
-                               "-passout", "env:PFX_PASSWORD", "-out", out_path],
-                              env=dict(os.environ, PFX_PASSWORD=password), capture_output=True, check=False)
+        done = subprocess.run(
+            [
+                openssl,
+                "pkcs12",
+                "-export",
+                "-legacy",
+                "-inkey",
+                key_path,
+                "-in",
+                cert_path,
+                "-passout",
+                "env:PFX_PASSWORD",
+                "-out",
+                out_path,
+            ],
+            env=dict(os.environ, PFX_PASSWORD=password),
+            capture_output=True,
+            check=False,
+        )
         if done.returncode:
             pytest.skip("openssl pkcs12 -export -legacy failed: %s" % done.stderr.decode(errors="replace").strip())
         with open(out_path, "rb") as handle:

@@ -28,7 +28,7 @@ def client_certificate(emu):
     """(PEM of key + certificate, certificate) of the credential the emulator registered for its client."""
     with open(emu.client_cert_path, "rb") as handle:
         pem = handle.read()
-    return pem, x509.load_pem_x509_certificate(pem[pem.index(b"-----BEGIN CERTIFICATE-----"):])
+    return pem, x509.load_pem_x509_certificate(pem[pem.index(b"-----BEGIN CERTIFICATE-----") :])
 
 
 def certificate_b64(cert, encoding=serialization.Encoding.DER) -> str:
@@ -83,7 +83,11 @@ class MsalHttpClient:
     def _clean(mapping):
         if not isinstance(mapping, dict):
             return mapping
-        return {key: value.decode() if isinstance(value, bytes) else value for key, value in mapping.items() if value is not None}
+        return {
+            key: value.decode() if isinstance(value, bytes) else value
+            for key, value in mapping.items()
+            if value is not None
+        }
 
     def get(self, url, params=None, headers=None, **_kwargs):
         return self._client.get(url, params=self._clean(params), headers=self._clean(headers))

@@ -55,8 +55,18 @@ def test_clock_starts_at_real_time_and_moves(emulator_clean):
     assert emulator_clean.shift_clock()["offset_seconds"] == 0
 
 
-@pytest.mark.parametrize("body", [{}, {"offset_seconds": 1, "advance_seconds": 1}, {"offset_seconds": "10"},
-                                  {"offset_seconds": True}, {"offset_seconds": 1.5}, {"days": 1}, [1]])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"offset_seconds": 1, "advance_seconds": 1},
+        {"offset_seconds": "10"},
+        {"offset_seconds": True},
+        {"offset_seconds": 1.5},
+        {"days": 1},
+        [1],
+    ],
+)
 def test_bad_clock_requests_are_refused(anonymous, emulator_clean, body):
     response = anonymous.post("/_emulator/clock", json=body)
     assert response.status_code == 400 and "error" in response.json()
@@ -79,7 +89,9 @@ def test_a_key_expires_in_shifted_time(clocked):
     with emulator_client(clocked) as client:
         assert b2c_refusal(client.get(f"/keySets/{KEYSET}/getActiveKey")) == "AADB2C90220"
         # ...and a key whose exp is still ahead in real time is already in the past for the service
-        refused = client.post(f"/keySets/{KEYSET}/generateKey", json={"use": "sig", "kty": "RSA", "nbf": now, "exp": now + DAY})
+        refused = client.post(
+            f"/keySets/{KEYSET}/generateKey", json={"use": "sig", "kty": "RSA", "nbf": now, "exp": now + DAY}
+        )
     assert b2c_refusal(refused) == "AADB2C90214"
 
 
@@ -94,11 +106,19 @@ def test_tokens_live_in_shifted_time(anonymous, emulator_clean):
     now = emulator_clean.shift_clock(days=1)["now"]
     expired = anonymous.get("/beta/trustFramework/keySets", headers={"Authorization": f"Bearer {before}"})
     assert expired.status_code == 401 and "expired" in expired.json()["error"]["message"]
-    issued = anonymous.post(f"/{emulator_clean.tenant}/oauth2/v2.0/token", data={
-        "grant_type": "client_credentials", "client_id": emulator_clean.client_id,
-        "client_secret": emulator_clean.client_secret, "scope": "https://graph.microsoft.com/.default"}).json()
+    issued = anonymous.post(
+        f"/{emulator_clean.tenant}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": emulator_clean.client_id,
+            "client_secret": emulator_clean.client_secret,
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    ).json()
     claims = jwt.decode(issued["access_token"], options={"verify_signature": False})
-    assert now <= claims["iat"] <= emulator_clean.clock()["now"] and claims["exp"] - claims["iat"] == issued["expires_in"]
+    assert (
+        now <= claims["iat"] <= emulator_clean.clock()["now"] and claims["exp"] - claims["iat"] == issued["expires_in"]
+    )
     works = anonymous.get("/beta/trustFramework/keySets", headers={"Authorization": f"Bearer {issued['access_token']}"})
     assert works.status_code == 200
 
@@ -107,12 +127,26 @@ def _assertion_token_request(client, emu: EmulatorProcess, issued_at: int) -> ht
     """A certificate client assertion (RS256 + x5t, as msal makes it) dated ``issued_at``."""
     pem, cert = client_certificate(emu)
     token_url = f"{emu.url}/{emu.tenant}/oauth2/v2.0/token"
-    claims = {"aud": token_url, "iss": emu.client_id, "sub": emu.client_id, "jti": str(uuid.uuid4()),
-              "iat": issued_at, "nbf": issued_at, "exp": issued_at + 600}
+    claims = {
+        "aud": token_url,
+        "iss": emu.client_id,
+        "sub": emu.client_id,
+        "jti": str(uuid.uuid4()),
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": issued_at + 600,
+    }
     assertion = jwt.encode(claims, pem, algorithm="RS256", headers={"x5t": certificate_thumbprints(cert)["x5t"]})
-    return client.post(token_url, data={
-        "grant_type": "client_credentials", "client_id": emu.client_id, "scope": "https://graph.microsoft.com/.default",
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", "client_assertion": assertion})
+    return client.post(
+        token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": emu.client_id,
+            "scope": "https://graph.microsoft.com/.default",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        },
+    )
 
 
 @pytest.mark.parametrize("days", [30, -30])

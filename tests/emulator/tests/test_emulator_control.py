@@ -8,16 +8,21 @@ import subprocess
 import sys
 import time
 
-
 from tests.emulator.pytest_plugin import REPO_ROOT, EmulatorProcess
 from tests.support.graph import emulator_client
 
 
 def test_request_log_fields_and_redaction(anonymous, graph, emulator_clean):
     secret_values = ["emulator-secret", "TOP-SECRET-K", "pfx-password", "qs-secret"]
-    anonymous.post(f"/{emulator_clean.tenant}/oauth2/v2.0/token?client_secret=qs-secret", data={
-        "grant_type": "client_credentials", "client_id": emulator_clean.client_id,
-        "client_secret": emulator_clean.client_secret, "scope": "https://graph.microsoft.com/.default"})
+    anonymous.post(
+        f"/{emulator_clean.tenant}/oauth2/v2.0/token?client_secret=qs-secret",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": emulator_clean.client_id,
+            "client_secret": emulator_clean.client_secret,
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    )
     graph.post("/keySets", json={"id": "Logged"}, headers={"client-request-id": "trace-me"})
     graph.post("/keySets/B2C_1A_Logged/uploadSecret", json={"use": "sig", "k": "TOP-SECRET-K"})
     graph.post("/keySets/B2C_1A_Logged/uploadPkcs12", json={"key": "AAAA", "password": "pfx-password"})
@@ -97,6 +102,22 @@ def test_sigterm_exits_cleanly(tmp_path):
 
 
 def test_bad_fault_option_fails_fast(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "tests.emulator", "--port", "0", "--state-dir", str(tmp_path),
-                             "--fault", '{"path": "x"}'], cwd=REPO_ROOT, capture_output=True, text=True, timeout=20, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tests.emulator",
+            "--port",
+            "0",
+            "--state-dir",
+            str(tmp_path),
+            "--fault",
+            '{"path": "x"}',
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+        check=False,
+    )
     assert result.returncode != 0 and "--fault" in result.stderr

@@ -74,12 +74,18 @@ def test_replication_lag_hides_new_keyset_from_reads(graph, emulator_clean):
     assert graph.get("/keySets/B2C_1A_Lagging").status_code == 200
 
 
-@pytest.mark.parametrize("code, status", [
-    ("AADB2C95043", 400), ("AADB2C95043", 429),  # throttled, with or without 429 (B2C error-code reference)
-    ("AADB2C90244", 400), ("AADB2C90244", 429),
-    ("AADB2C90229", 400), ("AADB2C90229", 429),
-    ("AADB2C95053", 400),                        # concurrent writes to the same object
-])
+@pytest.mark.parametrize(
+    "code, status",
+    [
+        ("AADB2C95043", 400),
+        ("AADB2C95043", 429),  # throttled, with or without 429 (B2C error-code reference)
+        ("AADB2C90244", 400),
+        ("AADB2C90244", 429),
+        ("AADB2C90229", 400),
+        ("AADB2C90229", 429),
+        ("AADB2C95053", 400),  # concurrent writes to the same object
+    ],
+)
 def test_fault_injects_b2c_codes_in_the_b2c_body(graph, keyset, emulator_clean, code, status):
     emulator_clean.add_fault(method="POST", path="generateKey$", status=status, code=code, retry_after="3")
     response = graph.post(f"/keySets/{keyset}/generateKey", json={"use": "sig", "kty": "RSA"})
@@ -92,8 +98,9 @@ def test_fault_injects_b2c_codes_in_the_b2c_body(graph, keyset, emulator_clean, 
 def test_fault_injects_internal_error_500_on_upload_secret(graph, keyset, emulator_clean, apply_then_fail, keys_after):
     # Real service: AADB2C90063 as HTTP 500, intermittently on uploadSecret (microsoft-graph-docs-contrib #2254,
     # Azure/azure-cli #17741); with apply_then_fail the key was added all the same (an ambiguous failure).
-    emulator_clean.add_fault(method="POST", path="uploadSecret$", status=500, code="AADB2C90063",
-                             apply_then_fail=apply_then_fail)
+    emulator_clean.add_fault(
+        method="POST", path="uploadSecret$", status=500, code="AADB2C90063", apply_then_fail=apply_then_fail
+    )
     response = graph.post(f"/keySets/{keyset}/uploadSecret", json={"use": "sig", "k": "s3cret"})
     assert b2c_refusal(response, 500) == "AADB2C90063"
     assert response.json()["error"]["message"] == "The B2C service has an internal error."
@@ -106,15 +113,18 @@ def test_fault_on_token_endpoint_has_oauth_shape(anonymous, emulator_clean):
     assert response.status_code == 503 and response.json()["error"] and response.headers["Retry-After"] == "1"
 
 
-@pytest.mark.parametrize("fault", [
-    {"status": 500},                            # no path
-    {"path": "x"},                              # no effect
-    {"path": "(", "status": 500},               # bad regex
-    {"path": "x", "status": 500, "colour": 1},  # unknown field
-    {"path": "x", "drop": True, "status": 500},  # contradictory
-    {"path": "x", "status": 500, "count": 0},
-    {"path": "x", "code": "AADB2C95043", "delay_ms": 5},  # a code without a failure to carry it
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {"status": 500},  # no path
+        {"path": "x"},  # no effect
+        {"path": "(", "status": 500},  # bad regex
+        {"path": "x", "status": 500, "colour": 1},  # unknown field
+        {"path": "x", "drop": True, "status": 500},  # contradictory
+        {"path": "x", "status": 500, "count": 0},
+        {"path": "x", "code": "AADB2C95043", "delay_ms": 5},  # a code without a failure to carry it
+    ],
+)
 def test_invalid_faults_are_refused(anonymous, fault):
     response = anonymous.post("/_emulator/faults", json=fault)
     assert response.status_code == 400 and response.json()["error"]

@@ -11,12 +11,29 @@ import time
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from tests.emulator.tests.helpers import (assert_no_private_members, b2c_refusal, certificate_b64, ec_certificate,
-                                          graph_error_code, make_certificate, pkcs12_b64)
+from tests.emulator.tests.helpers import (
+    assert_no_private_members,
+    b2c_refusal,
+    certificate_b64,
+    ec_certificate,
+    graph_error_code,
+    make_certificate,
+    pkcs12_b64,
+)
 
 NOW = int(time.time())
-RSA_JWK = {"kty": "RSA", "use": "sig", "n": "sXch", "e": "AQAB", "d": "private-d", "p": "pp", "q": "qq",
-           "dp": "a", "dq": "b", "qi": "c"}
+RSA_JWK = {
+    "kty": "RSA",
+    "use": "sig",
+    "n": "sXch",
+    "e": "AQAB",
+    "d": "private-d",
+    "p": "pp",
+    "q": "qq",
+    "dp": "a",
+    "dq": "b",
+    "qi": "c",
+}
 OCT_JWK = {"kty": "oct", "use": "enc", "k": "c2VjcmV0"}
 
 
@@ -38,16 +55,19 @@ def test_create_keeps_existing_prefix_in_any_case(graph):
     assert graph.post("/keySets", json={"id": "b2c_1a_Lower"}).json()["id"] == "b2c_1a_Lower"
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"id": "x", "@odata.type": "#microsoft.graph.trustFrameworkKeySet"}, "AADB2C"),
-    ({}, "invalidRequest"),
-    ({"id": ""}, "invalidRequest"),
-    ({"id": "has space"}, "invalidRequest"),
-    ({"id": "x", "color": "blue"}, "invalidRequest"),
-    ({"id": "x", "keys": "nope"}, "invalidRequest"),
-    ({"id": "x", "keys": [RSA_JWK, OCT_JWK]}, "AADB2C95032"),
-    ({"id": "x", "keys": [{"kty": "EC", "use": "sig"}]}, "AADB2C95031"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"id": "x", "@odata.type": "#microsoft.graph.trustFrameworkKeySet"}, "AADB2C"),
+        ({}, "invalidRequest"),
+        ({"id": ""}, "invalidRequest"),
+        ({"id": "has space"}, "invalidRequest"),
+        ({"id": "x", "color": "blue"}, "invalidRequest"),
+        ({"id": "x", "keys": "nope"}, "invalidRequest"),
+        ({"id": "x", "keys": [RSA_JWK, OCT_JWK]}, "AADB2C95032"),
+        ({"id": "x", "keys": [{"kty": "EC", "use": "sig"}]}, "AADB2C95031"),
+    ],
+)
 def test_create_validation(graph, body, code):
     response = graph.post("/keySets", json=body)
     assert response.status_code == 400 and graph_error_code(response) == code
@@ -97,7 +117,9 @@ def test_delete(graph, keyset):
 
 
 def test_generate_rsa_key(graph, keyset):
-    response = graph.post(f"/keySets/{keyset}/generateKey", json={"use": "sig", "kty": "rsa", "nbf": NOW, "exp": str(NOW + 3600)})
+    response = graph.post(
+        f"/keySets/{keyset}/generateKey", json={"use": "sig", "kty": "rsa", "nbf": NOW, "exp": str(NOW + 3600)}
+    )
     assert response.status_code == 200
     key = response.json()
     assert key["kty"] == "RSA" and key["use"] == "sig" and key["e"] == "AQAB" and key["status"] == "enabled"
@@ -117,27 +139,36 @@ def test_generate_oct_key_never_returns_k(graph, keyset):
     assert key["kty"] == "OCT" and "k" not in key and key["kid"]
 
 
-@pytest.mark.parametrize("body, code", [
-    ({"kty": "RSA"}, "AADB2C95033"),
-    ({"use": "sig"}, "AADB2C95030"),
-    ({"use": "verify", "kty": "RSA"}, "AADB2C95033"),
-    ({"use": "sig", "kty": "EC"}, "AADB2C95031"),
-    ({"use": "sig", "kty": "RSA", "nbf": NOW, "exp": NOW}, "invalidRequest"),
-    ({"use": "sig", "kty": "RSA", "nbf": "soon"}, "invalidRequest"),
-    ({"use": "sig", "kty": "RSA", "nbf": -1e29}, "invalidRequest"),  # a 500 once: dates outside the years 1-9999
-    ({"use": "sig", "kty": "RSA", "exp": 253402300800}, "invalidRequest"),
-    ({"use": "sig", "kty": "RSA", "extra": 1}, "invalidRequest"),
-])
+@pytest.mark.parametrize(
+    "body, code",
+    [
+        ({"kty": "RSA"}, "AADB2C95033"),
+        ({"use": "sig"}, "AADB2C95030"),
+        ({"use": "verify", "kty": "RSA"}, "AADB2C95033"),
+        ({"use": "sig", "kty": "EC"}, "AADB2C95031"),
+        ({"use": "sig", "kty": "RSA", "nbf": NOW, "exp": NOW}, "invalidRequest"),
+        ({"use": "sig", "kty": "RSA", "nbf": "soon"}, "invalidRequest"),
+        ({"use": "sig", "kty": "RSA", "nbf": -1e29}, "invalidRequest"),  # a 500 once: dates outside the years 1-9999
+        ({"use": "sig", "kty": "RSA", "exp": 253402300800}, "invalidRequest"),
+        ({"use": "sig", "kty": "RSA", "extra": 1}, "invalidRequest"),
+    ],
+)
 def test_generate_validation(graph, keyset, body, code):
     assert b2c_refusal(graph.post(f"/keySets/{keyset}/generateKey", json=body)) == code
 
 
 def test_upload_secret(graph, keyset):
-    response = graph.post(f"/keySets/{keyset}/uploadSecret", json={"use": "sig", "k": "s3cret", "nbf": str(NOW), "exp": NOW + 3600})
+    response = graph.post(
+        f"/keySets/{keyset}/uploadSecret", json={"use": "sig", "k": "s3cret", "nbf": str(NOW), "exp": NOW + 3600}
+    )
     assert response.status_code == 200
     key = response.json()
     assert key["kty"] == "OCT" and key["nbf"] == NOW and key["exp"] == NOW + 3600 and "k" not in key
-    for body, code in (({"use": "sig"}, "AADB2C90253"), ({"use": "sig", "k": ""}, "AADB2C90253"), ({"k": "x"}, "AADB2C95033")):
+    for body, code in (
+        ({"use": "sig"}, "AADB2C90253"),
+        ({"use": "sig", "k": ""}, "AADB2C90253"),
+        ({"k": "x"}, "AADB2C95033"),
+    ):
         assert b2c_refusal(graph.post(f"/keySets/{keyset}/uploadSecret", json=body)) == code
 
 
@@ -150,13 +181,21 @@ def test_upload_certificate(graph, keyset, encoding):
     der = cert.public_bytes(serialization.Encoding.DER)
     assert key["x5c"] == [base64.b64encode(der).decode()]
     assert key["x5t"] == base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode().rstrip("=")
-    assert key["nbf"] == int(cert.not_valid_before_utc.timestamp()) and key["exp"] == int(cert.not_valid_after_utc.timestamp())
+    assert key["nbf"] == int(cert.not_valid_before_utc.timestamp()) and key["exp"] == int(
+        cert.not_valid_after_utc.timestamp()
+    )
     assert key["kty"] == "RSA" and key["e"] == "AQAB" and key["n"]
 
 
-@pytest.mark.parametrize("value, code", [
-    ("%%%", "AADB2C90215"), (base64.b64encode(b"garbage").decode(), "AADB2C90179"), ("", "AADB2C90253"), (None, "AADB2C90253"),
-])
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        ("%%%", "AADB2C90215"),
+        (base64.b64encode(b"garbage").decode(), "AADB2C90179"),
+        ("", "AADB2C90253"),
+        (None, "AADB2C90253"),
+    ],
+)
 def test_upload_certificate_bad_data(graph, keyset, value, code):
     assert b2c_refusal(graph.post(f"/keySets/{keyset}/uploadCertificate", json={"key": value})) == code
 
@@ -169,25 +208,32 @@ def test_upload_certificate_refuses_ec(graph, keyset):
 
 def test_upload_pkcs12(graph, keyset):
     key, cert = make_certificate()
-    response = graph.post(f"/keySets/{keyset}/uploadPkcs12", json={"key": pkcs12_b64(key, cert, b"pw"), "password": "pw"})
+    response = graph.post(
+        f"/keySets/{keyset}/uploadPkcs12", json={"key": pkcs12_b64(key, cert, b"pw"), "password": "pw"}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["x5t"] and body["x5c"] and body["n"] and body["kty"] == "RSA"
     assert_no_private_members(body)
 
 
-@pytest.mark.parametrize("make_body, code", [
-    (lambda key, cert: {"key": pkcs12_b64(key, cert, b"pw"), "password": "wrong"}, "AADB2C90213"),
-    (lambda key, cert: {"key": base64.b64encode(b"garbage").decode(), "password": "pw"}, "AADB2C90215"),
-    (lambda key, cert: {"key": pkcs12_b64(None, cert, b"pw"), "password": "pw"}, "AADB2C90215"),  # no private key
-])
+@pytest.mark.parametrize(
+    "make_body, code",
+    [
+        (lambda key, cert: {"key": pkcs12_b64(key, cert, b"pw"), "password": "wrong"}, "AADB2C90213"),
+        (lambda key, cert: {"key": base64.b64encode(b"garbage").decode(), "password": "pw"}, "AADB2C90215"),
+        (lambda key, cert: {"key": pkcs12_b64(None, cert, b"pw"), "password": "pw"}, "AADB2C90215"),  # no private key
+    ],
+)
 def test_upload_pkcs12_errors(graph, keyset, make_body, code):
     key, cert = make_certificate()
     assert b2c_refusal(graph.post(f"/keySets/{keyset}/uploadPkcs12", json=make_body(key, cert))) == code
 
 
 def _key(graph, keyset, nbf, exp):
-    return graph.post(f"/keySets/{keyset}/uploadSecret", json={"use": "sig", "k": "x", "nbf": nbf, "exp": exp}).json()["kid"]
+    return graph.post(f"/keySets/{keyset}/uploadSecret", json={"use": "sig", "k": "x", "nbf": nbf, "exp": exp}).json()[
+        "kid"
+    ]
 
 
 def test_keys_v2_get_and_patch(graph, keyset):
@@ -199,7 +245,9 @@ def test_keys_v2_get_and_patch(graph, keyset):
     assert graph.get(f"/keySets/{keyset}").json()["keys"][0]["status"] == "disabled"
 
 
-@pytest.mark.parametrize("body", [{"status": "enabled", "use": "enc"}, {"use": "enc"}, {"status": "unknownFutureValue"}, {}])
+@pytest.mark.parametrize(
+    "body", [{"status": "enabled", "use": "enc"}, {"use": "enc"}, {"status": "unknownFutureValue"}, {}]
+)
 def test_keys_v2_patch_validation(graph, keyset, body):
     kid = _key(graph, keyset, NOW - 10, NOW + 3600)
     response = graph.patch(f"/keySets/{keyset}/keys_v2/{kid}", json=body)

@@ -31,8 +31,10 @@ from msgraph_beta.generated.trust_framework.key_sets.item.generate_key.generate_
 from msgraph_core import APIVersion, GraphClientFactory  # noqa: E402
 
 # The SDK warns about its own deprecated configuration classes as it imports them.
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning:msgraph_beta"),
-              pytest.mark.filterwarnings("ignore::DeprecationWarning:kiota_abstractions")]
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:msgraph_beta"),
+    pytest.mark.filterwarnings("ignore::DeprecationWarning:kiota_abstractions"),
+]
 
 
 class StaticTokenCredential:
@@ -54,11 +56,14 @@ def run_with_sdk(emulator, scenario):
         async def record(request):
             sent.append(request)
 
-        async with httpx.AsyncClient(verify=emulator.ssl_context(), timeout=30, event_hooks={"request": [record]}) as http:
+        async with httpx.AsyncClient(
+            verify=emulator.ssl_context(), timeout=30, event_hooks={"request": [record]}
+        ) as http:
             credential = StaticTokenCredential(emulator.mint_token())
             auth = AzureIdentityAuthenticationProvider(credential, allowed_hosts=["127.0.0.1"])
             adapter = GraphRequestAdapter(
-                auth, GraphClientFactory.create_with_default_middleware(api_version=APIVersion.beta, client=http))
+                auth, GraphClientFactory.create_with_default_middleware(api_version=APIVersion.beta, client=http)
+            )
             adapter.base_url = emulator.url + "/beta"  # no trailing slash: the SDK's URL templates add it
             return await scenario(GraphServiceClient(request_adapter=adapter), sent)
 
@@ -77,7 +82,8 @@ def test_keyset_create_generate_list_get_and_active_key(emulator_clean):
         # The SDK's keyset model has no `usage`; a caller adds it as additional data, as a Terraform provider
         # does (ahauter/terraform-provider-azure-b2c-ief), and real tenants still answer 201.
         created = await client.trust_framework.key_sets.post(
-            TrustFrameworkKeySet(id="SdkKeys", additional_data={"usage": "sig"}))
+            TrustFrameworkKeySet(id="SdkKeys", additional_data={"usage": "sig"})
+        )
         create_body = json.loads(sent[-1].content)
         keyset = client.trust_framework.key_sets.by_trust_framework_key_set_id(created.id)
         generated = await keyset.generate_key.post(GenerateKeyPostRequestBody(use="sig", kty="RSA"))

@@ -17,21 +17,42 @@ NAMESPACE = "http://schemas.microsoft.com/online/cpim/schemas/2013/06"
 XML = {"Content-Type": "application/xml; charset=utf-8"}
 
 
-def policy_xml(policy_id: str, tenant: str = "emulator.onmicrosoft.com", base: str | None = None,
-               base_tenant: str | None = None, keysets=(), declaration: bool = True, extra: str = "") -> str:
+def policy_xml(
+    policy_id: str,
+    tenant: str = "emulator.onmicrosoft.com",
+    base: str | None = None,
+    base_tenant: str | None = None,
+    keysets=(),
+    declaration: bool = True,
+    extra: str = "",
+) -> str:
     """A small TrustFrameworkPolicy as the starter pack writes them (declaration, 2-space indentation)."""
-    base_xml = "" if base is None else (
-        f"  <BasePolicy>\n    <TenantId>{base_tenant or tenant}</TenantId>\n    <PolicyId>{base}</PolicyId>\n  </BasePolicy>\n")
-    keys = "".join(f'            <Key Id="k{index}" StorageReferenceId="{keyset}" />\n' for index, keyset in enumerate(keysets))
-    profiles = "" if not keys else (
-        "  <ClaimsProviders>\n    <ClaimsProvider>\n      <TechnicalProfiles>\n        <TechnicalProfile Id=\"JwtIssuer\">\n"
-        f"          <CryptographicKeys>\n{keys}          </CryptographicKeys>\n"
-        "        </TechnicalProfile>\n      </TechnicalProfiles>\n    </ClaimsProvider>\n  </ClaimsProviders>\n")
+    base_xml = (
+        ""
+        if base is None
+        else (
+            f"  <BasePolicy>\n    <TenantId>{base_tenant or tenant}</TenantId>\n    <PolicyId>{base}</PolicyId>\n  </BasePolicy>\n"
+        )
+    )
+    keys = "".join(
+        f'            <Key Id="k{index}" StorageReferenceId="{keyset}" />\n' for index, keyset in enumerate(keysets)
+    )
+    profiles = (
+        ""
+        if not keys
+        else (
+            '  <ClaimsProviders>\n    <ClaimsProvider>\n      <TechnicalProfiles>\n        <TechnicalProfile Id="JwtIssuer">\n'
+            f"          <CryptographicKeys>\n{keys}          </CryptographicKeys>\n"
+            "        </TechnicalProfile>\n      </TechnicalProfiles>\n    </ClaimsProvider>\n  </ClaimsProviders>\n"
+        )
+    )
     head = '<?xml version="1.0" encoding="utf-8"?>\n' if declaration else ""
-    return (f'{head}<TrustFrameworkPolicy xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns="{NAMESPACE}" PolicySchemaVersion="0.3.0.0" '
-            f'TenantId="{tenant}" PolicyId="{policy_id}" '
-            f'PublicPolicyUri="http://{tenant}/{policy_id}">\n{base_xml}{profiles}{extra}</TrustFrameworkPolicy>\n')
+    return (
+        f'{head}<TrustFrameworkPolicy xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns="{NAMESPACE}" PolicySchemaVersion="0.3.0.0" '
+        f'TenantId="{tenant}" PolicyId="{policy_id}" '
+        f'PublicPolicyUri="http://{tenant}/{policy_id}">\n{base_xml}{profiles}{extra}</TrustFrameworkPolicy>\n'
+    )
 
 
 def upload(graph, policy_id: str, text: str | bytes, headers=None):
@@ -67,6 +88,7 @@ def keyset(graph):
 
 
 # -- endpoints ------------------------------------------------------------------------------------------
+
 
 def test_put_creates_201_then_replaces_200_and_get_returns_the_uploaded_bytes(graph):
     first = policy_xml("B2C_1A_Base")
@@ -116,7 +138,8 @@ def test_delete_is_204_and_a_missing_policy_is_400_aadb2c90073(graph, emulator_c
         response = graph.request(method, f"/policies/B2C_1A_Gone{suffix}")
         assert b2c_refusal(response) == "AADB2C90073"
         assert response.json()["error"]["message"] == (
-            f"Policy with 'policyId': B2C_1A_Gone cannot be found in the directory '{emulator_clean.tenant_guid}'.")
+            f"Policy with 'policyId': B2C_1A_Gone cannot be found in the directory '{emulator_clean.tenant_guid}'."
+        )
 
 
 def test_put_without_value_is_aadb2c99009(graph):
@@ -131,8 +154,11 @@ def test_policies_need_the_policy_permissions(emulator_clean):
     with emulator_client(emulator_clean, token=None) as client:
         assert client.get("/policies", headers={"Authorization": f"Bearer {keyset_only}"}).status_code == 403
         assert client.get("/policies", headers={"Authorization": f"Bearer {reader}"}).status_code == 200
-        denied = client.put("/policies/B2C_1A_X/$value", content=policy_xml("B2C_1A_X").encode(),
-                            headers={**XML, "Authorization": f"Bearer {reader}"})
+        denied = client.put(
+            "/policies/B2C_1A_X/$value",
+            content=policy_xml("B2C_1A_X").encode(),
+            headers={**XML, "Authorization": f"Bearer {reader}"},
+        )
         assert denied.status_code == 403 and graph_error_code(denied) == "Authorization_RequestDenied"
 
 
@@ -152,7 +178,10 @@ def test_policies_survive_a_restart(tmp_path):
 
 # -- bodies and encodings -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [json.dumps({"trustFrameworkPolicy": "<TrustFrameworkPolicy/>"}), "not xml at all", ""])
+
+@pytest.mark.parametrize(
+    "body", [json.dumps({"trustFrameworkPolicy": "<TrustFrameworkPolicy/>"}), "not xml at all", ""]
+)
 def test_a_json_or_non_xml_body_is_refused(graph, body):
     response = upload(graph, "B2C_1A_X", body)
     assert validation_message(response).startswith("The policy being uploaded is not XML or is not correctly formatted")
@@ -171,17 +200,23 @@ def test_non_ascii_text_round_trips_as_utf8(graph):
 
 def test_a_body_in_another_encoding_is_stored_with_replacement_characters(graph):
     text = policy_xml("B2C_1A_Latin", extra="  <!-- Zürich -->\n").replace('encoding="utf-8"', 'encoding="ISO-8859-1"')
-    assert upload(graph, "B2C_1A_Latin", text.encode("latin-1"), headers={"Content-Type": "application/xml"}).status_code == 201
+    assert (
+        upload(graph, "B2C_1A_Latin", text.encode("latin-1"), headers={"Content-Type": "application/xml"}).status_code
+        == 201
+    )
     stored = graph.get("/policies/B2C_1A_Latin/$value").content.decode("utf-8")
     assert "Z\ufffdrich" in stored and "Zürich" not in stored
 
 
 # -- upload validation -------------------------------------------------------------------------------------
 
+
 def test_not_a_trust_framework_policy(graph):
     message = validation_message(upload(graph, "B2C_1A_X", '<Policy PolicyId="B2C_1A_X"/>'))
-    assert message.startswith('Validation failed: 1 validation error(s) found in policy "B2C_1A_X" of tenant '
-                              '"emulator.onmicrosoft.com".The root element')
+    assert message.startswith(
+        'Validation failed: 1 validation error(s) found in policy "B2C_1A_X" of tenant '
+        '"emulator.onmicrosoft.com".The root element'
+    )
 
 
 def test_policy_id_without_the_prefix(graph):
@@ -198,8 +233,11 @@ def test_url_id_must_name_the_xml_policy_id(graph):
 @pytest.mark.parametrize("where", ["policy", "base"])
 def test_tenant_id_of_another_tenant_is_aadb2c95044(graph, where):
     uploaded(graph, "B2C_1A_Base")
-    text = policy_xml("B2C_1A_Child", base="B2C_1A_Base", **(
-        {"tenant": "yourtenant.onmicrosoft.com"} if where == "policy" else {"base_tenant": "other.onmicrosoft.com"}))
+    text = policy_xml(
+        "B2C_1A_Child",
+        base="B2C_1A_Base",
+        **({"tenant": "yourtenant.onmicrosoft.com"} if where == "policy" else {"base_tenant": "other.onmicrosoft.com"}),
+    )
     assert b2c_refusal(upload(graph, "B2C_1A_Child", text)) == "AADB2C95044"
 
 
@@ -214,8 +252,9 @@ def test_a_settings_placeholder_for_the_tenant(graph):
 
 def test_a_base_policy_not_in_the_tenant(graph, emulator_clean):
     message = validation_message(upload(graph, "B2C_1A_Child", policy_xml("B2C_1A_Child", base="B2C_1A_Nowhere")))
-    assert message.endswith(f"Policy with 'policyId': B2C_1A_Nowhere cannot be found in the directory "
-                            f"'{emulator_clean.tenant_guid}'.")
+    assert message.endswith(
+        f"Policy with 'policyId': B2C_1A_Nowhere cannot be found in the directory '{emulator_clean.tenant_guid}'."
+    )
 
 
 def test_a_missing_keyset_in_the_policy_or_an_ancestor(graph, keyset):
@@ -223,9 +262,13 @@ def test_a_missing_keyset_in_the_policy_or_an_ancestor(graph, keyset):
     uploaded(graph, "B2C_1A_Base", keysets=[keyset, doomed])
     assert graph.delete(f"/keySets/{doomed}").status_code == 204  # not known to be refused while a policy uses it
     response = upload(graph, "B2C_1A_Child", policy_xml("B2C_1A_Child", base="B2C_1A_Base", keysets=["B2C_1A_Missing"]))
-    header = 'Validation failed: 2 validation error(s) found in policy "B2C_1A_CHILD" of tenant "emulator.onmicrosoft.com".'
+    header = (
+        'Validation failed: 2 validation error(s) found in policy "B2C_1A_CHILD" of tenant "emulator.onmicrosoft.com".'
+    )
     missing = 'Tenant "emulator.onmicrosoft.com" does not have CryptographicKey referenced by storageReferenceId "{}".'
-    assert validation_message(response) == header + missing.format("B2C_1A_Missing") + missing.format("B2C_1A_MissingInBase")
+    assert validation_message(response) == header + missing.format("B2C_1A_Missing") + missing.format(
+        "B2C_1A_MissingInBase"
+    )
 
 
 def test_a_keyset_without_a_usable_key_is_refused(graph, emulator_clean):
@@ -234,14 +277,19 @@ def test_a_keyset_without_a_usable_key_is_refused(graph, emulator_clean):
     kid = graph.get(f"/keySets/{disabled}").json()["keys"][0]["kid"]
     assert graph.patch(f"/keySets/{disabled}/keys_v2/{kid}", json={"status": "disabled"}).status_code == 204
     message = validation_message(upload(graph, "B2C_1A_K", policy_xml("B2C_1A_K", keysets=[empty, disabled])))
-    assert message.startswith('Validation failed: 2 validation error(s)')
+    assert message.startswith("Validation failed: 2 validation error(s)")
     for keyset in (empty, disabled):
-        assert f"The key container with ID '{keyset}' in tenant '{emulator_clean.tenant}' does not have a valid key." in message
+        assert (
+            f"The key container with ID '{keyset}' in tenant '{emulator_clean.tenant}' does not have a valid key."
+            in message
+        )
 
 
 def test_a_keyset_hidden_by_replication_lag_is_missing(graph, emulator_clean):
     emulator_clean.add_fault(method="POST", path="keySets$", replication_lag_ms=10 * 60 * 1000)
-    fresh = graph.post("/keySets", json={"id": "Fresh", "keys": [{"kty": "oct", "use": "sig", "k": "c2VjcmV0"}]}).json()["id"]
+    fresh = graph.post(
+        "/keySets", json={"id": "Fresh", "keys": [{"kty": "oct", "use": "sig", "k": "c2VjcmV0"}]}
+    ).json()["id"]
     message = validation_message(upload(graph, "B2C_1A_K", policy_xml("B2C_1A_K", keysets=[fresh])))
     assert f'does not have CryptographicKey referenced by storageReferenceId "{fresh}"' in message
 
@@ -264,7 +312,9 @@ def test_over_1024_kb(graph):
 def test_over_200_policies(graph, emulator_clean):
     for index in range(200):
         uploaded(graph, f"B2C_1A_P{index:03}")
-    assert "already has 200 policies" in validation_message(upload(graph, "B2C_1A_One_More", policy_xml("B2C_1A_One_More")))
+    assert "already has 200 policies" in validation_message(
+        upload(graph, "B2C_1A_One_More", policy_xml("B2C_1A_One_More"))
+    )
     assert upload(graph, "B2C_1A_P000", policy_xml("B2C_1A_P000")).status_code == 200  # replacing still works
 
 
@@ -285,8 +335,11 @@ def test_validation_errors_are_concatenated_without_separator(graph):
 
 # -- the reformatted output switch ------------------------------------------------------------------------
 
+
 def test_reformat_switch_serves_the_same_canonical_xml_in_other_bytes(graph, emulator_clean, keyset):
-    text = policy_xml("B2C_1A_Fmt", keysets=[keyset], extra="  <!-- Zürich -->\n  <Note><![CDATA[keep  <this>]]></Note>\n")
+    text = policy_xml(
+        "B2C_1A_Fmt", keysets=[keyset], extra="  <!-- Zürich -->\n  <Note><![CDATA[keep  <this>]]></Note>\n"
+    )
     assert upload(graph, "B2C_1A_Fmt", text).status_code == 201
     emulator_clean.set_policy_format(True)
     assert emulator_clean.policy_format() is True
@@ -309,6 +362,7 @@ def test_reset_puts_the_format_back_and_the_option_sets_it_from_the_start(tmp_pa
 
 # -- the request log ---------------------------------------------------------------------------------------
 
+
 def test_the_request_log_holds_the_size_and_hash_of_a_policy_never_its_text(graph, emulator_clean):
     text = policy_xml("B2C_1A_Logged", extra="  <!-- MARKER-IN-THE-POLICY -->\n")
     upload(graph, "B2C_1A_Logged", text)
@@ -323,6 +377,7 @@ def test_the_request_log_holds_the_size_and_hash_of_a_policy_never_its_text(grap
 
 # -- transient faults on policies ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("status", [429, 503])
 def test_put_can_be_throttled_with_retry_after(graph, emulator_clean, status):
     emulator_clean.add_fault(method="PUT", path=r"/policies/[^/]+/\$value$", status=status, retry_after="1")
@@ -331,8 +386,9 @@ def test_put_can_be_throttled_with_retry_after(graph, emulator_clean, status):
     assert upload(graph, "B2C_1A_T", policy_xml("B2C_1A_T")).status_code == 201
 
 
-@pytest.mark.parametrize("code, message", [("AADB2C", "Object reference not set to an instance of an object."),
-                                           ("UnknownError", "")])
+@pytest.mark.parametrize(
+    "code, message", [("AADB2C", "Object reference not set to an instance of an object."), ("UnknownError", "")]
+)
 def test_transient_failures_with_the_service_words(graph, emulator_clean, code, message):
     emulator_clean.add_fault(method="PUT", path=r"\$value$", status=400, code=code, message=message)
     response = upload(graph, "B2C_1A_T", policy_xml("B2C_1A_T"))

@@ -49,7 +49,8 @@ def test_missing_keyset_is_400_aadb2c90073_on_every_endpoint(graph, emulator_cle
     response = graph.request(method, f"/keySets/B2C_1A_missing{suffix}", json=body)
     assert b2c_refusal(response) == "AADB2C90073"
     assert response.json()["error"]["message"] == (
-        f"KeyContainer with 'id': 'B2C_1A_missing' cannot be found in the directory '{emulator_clean.tenant}'")
+        f"KeyContainer with 'id': 'B2C_1A_missing' cannot be found in the directory '{emulator_clean.tenant}'"
+    )
 
 
 @pytest.mark.parametrize("suffix", ["", "/getActiveKey", "/keys_v2/some-kid"])
@@ -67,6 +68,7 @@ def test_missing_key_of_an_existing_keyset_stays_404(graph):
 
 # -- 7.2 B2C error codes --------------------------------------------------------------------------------
 
+
 def test_create_of_existing_keyset_is_400_aadb2c95028(graph):
     keyset = _keyset(graph, "TestKeys")
     for name in (keyset.upper(), "testkeys"):
@@ -80,12 +82,15 @@ def _mixing_requests(graph, existing: list, action: str, body: dict):
     return graph.post(f"/keySets/{keyset}/{action}", json=body)
 
 
-@pytest.mark.parametrize("existing, action, body", [
-    ([SIG_RSA], "uploadSecret", {"use": "sig", "k": "s3cret"}),
-    ([SIG_RSA], "generateKey", {"use": "sig", "kty": "oct"}),
-    ([SIG_OCT], "generateKey", {"use": "sig", "kty": "RSA"}),
-    ([SIG_OCT], "uploadCertificate", None),
-])
+@pytest.mark.parametrize(
+    "existing, action, body",
+    [
+        ([SIG_RSA], "uploadSecret", {"use": "sig", "k": "s3cret"}),
+        ([SIG_RSA], "generateKey", {"use": "sig", "kty": "oct"}),
+        ([SIG_OCT], "generateKey", {"use": "sig", "kty": "RSA"}),
+        ([SIG_OCT], "uploadCertificate", None),
+    ],
+)
 def test_rsa_and_oct_in_one_keyset_is_400_aadb2c95032(graph, existing, action, body):
     _key, cert = make_certificate()
     response = _mixing_requests(graph, existing, action, body or {"key": certificate_b64(cert)})
@@ -98,16 +103,21 @@ def test_rsa_and_oct_in_one_payload_is_400_aadb2c95032(graph):
     assert b2c_refusal(graph.put(f"/keySets/{keyset}", json={"keys": [SIG_RSA, SIG_OCT]})) == "AADB2C95032"
 
 
-@pytest.mark.parametrize("existing, action, body", [
-    ([SIG_RSA], "generateKey", {"use": "enc", "kty": "RSA"}),
-    ([ENC_OCT], "uploadSecret", {"use": "sig", "k": "s3cret"}),
-    ([ENC_RSA], "uploadCertificate", "certificate"),
-    ([ENC_RSA], "uploadPkcs12", "pkcs12"),
-])
+@pytest.mark.parametrize(
+    "existing, action, body",
+    [
+        ([SIG_RSA], "generateKey", {"use": "enc", "kty": "RSA"}),
+        ([ENC_OCT], "uploadSecret", {"use": "sig", "k": "s3cret"}),
+        ([ENC_RSA], "uploadCertificate", "certificate"),
+        ([ENC_RSA], "uploadPkcs12", "pkcs12"),
+    ],
+)
 def test_sig_and_enc_in_one_keyset_is_400_aadb2c95042(graph, existing, action, body):
     key, cert = make_certificate()
-    uploads = {"certificate": {"key": certificate_b64(cert)},
-               "pkcs12": {"key": pkcs12_b64(key, cert, b"pw"), "password": "pw"}}
+    uploads = {
+        "certificate": {"key": certificate_b64(cert)},
+        "pkcs12": {"key": pkcs12_b64(key, cert, b"pw"), "password": "pw"},
+    }
     response = _mixing_requests(graph, existing, action, uploads[body] if isinstance(body, str) else body)
     assert b2c_refusal(response) == "AADB2C95042"
 
@@ -131,14 +141,17 @@ def test_payload_k_not_base64url_is_400_aadb2c95029(graph, k):
     assert b2c_refusal(response) == "AADB2C95029"
 
 
-@pytest.mark.parametrize("key, code", [
-    ({"use": "sig", "k": "c2VjcmV0"}, "AADB2C95037"),           # kty missing from a payload key
-    ({**SIG_RSA, "kty": "EC"}, "AADB2C95031"),                   # bad kty
-    ({"kty": "RSA", "n": "sXch", "e": "AQAB"}, "AADB2C95033"),  # use missing
-    ({**SIG_RSA, "use": "verify"}, "AADB2C95033"),               # bad use
-    ({"kty": "RSA", "use": "sig", "e": "AQAB"}, "AADB2C95039"),  # no modulus
-    ({"kty": "RSA", "use": "sig", "n": "sXch"}, "AADB2C95039"),  # no exponent
-])
+@pytest.mark.parametrize(
+    "key, code",
+    [
+        ({"use": "sig", "k": "c2VjcmV0"}, "AADB2C95037"),  # kty missing from a payload key
+        ({**SIG_RSA, "kty": "EC"}, "AADB2C95031"),  # bad kty
+        ({"kty": "RSA", "n": "sXch", "e": "AQAB"}, "AADB2C95033"),  # use missing
+        ({**SIG_RSA, "use": "verify"}, "AADB2C95033"),  # bad use
+        ({"kty": "RSA", "use": "sig", "e": "AQAB"}, "AADB2C95039"),  # no modulus
+        ({"kty": "RSA", "use": "sig", "n": "sXch"}, "AADB2C95039"),  # no exponent
+    ],
+)
 def test_payload_key_kty_use_n_e_codes(graph, key, code):
     assert b2c_refusal(graph.post("/keySets", json={"id": "x", "keys": [key]})) == code
 
@@ -148,10 +161,13 @@ def test_generate_key_without_kty_is_400_aadb2c95030(graph):
     assert b2c_refusal(graph.post(f"/keySets/{keyset}/generateKey", json={"use": "sig"})) == "AADB2C95030"
 
 
-@pytest.mark.parametrize("action, body", [
-    ("generateKey", {"use": "sig", "kty": "RSA", "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}),
-    ("uploadSecret", {"use": "sig", "k": "s3cret", "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}),
-])
+@pytest.mark.parametrize(
+    "action, body",
+    [
+        ("generateKey", {"use": "sig", "kty": "RSA", "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}),
+        ("uploadSecret", {"use": "sig", "k": "s3cret", "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}),
+    ],
+)
 def test_exp_in_the_past_is_400_aadb2c90214(graph, action, body):
     keyset = _keyset(graph, "Expired")
     assert b2c_refusal(graph.post(f"/keySets/{keyset}/{action}", json=body)) == "AADB2C90214"
@@ -159,14 +175,18 @@ def test_exp_in_the_past_is_400_aadb2c90214(graph, action, body):
 
 
 def test_exp_in_the_past_in_a_create_payload_is_400_aadb2c90214_and_creates_nothing(graph):
-    refused = graph.post("/keySets", json={"id": "Seeded", "keys": [{**SIG_OCT, "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}]})
+    refused = graph.post(
+        "/keySets", json={"id": "Seeded", "keys": [{**SIG_OCT, "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}]}
+    )
     assert b2c_refusal(refused) == "AADB2C90214"
     assert graph.get("/keySets").json()["value"] == []
 
 
 def test_exp_in_the_past_in_a_put_payload_is_400_aadb2c90214_and_keeps_the_keys(graph):
     keyset = _keyset(graph, "Seeded", [SIG_OCT])
-    refused = graph.put(f"/keySets/{keyset}", json={"keys": [SIG_OCT, {**SIG_OCT, "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}]})
+    refused = graph.put(
+        f"/keySets/{keyset}", json={"keys": [SIG_OCT, {**SIG_OCT, "nbf": NOW - 2 * HOUR, "exp": NOW - HOUR}]}
+    )
     assert b2c_refusal(refused) == "AADB2C90214"
     assert len(graph.get(f"/keySets/{keyset}").json()["keys"]) == 1
 
@@ -193,14 +213,18 @@ def test_same_certificate_twice_is_400_aadb2c90180(graph, second_upload):
 
 def test_not_an_x509_certificate_is_400_aadb2c90179(graph):
     keyset = _keyset(graph, "Cert")
-    response = graph.post(f"/keySets/{keyset}/uploadCertificate", json={"key": base64.b64encode(b"not a cert").decode()})
+    response = graph.post(
+        f"/keySets/{keyset}/uploadCertificate", json={"key": base64.b64encode(b"not a cert").decode()}
+    )
     assert b2c_refusal(response) == "AADB2C90179"
 
 
 def test_wrong_pkcs12_password_is_400_aadb2c90213(graph):
     key, cert = make_certificate()
     keyset = _keyset(graph, "Pfx")
-    response = graph.post(f"/keySets/{keyset}/uploadPkcs12", json={"key": pkcs12_b64(key, cert, b"pw"), "password": "nope"})
+    response = graph.post(
+        f"/keySets/{keyset}/uploadPkcs12", json={"key": pkcs12_b64(key, cert, b"pw"), "password": "nope"}
+    )
     assert b2c_refusal(response) == "AADB2C90213"
     assert response.json()["error"]["message"] == "The certificate password provided in request is incorrect."
 
@@ -214,11 +238,15 @@ def test_b2c_errors_carry_a_correlation_id_and_graph_errors_do_not(graph, anonym
 
 # -- 7.3 uploadPkcs12 refuses AES-encrypted bundles -------------------------------------------------------
 
-@pytest.mark.parametrize("protection, password", [
-    ("aes", b"pw"),              # PBES2/AES-256: OpenSSL 3's and Windows' default
-    ("3des-sha256-mac", b"pw"),  # legacy encryption, but not the SHA-1 MAC
-    ("none", b""),               # no encryption at all
-])
+
+@pytest.mark.parametrize(
+    "protection, password",
+    [
+        ("aes", b"pw"),  # PBES2/AES-256: OpenSSL 3's and Windows' default
+        ("3des-sha256-mac", b"pw"),  # legacy encryption, but not the SHA-1 MAC
+        ("none", b""),  # no encryption at all
+    ],
+)
 def test_pkcs12_other_than_3des_sha1_is_400_aadb2c90213_with_the_right_password(graph, protection, password):
     key, cert = make_certificate()
     keyset = _keyset(graph, "Pfx")
@@ -229,13 +257,16 @@ def test_pkcs12_other_than_3des_sha1_is_400_aadb2c90213_with_the_right_password(
 def test_pkcs12_with_3des_and_sha1_mac_is_accepted_with_the_certificate_x5t(graph):
     key, cert = make_certificate()
     keyset = _keyset(graph, "Pfx")
-    response = graph.post(f"/keySets/{keyset}/uploadPkcs12", json={"key": pkcs12_b64(key, cert, b"pw"), "password": "pw"})
+    response = graph.post(
+        f"/keySets/{keyset}/uploadPkcs12", json={"key": pkcs12_b64(key, cert, b"pw"), "password": "pw"}
+    )
     assert response.status_code == 200
     der = cert.public_bytes(serialization.Encoding.DER)
     assert response.json()["x5t"] == base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode().rstrip("=")
 
 
 # -- 7.4 which key is active ---------------------------------------------------------------------------------
+
 
 def _k(name, nbf=None, exp=None, status="enabled"):
     key = {"kid": name, "status": status}
@@ -244,23 +275,26 @@ def _k(name, nbf=None, exp=None, status="enabled"):
 
 
 # now = 1000 in every row
-@pytest.mark.parametrize("keys, expected", [
-    ([_k("older", 900, 2000), _k("newer", 950, 2000)], "newer"),                     # latest nbf wins
-    ([_k("long", 500, 9999), _k("short", 900, 1100)], "short"),                      # not the longest-living one
-    ([_k("current", 950, 2000), _k("future", 1100, 3000)], "current"),                # future nbf: not yet
-    ([_k("older", 500, 2000), _k("expired", 990, 999)], "older"),                    # expired
-    ([_k("older", 500, 2000), _k("disabled", 990, 2000, "disabled")], "older"),      # disabled
-    ([_k("dateless"), _k("dated", 500, 2000)], "dated"),                             # dated beats the safety net
-    ([_k("expired", 500, 900), _k("dateless")], "dateless"),                          # safety net
-    ([_k("future", 1100, 3000), _k("dateless")], "dateless"),
-    ([_k("expired", 500, 900), _k("exp_only", exp=2000)], "exp_only"),               # no nbf, exp ahead: stands in
-    ([_k("exp_only", exp=900)], None),
-    ([_k("dateless", status="disabled")], None),
-    ([], None),
-    ([_k("first", 900, 2000), _k("second", 900, 2000)], "second"),                   # tie: added last
-    ([_k("now", 1000, 2000), _k("ends_now", 990, 1000)], "now"),                     # nbf == now is active, exp == now is not
-    ([_k("no_exp", 900), _k("older", 800, 2000)], "no_exp"),                         # nbf without exp never expires
-])
+@pytest.mark.parametrize(
+    "keys, expected",
+    [
+        ([_k("older", 900, 2000), _k("newer", 950, 2000)], "newer"),  # latest nbf wins
+        ([_k("long", 500, 9999), _k("short", 900, 1100)], "short"),  # not the longest-living one
+        ([_k("current", 950, 2000), _k("future", 1100, 3000)], "current"),  # future nbf: not yet
+        ([_k("older", 500, 2000), _k("expired", 990, 999)], "older"),  # expired
+        ([_k("older", 500, 2000), _k("disabled", 990, 2000, "disabled")], "older"),  # disabled
+        ([_k("dateless"), _k("dated", 500, 2000)], "dated"),  # dated beats the safety net
+        ([_k("expired", 500, 900), _k("dateless")], "dateless"),  # safety net
+        ([_k("future", 1100, 3000), _k("dateless")], "dateless"),
+        ([_k("expired", 500, 900), _k("exp_only", exp=2000)], "exp_only"),  # no nbf, exp ahead: stands in
+        ([_k("exp_only", exp=900)], None),
+        ([_k("dateless", status="disabled")], None),
+        ([], None),
+        ([_k("first", 900, 2000), _k("second", 900, 2000)], "second"),  # tie: added last
+        ([_k("now", 1000, 2000), _k("ends_now", 990, 1000)], "now"),  # nbf == now is active, exp == now is not
+        ([_k("no_exp", 900), _k("older", 800, 2000)], "no_exp"),  # nbf without exp never expires
+    ],
+)
 def test_active_key_rule(keys, expected):
     winner = active_key(keys, now=1000)
     assert (winner or {}).get("kid") == expected
@@ -268,13 +302,17 @@ def test_active_key_rule(keys, expected):
 
 def test_get_active_key_follows_the_rule_then_400_aadb2c90220_when_none(emulator_clean, graph):
     now = emulator_clean.clock()["now"]
-    keyset = _keyset(graph, "Rollover", [
-        {**SIG_OCT, "nbf": now - 10 * DAY, "exp": now + 30 * DAY},  # older
-        {**SIG_OCT, "nbf": now - DAY, "exp": now + 30 * DAY},       # newer: active
-        {**SIG_OCT, "nbf": now + 5 * DAY, "exp": now + 60 * DAY},   # future
-        {**SIG_OCT, "nbf": now - HOUR, "exp": now + 60},            # expired once the clock has moved on
-        SIG_OCT,                                                     # dateless safety net
-    ])
+    keyset = _keyset(
+        graph,
+        "Rollover",
+        [
+            {**SIG_OCT, "nbf": now - 10 * DAY, "exp": now + 30 * DAY},  # older
+            {**SIG_OCT, "nbf": now - DAY, "exp": now + 30 * DAY},  # newer: active
+            {**SIG_OCT, "nbf": now + 5 * DAY, "exp": now + 60 * DAY},  # future
+            {**SIG_OCT, "nbf": now - HOUR, "exp": now + 60},  # expired once the clock has moved on
+            SIG_OCT,  # dateless safety net
+        ],
+    )
     emulator_clean.advance_clock(seconds=120)  # the service refuses keys that arrive expired (AADB2C90214)
     kid_by_nbf = {key.get("nbf"): key["kid"] for key in graph.get(f"/keySets/{keyset}").json()["keys"]}
     for expected_nbf in (now - DAY, now - 10 * DAY, None):
@@ -293,13 +331,17 @@ def test_get_active_key_answers_get_only_as_real_tenants_do(graph, keyset):
 
 # -- answers outside the happy path (Graph's own, not a stand-in's) ----------------------------------------
 
-@pytest.mark.parametrize("path, segment", [
-    ("/beta/trustFramework/keySet", "keySet"),
-    ("/beta/trustFramework/keySets/B2C_1A_x/generateKeys", "generateKeys"),
-    ("/beta/trustFramework/policies/B2C_1A_x/value", "value"),
-    ("/beta/trustFrameworks/policies", "trustFrameworks"),
-    ("/v1.0/trustFramework/keySets", "trustFramework"),  # trustFramework is beta only
-])
+
+@pytest.mark.parametrize(
+    "path, segment",
+    [
+        ("/beta/trustFramework/keySet", "keySet"),
+        ("/beta/trustFramework/keySets/B2C_1A_x/generateKeys", "generateKeys"),
+        ("/beta/trustFramework/policies/B2C_1A_x/value", "value"),
+        ("/beta/trustFrameworks/policies", "trustFrameworks"),
+        ("/v1.0/trustFramework/keySets", "trustFramework"),  # trustFramework is beta only
+    ],
+)
 def test_an_unrouted_path_is_400_bad_request_naming_the_segment(anonymous, emulator_clean, path, segment):
     # microsoft-graph-docs #4900, #4052, #21648: never a 404, which a client would read as "keyset missing".
     headers = {"Authorization": f"Bearer {emulator_clean.mint_token()}"}
@@ -308,12 +350,15 @@ def test_an_unrouted_path_is_400_bad_request_naming_the_segment(anonymous, emula
     assert response.json()["error"]["message"] == f"Resource not found for the segment '{segment}'."
 
 
-@pytest.mark.parametrize("method, path, cpim_path", [
-    ("PATCH", "/policies/B2C_1A_X", "trustFramework/policies('B2C_1A_X')"),
-    ("PATCH", "/policies('B2C_1A_X')", "trustFramework/policies('B2C_1A_X')"),
-    ("POST", "/keySets/B2C_1A_K/getActiveKey", "trustFramework/keySets('B2C_1A_K')/getActiveKey"),
-    ("DELETE", "/policies", "trustFramework/policies"),
-])
+@pytest.mark.parametrize(
+    "method, path, cpim_path",
+    [
+        ("PATCH", "/policies/B2C_1A_X", "trustFramework/policies('B2C_1A_X')"),
+        ("PATCH", "/policies('B2C_1A_X')", "trustFramework/policies('B2C_1A_X')"),
+        ("POST", "/keySets/B2C_1A_K/getActiveKey", "trustFramework/keySets('B2C_1A_K')/getActiveKey"),
+        ("DELETE", "/policies", "trustFramework/policies"),
+    ],
+)
 def test_an_unrouted_method_is_the_wrapped_cpim_answer(graph, method, path, cpim_path):
     # msgraph-beta-sdk-dotnet #883: the CPIM Web API JSON comes back as the message string of UnknownError.
     response = graph.request(method, path)

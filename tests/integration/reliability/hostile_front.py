@@ -58,8 +58,9 @@ class HostileFront:
         self._client = httpx.Client(base_url=emulator.url, verify=emulator.ssl_context(), timeout=30)
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(os.path.join(emulator.state_dir, "server-cert.pem"),
-                                os.path.join(emulator.state_dir, "server-key.pem"))
+        context.load_cert_chain(
+            os.path.join(emulator.state_dir, "server-cert.pem"), os.path.join(emulator.state_dir, "server-key.pem")
+        )
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.url = "https://127.0.0.1:%d" % self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

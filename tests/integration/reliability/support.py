@@ -40,9 +40,17 @@ def module_task(name, module, args, **keywords):
 
 def add_faults_task(name, emulator, faults):
     """A uri task that installs faults through the emulator's control API just before the next task."""
-    return {"name": name, "ansible.builtin.uri": {
-        "url": emulator.url + "/_emulator/faults", "method": "POST", "body_format": "json", "body": faults,
-        "ca_path": emulator.ca_path, "status_code": 201}}
+    return {
+        "name": name,
+        "ansible.builtin.uri": {
+            "url": emulator.url + "/_emulator/faults",
+            "method": "POST",
+            "body_format": "json",
+            "body": faults,
+            "ca_path": emulator.ca_path,
+            "status_code": 201,
+        },
+    }
 
 
 @dataclasses.dataclass
@@ -70,7 +78,9 @@ class PlaybookRun:
     def requests_during(self, log, task, host="localhost"):
         """Emulator log entries of requests that started while ``task`` ran, by start time (a delayed one may end later)."""
         entry = self.entry(task, host)
-        return sorted((item for item in log if entry["start"] <= request_started(item) <= entry["end"]), key=request_started)
+        return sorted(
+            (item for item in log if entry["start"] <= request_started(item) <= entry["end"]), key=request_started
+        )
 
 
 def run_plays(emulator, tmp_path, plays, *options, env=None, extra_vars=None, inventory="localhost,"):
@@ -79,10 +89,16 @@ def run_plays(emulator, tmp_path, plays, *options, env=None, extra_vars=None, in
     playbook.write_text(json.dumps(plays, indent=1))
     results_file = tmp_path / "results.json"
     environment = playbook_environment(
-        emulator, tmp_path, ANSIBLE_CALLBACK_PLUGINS=CALLBACK_DIR, ANSIBLE_CALLBACKS_ENABLED="result_recorder",
-        RELIABILITY_RESULTS_FILE=str(results_file), **(env or {}))
-    process = run_playbook(emulator, tmp_path, playbook, *options, extra_vars=extra_vars, env=environment,
-                           inventory=inventory)
+        emulator,
+        tmp_path,
+        ANSIBLE_CALLBACK_PLUGINS=CALLBACK_DIR,
+        ANSIBLE_CALLBACKS_ENABLED="result_recorder",
+        RELIABILITY_RESULTS_FILE=str(results_file),
+        **(env or {}),
+    )
+    process = run_playbook(
+        emulator, tmp_path, playbook, *options, extra_vars=extra_vars, env=environment, inventory=inventory
+    )
     entries = json.loads(results_file.read_text()) if results_file.exists() else []
     return PlaybookRun(process, entries)
 
@@ -133,12 +149,26 @@ def encoded_forms(value):
     """What a request carries for ``value`` and a server may quote: raw, JSON, form, percent, base64."""
     escaped = [quote_plus(value, safe=""), quote(value, safe="")]
     data = value.encode("utf-8")
-    return set([value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1],
-                base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode().rstrip("=")]
-               + escaped + [re.sub("%[0-9A-F]{2}", lambda escape: escape.group(0).lower(), text) for text in escaped])
+    return set(
+        [
+            value,
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+            base64.b64encode(data).decode(),
+            base64.urlsafe_b64encode(data).decode().rstrip("="),
+        ]
+        + escaped
+        + [re.sub("%[0-9A-F]{2}", lambda escape: escape.group(0).lower(), text) for text in escaped]
+    )
 
 
 def leaked_runs(value, text, run=8):
     """Runs of ``run`` characters of any form of ``value`` found in ``text``."""
-    return sorted(set(form[i:i + run] for form in encoded_forms(value) for i in range(len(form) - run + 1)
-                      if form[i:i + run] in text))
+    return sorted(
+        set(
+            form[i : i + run]
+            for form in encoded_forms(value)
+            for i in range(len(form) - run + 1)
+            if form[i : i + run] in text
+        )
+    )

@@ -54,8 +54,14 @@ def sticky_shared_folder(tmp_path):
 
 
 def report(emulator, tmp_path, report_file, env=None):
-    return run_playbook(emulator, tmp_path, REPORT, "-e", "report_file=%s" % report_file,
-                        env=playbook_environment(emulator, tmp_path, **(env or {})))
+    return run_playbook(
+        emulator,
+        tmp_path,
+        REPORT,
+        "-e",
+        "report_file=%s" % report_file,
+        env=playbook_environment(emulator, tmp_path, **(env or {})),
+    )
 
 
 def test_a_link_planted_in_a_sticky_folder_is_refused(emulator_clean, tmp_path):
@@ -88,8 +94,11 @@ def test_a_file_another_user_owns_at_the_report_path_is_left_alone(emulator_clea
 
     run = report(emulator_clean, tmp_path, theirs)
     assert run.returncode != 0
-    assert re.search(r"Cannot write the report file %s: it belongs to uid %d, not to the current user" % (
-        re.escape(str(theirs)), another_user()[0]), run.stdout), run.stdout[-4000:]
+    assert re.search(
+        r"Cannot write the report file %s: it belongs to uid %d, not to the current user"
+        % (re.escape(str(theirs)), another_user()[0]),
+        run.stdout,
+    ), run.stdout[-4000:]
     assert theirs.read_text() == "their own report\n" and os.stat(theirs).st_uid == another_user()[0]
 
 
@@ -99,8 +108,10 @@ def seed_starter_pack(emulator):
     with graph(emulator) as client:
         for name, use in (("TokenSigningKeyContainer", "sig"), ("TokenEncryptionKeyContainer", "enc")):
             client.post("/beta/trustFramework/keySets", json={"id": name}).raise_for_status()
-            client.post("/beta/trustFramework/keySets/B2C_1A_%s/generateKey" % name,
-                        json={"use": use, "kty": "RSA", "nbf": now - DAY, "exp": now + 365 * DAY}).raise_for_status()
+            client.post(
+                "/beta/trustFramework/keySets/B2C_1A_%s/generateKey" % name,
+                json={"use": use, "kty": "RSA", "nbf": now - DAY, "exp": now + 365 * DAY},
+            ).raise_for_status()
 
 
 def hostile_listing(request, forward):
@@ -134,7 +145,9 @@ def test_a_hostile_kid_or_keyset_id_forges_no_row(emulator_clean, tmp_path):
         rows, columns = table_rows(lines), len(CELL_BOUNDARY.findall(lines[0]))
         assert len(rows) == 3, "%s: one row per keyset, no forged one:\n%s" % (where, "\n".join(lines))
         assert [len(CELL_BOUNDARY.findall(row)) for row in rows] == [columns] * 3, "%s: the header's cells:\n%s" % (
-            where, rows)
+            where,
+            rows,
+        )
         assert not any(line.startswith("| B2C_1A_ForgedKeyset") for line in lines), where
         assert not re.search("[\u202e\u2066\r]", "\n".join(lines)), where + ": no raw bidi or control character"
         signing = next(row for row in rows if row.startswith("| B2C_1A_TokenSigningKeyContainer |"))

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key, p
 
 from tests.support import certs
 
-PBES2_OID = bytes.fromhex("06092a864886f70d01050d")                 # 1.2.840.113549.1.5.13, AES bundles
-SHA1_3DES_OID = bytes.fromhex("060a2a864886f70d010c0103")           # 1.2.840.113549.1.12.1.3, legacy bundles
+PBES2_OID = bytes.fromhex("06092a864886f70d01050d")  # 1.2.840.113549.1.5.13, AES bundles
+SHA1_3DES_OID = bytes.fromhex("060a2a864886f70d010c0103")  # 1.2.840.113549.1.12.1.3, legacy bundles
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,11 @@ def rsa_pair():
     return certs.self_signed("factory-test")
 
 
-@pytest.mark.parametrize("legacy, marker, absent", [(False, PBES2_OID, SHA1_3DES_OID), (True, SHA1_3DES_OID, PBES2_OID)],
-                         ids=["aes", "legacy-3des"])
+@pytest.mark.parametrize(
+    "legacy, marker, absent",
+    [(False, PBES2_OID, SHA1_3DES_OID), (True, SHA1_3DES_OID, PBES2_OID)],
+    ids=["aes", "legacy-3des"],
+)
 def test_pfx_forms_open_with_their_password(rsa_pair, legacy, marker, absent):
     key, cert = rsa_pair
     bundle = certs.pfx(key, cert, "pw", legacy=legacy)

@@ -45,14 +45,16 @@ class CallbackModule(CallbackBase):
 
     def _record(self, result, outcome):
         task = result._task
-        self._entries.append({
-            "task": task.get_name(),
-            "host": result._host.get_name(),
-            "outcome": outcome,
-            "start": self._task_started.get(task._uuid),
-            "end": time.time(),
-            "result": result._result,
-        })
+        self._entries.append(
+            {
+                "task": task.get_name(),
+                "host": result._host.get_name(),
+                "outcome": outcome,
+                "start": self._task_started.get(task._uuid),
+                "end": time.time(),
+                "result": result._result,
+            }
+        )
 
     def v2_runner_on_ok(self, result):
         self._record(result, "ok")

@@ -21,6 +21,7 @@ def _recording(sleep, log_path):
             with open(log_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry) + "\n")
         sleep(seconds)
+
     return recording_sleep
 
 

@@ -29,14 +29,21 @@ def controller_code():
 
 def run_action(args, check_mode=False, diff=False):
     from ansible.playbook.task import Task
+
     from ansible_collections.b2c.trustframework.plugins.action.b2c_report_file import ActionModule
 
     task = Task()
     task.args = args
     task.check_mode = check_mode
     task.diff = diff
-    action = ActionModule(task, connection=mock.MagicMock(), play_context=mock.MagicMock(), loader=None,
-                          templar=None, shared_loader_obj=None)
+    action = ActionModule(
+        task,
+        connection=mock.MagicMock(),
+        play_context=mock.MagicMock(),
+        loader=None,
+        templar=None,
+        shared_loader_obj=None,
+    )
     return action.run(task_vars={})
 
 
@@ -54,7 +61,11 @@ def test_check_mode_then_a_write_then_nothing_to_do(tmp_path):
     written = run_action({"path": path, "content": "| a |\n"})
     assert written["changed"] and written["path"] == path and written["mode"] == "0644"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o644
-    assert run_action({"path": path, "content": "| a |\n"}, diff=True) == {"changed": False, "path": path, "mode": "0644"}
+    assert run_action({"path": path, "content": "| a |\n"}, diff=True) == {
+        "changed": False,
+        "path": path,
+        "mode": "0644",
+    }
     assert run_action({"path": path, "content": "| a |\n", "mode": 0o600})["changed"], "a new mode is a change"
 
 
@@ -66,16 +77,21 @@ def test_a_relative_path_is_relative_to_the_directory_ansible_playbook_started_f
 
 def test_a_link_fails_the_task_with_what_to_do(tmp_path):
     (tmp_path / "report.md").symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(action_failure(), match="is a symbolic link .*never followed. Remove it, or choose another path"):
+    with pytest.raises(
+        action_failure(), match="is a symbolic link .*never followed. Remove it, or choose another path"
+    ):
         run_action({"path": str(tmp_path / "report.md"), "content": "x"})
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"path": "/tmp/", "content": "x"}, "path must name a file, not a folder"),
-    ({"path": "/tmp/x.md", "content": "x", "mode": "u=rw"}, "mode must be octal permission bits"),
-    ({"path": "/tmp/x.md", "content": "x", "mode": "04755"}, "mode must be octal permission bits"),
-    ({"content": "x"}, "path"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"path": "/tmp/", "content": "x"}, "path must name a file, not a folder"),
+        ({"path": "/tmp/x.md", "content": "x", "mode": "u=rw"}, "mode must be octal permission bits"),
+        ({"path": "/tmp/x.md", "content": "x", "mode": "04755"}, "mode must be octal permission bits"),
+        ({"content": "x"}, "path"),
+    ],
+)
 def test_bad_options_fail_before_anything_is_written(args, message):
     with pytest.raises(action_failure(), match=message):
         run_action(args)

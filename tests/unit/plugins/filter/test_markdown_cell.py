@@ -12,23 +12,29 @@ from ansible_collections.b2c.trustframework.plugins.filter.markdown_cell import 
 CELL_BOUNDARY = re.compile(r"(?<!\\)(?:\\\\)*\|")
 
 
-@pytest.mark.parametrize("value, shown", [
-    ("B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenSigningKeyContainer"),
-    ("k1 | forged", "k1 \\| forged"),
-    ("a\\|b", "a\\\\\\|b"),
-    ("line\nbreak\r\n", "line\\nbreak\\r\\n"),
-    ("tab\there", "tab\\there"),
-    ("nul\x00bell\x07del\x7fnel\x85", "nul\\u0000bell\\u0007del\\u007fnel\\u0085"),
-    ("abc\u202edcba", "abc\\u202edcba"),
-    ("\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069", "\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069"),
-    ("\u200e\u200f\u061c", "\\u200e\\u200f\\u061c"),
-    ("zero\u200bwidth\ufeff", "zero\\u200bwidth\\ufeff"),
-    ("sep\u2028par\u2029", "sep\\u2028par\\u2029"),
-    ("tag\U000e0041", "tag\\U000e0041"),
-    ("caf\u00e9 \u65e5\u672c", "caf\u00e9 \u65e5\u672c"),
-    (7, "7"),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenSigningKeyContainer"),
+        ("k1 | forged", "k1 \\| forged"),
+        ("a\\|b", "a\\\\\\|b"),
+        ("line\nbreak\r\n", "line\\nbreak\\r\\n"),
+        ("tab\there", "tab\\there"),
+        ("nul\x00bell\x07del\x7fnel\x85", "nul\\u0000bell\\u0007del\\u007fnel\\u0085"),
+        ("abc\u202edcba", "abc\\u202edcba"),
+        (
+            "\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069",
+            "\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069",
+        ),
+        ("\u200e\u200f\u061c", "\\u200e\\u200f\\u061c"),
+        ("zero\u200bwidth\ufeff", "zero\\u200bwidth\\ufeff"),
+        ("sep\u2028par\u2029", "sep\\u2028par\\u2029"),
+        ("tag\U000e0041", "tag\\U000e0041"),
+        ("caf\u00e9 \u65e5\u672c", "caf\u00e9 \u65e5\u672c"),
+        (7, "7"),
+        (None, ""),
+    ],
+)
 def test_escapes(value, shown):
     assert markdown_cell(value) == shown
 

@@ -18,9 +18,15 @@ LEAKY_PRIVATE_D = "PRIVATE-D-MUST-NOT-LEAK"
 
 def _not_found(method, path, keyset_id):
     # What real tenants answer for a missing keyset (mrochon/IEFPolicies, ahauter/terraform-provider-azure-b2c-ief): 400 + AADB2C90073, not 404.
-    return GraphError(status=400, code="AADB2C90073", method=method, path=path, request_id="req-400",
-                      graph_message="KeyContainer with 'id': '%s' cannot be found in the directory "
-                                    "'fake.onmicrosoft.com'" % keyset_id)
+    return GraphError(
+        status=400,
+        code="AADB2C90073",
+        method=method,
+        path=path,
+        request_id="req-400",
+        graph_message="KeyContainer with 'id': '%s' cannot be found in the directory "
+        "'fake.onmicrosoft.com'" % keyset_id,
+    )
 
 
 class OpaqueTokens:
@@ -48,8 +54,9 @@ class FakeGraph:
     # ------------------------------------------------------------------ test helpers
     def fail(self, method, suffix, error=None, applied=False, times=1):
         """The next ``times`` matching calls raise ``error`` (after applying the change when ``applied``)."""
-        error = error or GraphError(status=None, reason="connection dropped", method=method,
-                                    may_have_been_applied=True, transport="protocol")
+        error = error or GraphError(
+            status=None, reason="connection dropped", method=method, may_have_been_applied=True, transport="protocol"
+        )
         self.faults.append({"method": method, "suffix": suffix, "error": error, "applied": applied, "times": times})
 
     def writes(self):
@@ -96,7 +103,7 @@ class FakeGraph:
 
     def _route(self, method, path, body):
         assert path.startswith(ROOT), path
-        parts = [unquote(p) for p in path[len(ROOT):].split("/") if p]
+        parts = [unquote(p) for p in path[len(ROOT) :].split("/") if p]
         if not parts:
             assert method == "POST"
             return self._create(body)
@@ -145,9 +152,15 @@ class FakeGraph:
 
     def _generateKey(self, keyset, body):
         assert set(body) <= {"use", "kty", "nbf", "exp"} and body["kty"] in ("RSA", "OCT")
-        key = {"kty": body["kty"], "use": body["use"], "nbf": body.get("nbf", self.now),
-               "exp": body.get("exp", self.now + 2 * 365 * 86400), "e": "AQAB", "n": "modulus",
-               "d": LEAKY_PRIVATE_D}
+        key = {
+            "kty": body["kty"],
+            "use": body["use"],
+            "nbf": body.get("nbf", self.now),
+            "exp": body.get("exp", self.now + 2 * 365 * 86400),
+            "e": "AQAB",
+            "n": "modulus",
+            "d": LEAKY_PRIVATE_D,
+        }
         return self._add(keyset, key)
 
     def _uploadSecret(self, keyset, body):
@@ -168,12 +181,14 @@ class FakeGraph:
         from cryptography.hazmat.primitives.serialization import pkcs12
 
         try:
-            _k, cert, _c = pkcs12.load_key_and_certificates(base64.b64decode(body["key"]),
-                                                            body["password"].encode() or None)
+            _k, cert, _c = pkcs12.load_key_and_certificates(
+                base64.b64decode(body["key"]), body["password"].encode() or None
+            )
         except ValueError:
-            raise GraphError(status=400, code="AADB2C", graph_message="bad pfx", method="POST")
-        return self._add(keyset, self._from_certificate_der(
-            base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()))
+            raise GraphError(status=400, code="AADB2C", graph_message="bad pfx", method="POST") from None
+        return self._add(
+            keyset, self._from_certificate_der(base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode())
+        )
 
     def _from_certificate_der(self, cert_b64):
         import base64
@@ -183,13 +198,21 @@ class FakeGraph:
 
         der = base64.b64decode(cert_b64)
         cert = x509.load_der_x509_certificate(der)
-        return {"kty": "RSA", "use": "sig", "x5c": [cert_b64],
-                "x5t": base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode().rstrip("="),
-                "nbf": int(cert.not_valid_before_utc.timestamp()), "exp": int(cert.not_valid_after_utc.timestamp())}
+        return {
+            "kty": "RSA",
+            "use": "sig",
+            "x5c": [cert_b64],
+            "x5t": base64.urlsafe_b64encode(hashlib.sha1(der).digest()).decode().rstrip("="),
+            "nbf": int(cert.not_valid_before_utc.timestamp()),
+            "exp": int(cert.not_valid_after_utc.timestamp()),
+        }
 
     def _getActiveKey(self, keyset, body):
-        usable = [k for k in keyset["keys"] if k.get("status", "enabled") == "enabled"
-                  and k.get("nbf", 0) <= self.now < k.get("exp", 10 ** 12)]
+        usable = [
+            k
+            for k in keyset["keys"]
+            if k.get("status", "enabled") == "enabled" and k.get("nbf", 0) <= self.now < k.get("exp", 10**12)
+        ]
         if not usable:
             raise GraphError(status=404, code="itemNotFound", method="GET", path="getActiveKey")
         return dict(max(usable, key=lambda k: k.get("nbf", 0)))

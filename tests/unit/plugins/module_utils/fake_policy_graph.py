@@ -9,16 +9,20 @@ exactly what was sent.
 from urllib.parse import unquote
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
-
-from tests.unit.plugins.module_utils.fake_graph import FakeGraph
 from tests.support.policies import reformatted
+from tests.unit.plugins.module_utils.fake_graph import FakeGraph
 
 POLICIES = "/trustFramework/policies"
 
 
 def _missing(method, path, policy_id):
-    return GraphError(status=400, code="AADB2C90073", method=method, path=path,
-                      graph_message="Policy with 'policyId': %s cannot be found in the directory 'fake'" % policy_id)
+    return GraphError(
+        status=400,
+        code="AADB2C90073",
+        method=method,
+        path=path,
+        graph_message="Policy with 'policyId': %s cannot be found in the directory 'fake'" % policy_id,
+    )
 
 
 class FakePolicyGraph(FakeGraph):
@@ -51,7 +55,7 @@ class FakePolicyGraph(FakeGraph):
         if not path.startswith(POLICIES):
             return super().request(method, path, json=json, params=params)
         self.calls.append((method, path, content))
-        parts = [unquote(part) for part in path[len(POLICIES):].split("/") if part]
+        parts = [unquote(part) for part in path[len(POLICIES) :].split("/") if part]
         policy_id = parts[0]
         stored = self.policies.get(policy_id.lower())
         if method == "PUT":

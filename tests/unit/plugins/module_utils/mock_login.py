@@ -32,20 +32,40 @@ class Login:
         base = "%s/%s" % (self.host, self.tenant)
         if request.url.path.endswith("/.well-known/openid-configuration"):
             if self.tenant not in request.url.path:
-                return httpx.Response(400, json={"error": "invalid_tenant", "error_codes": [90002],
-                                                 "error_description": "AADSTS90002: Tenant 'x' not found.\r\nTrace ID: 1"})
-            return httpx.Response(200, json={"authorization_endpoint": base + "/oauth2/v2.0/authorize",
-                                             "token_endpoint": base + "/oauth2/v2.0/token", "issuer": base + "/v2.0"})
+                return httpx.Response(
+                    400,
+                    json={
+                        "error": "invalid_tenant",
+                        "error_codes": [90002],
+                        "error_description": "AADSTS90002: Tenant 'x' not found.\r\nTrace ID: 1",
+                    },
+                )
+            return httpx.Response(
+                200,
+                json={
+                    "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+                    "token_endpoint": base + "/oauth2/v2.0/token",
+                    "issuer": base + "/v2.0",
+                },
+            )
         if request.url.path.endswith("/oauth2/v2.0/token"):
             if self.error:
                 return httpx.Response(401, json=self.error)
             self.issued += 1
-            return httpx.Response(200, json={"access_token": "at-%d" % self.issued, "token_type": "Bearer",
-                                             "expires_in": 3600})
+            return httpx.Response(
+                200, json={"access_token": "at-%d" % self.issued, "token_type": "Bearer", "expires_in": 3600}
+            )
         if request.url.path == "/metadata/identity/oauth2/token":
             self.issued += 1
-            return httpx.Response(200, json={"access_token": "mi-%d" % self.issued, "expires_in": "3600",
-                                             "resource": request.url.params.get("resource"), "token_type": "Bearer"})
+            return httpx.Response(
+                200,
+                json={
+                    "access_token": "mi-%d" % self.issued,
+                    "expires_in": "3600",
+                    "resource": request.url.params.get("resource"),
+                    "token_type": "Bearer",
+                },
+            )
         return httpx.Response(404)
 
     @property
@@ -53,8 +73,11 @@ class Login:
         return [r for r in self.requests if r[0] == "POST"]
 
 
-def token_provider(handler, params, graph="https://graph.example.test", authority_host="https://login.example.test:8443"):
+def token_provider(
+    handler, params, graph="https://graph.example.test", authority_host="https://login.example.test:8443"
+):
     """The token provider a task with ``params`` builds, its HTTP answered by ``handler``."""
-    settings = ConnectionSettings.from_params(dict(params, graph_endpoint=graph,
-                                                   authority_host=getattr(handler, "host", authority_host)))
+    settings = ConnectionSettings.from_params(
+        dict(params, graph_endpoint=graph, authority_host=getattr(handler, "host", authority_host))
+    )
     return build_token_provider(settings, httpx.Client(transport=httpx.MockTransport(handler)))

@@ -12,11 +12,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.b2c.trustframework.plugins.doc_fragments.graph import ModuleDocFragment
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS, graph_argument_spec
 from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
-
 from tests.unit.module_args import patch_module_args
 
 # Every variable an option falls back to, read from the spec so that a new one is cleared too.
-ENV_VARS = tuple(name for option in CONNECTION_OPTIONS.values() if "fallback" in option for name in option["fallback"][1])
+ENV_VARS = tuple(
+    name for option in CONNECTION_OPTIONS.values() if "fallback" in option for name in option["fallback"][1]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -33,10 +34,25 @@ def module_params(args):
 
 def test_spec_shape():
     assert set(CONNECTION_OPTIONS) == {
-        "tenant_id", "client_id", "client_secret", "client_certificate_path", "client_certificate_password",
-        "managed_identity", "managed_identity_client_id", "federated_token_file", "access_token", "auth_method", "cloud",
+        "tenant_id",
+        "client_id",
+        "client_secret",
+        "client_certificate_path",
+        "client_certificate_password",
+        "managed_identity",
+        "managed_identity_client_id",
+        "federated_token_file",
+        "access_token",
+        "auth_method",
+        "cloud",
         "graph_endpoint",
-        "authority_host", "validate_certs", "ca_path", "timeout", "max_retries", "token_cache_path"}
+        "authority_host",
+        "validate_certs",
+        "ca_path",
+        "timeout",
+        "max_retries",
+        "token_cache_path",
+    }
     for name in ("client_secret", "client_certificate_password", "access_token"):
         assert CONNECTION_OPTIONS[name]["no_log"] is True
 
@@ -58,34 +74,37 @@ def test_a_task_without_connection_options_talks_to_public_graph_verified_with_3
     assert settings.credential.method == "access_token", "auth_method auto picks the one credential given"
 
 
-@pytest.mark.parametrize("env, args, option, expected", [
-    ({"AZURE_TENANT_ID": "sdk", "AZURE_TENANT": "azcoll"}, {}, "tenant_id", "sdk"),
-    ({"AZURE_TENANT": "azcoll"}, {}, "tenant_id", "azcoll"),
-    ({"AZURE_TENANT_ID": "sdk"}, {"tenant_id": "param"}, "tenant_id", "param"),
-    ({"AZURE_CLIENT_SECRET": "sdk", "AZURE_SECRET": "azcoll"}, {}, "client_secret", "sdk"),
-    ({"AZURE_SECRET": "azcoll"}, {}, "client_secret", "azcoll"),
-    ({"AZURE_CLIENT_ID": "cid"}, {}, "client_id", "cid"),
-    ({"AZURE_CLIENT_CERTIFICATE_PASSWORD": "pw"}, {}, "client_certificate_password", "pw"),
-    ({"B2C_ACCESS_TOKEN": "tok"}, {}, "access_token", "tok"),
-    ({"AZURE_CLOUD": "usgov"}, {}, "cloud", "usgov"),
-    ({"AZURE_CLOUD": "AzureChinaCloud"}, {}, "cloud", "china"),
-    ({"AZURE_CLOUD": "AzureUSGovernment"}, {"cloud": "dod"}, "cloud", "dod"),
-    # AAP/AWX's Azure credential and azure.azcollection set AZURE_CLOUD_ENVIRONMENT; AZURE_CLOUD wins.
-    ({"AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {}, "cloud", "usgov"),
-    ({"AZURE_CLOUD_ENVIRONMENT": "AzureChinaCloud"}, {}, "cloud", "china"),
-    ({"AZURE_CLOUD_ENVIRONMENT": "AzureCloud"}, {}, "cloud", "public"),
-    ({"AZURE_CLOUD_ENVIRONMENT": "USGovDoD"}, {}, "cloud", "dod"),
-    ({"AZURE_CLOUD": "china", "AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {}, "cloud", "china"),
-    ({"AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {"cloud": "public"}, "cloud", "public"),
-    ({"AZURE_CLOUD": "", "AZURE_CLOUD_ENVIRONMENT": "AzureChinaCloud"}, {}, "cloud", "china"),  # empty = unset
-    ({"AZURE_CLOUD": " ", "AZURE_CLOUD_ENVIRONMENT": ""}, {}, "cloud", "public"),
-    ({"AZURE_CLIENT_CERTIFICATE_PATH": ""}, {}, "client_certificate_path", ""),
-    ({"AZURE_FEDERATED_TOKEN_FILE": "/var/run/token"}, {}, "federated_token_file", "/var/run/token"),
-    ({"B2C_GRAPH_ENDPOINT": "https://127.0.0.1:8443"}, {}, "graph_endpoint", "https://127.0.0.1:8443"),
-    ({"AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443"}, {}, "authority_host", "https://127.0.0.1:8443"),
-    ({"B2C_CA_PATH": "/tmp/ca.pem"}, {}, "ca_path", "/tmp/ca.pem"),
-    ({"B2C_TOKEN_CACHE_PATH": ""}, {}, "token_cache_path", ""),
-])
+@pytest.mark.parametrize(
+    "env, args, option, expected",
+    [
+        ({"AZURE_TENANT_ID": "sdk", "AZURE_TENANT": "azcoll"}, {}, "tenant_id", "sdk"),
+        ({"AZURE_TENANT": "azcoll"}, {}, "tenant_id", "azcoll"),
+        ({"AZURE_TENANT_ID": "sdk"}, {"tenant_id": "param"}, "tenant_id", "param"),
+        ({"AZURE_CLIENT_SECRET": "sdk", "AZURE_SECRET": "azcoll"}, {}, "client_secret", "sdk"),
+        ({"AZURE_SECRET": "azcoll"}, {}, "client_secret", "azcoll"),
+        ({"AZURE_CLIENT_ID": "cid"}, {}, "client_id", "cid"),
+        ({"AZURE_CLIENT_CERTIFICATE_PASSWORD": "pw"}, {}, "client_certificate_password", "pw"),
+        ({"B2C_ACCESS_TOKEN": "tok"}, {}, "access_token", "tok"),
+        ({"AZURE_CLOUD": "usgov"}, {}, "cloud", "usgov"),
+        ({"AZURE_CLOUD": "AzureChinaCloud"}, {}, "cloud", "china"),
+        ({"AZURE_CLOUD": "AzureUSGovernment"}, {"cloud": "dod"}, "cloud", "dod"),
+        # AAP/AWX's Azure credential and azure.azcollection set AZURE_CLOUD_ENVIRONMENT; AZURE_CLOUD wins.
+        ({"AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {}, "cloud", "usgov"),
+        ({"AZURE_CLOUD_ENVIRONMENT": "AzureChinaCloud"}, {}, "cloud", "china"),
+        ({"AZURE_CLOUD_ENVIRONMENT": "AzureCloud"}, {}, "cloud", "public"),
+        ({"AZURE_CLOUD_ENVIRONMENT": "USGovDoD"}, {}, "cloud", "dod"),
+        ({"AZURE_CLOUD": "china", "AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {}, "cloud", "china"),
+        ({"AZURE_CLOUD_ENVIRONMENT": "AzureUSGovernment"}, {"cloud": "public"}, "cloud", "public"),
+        ({"AZURE_CLOUD": "", "AZURE_CLOUD_ENVIRONMENT": "AzureChinaCloud"}, {}, "cloud", "china"),  # empty = unset
+        ({"AZURE_CLOUD": " ", "AZURE_CLOUD_ENVIRONMENT": ""}, {}, "cloud", "public"),
+        ({"AZURE_CLIENT_CERTIFICATE_PATH": ""}, {}, "client_certificate_path", ""),
+        ({"AZURE_FEDERATED_TOKEN_FILE": "/var/run/token"}, {}, "federated_token_file", "/var/run/token"),
+        ({"B2C_GRAPH_ENDPOINT": "https://127.0.0.1:8443"}, {}, "graph_endpoint", "https://127.0.0.1:8443"),
+        ({"AZURE_AUTHORITY_HOST": "https://127.0.0.1:8443"}, {}, "authority_host", "https://127.0.0.1:8443"),
+        ({"B2C_CA_PATH": "/tmp/ca.pem"}, {}, "ca_path", "/tmp/ca.pem"),
+        ({"B2C_TOKEN_CACHE_PATH": ""}, {}, "token_cache_path", ""),
+    ],
+)
 def test_env_fallbacks(monkeypatch, env, args, option, expected):
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -101,14 +120,28 @@ def test_unknown_cloud_environment_fails_as_a_choice(monkeypatch):
 _SDK = "AzurePublicCloud, AzureUSGovernment, AzureUSGovernmentCloud, AzureUSGovernmentDoD, USGovDoD, AzureChinaCloud"
 
 
-@pytest.mark.parametrize("args, env, words", [
-    ({"auth_method": "bogus"}, {}, "value of auth_method must be one of: auto, access_token, client_certificate, "
-                                   "client_secret, workload_identity, managed_identity, got: bogus"),
-    ({"cloud": "mars"}, {}, "value of cloud must be one of: public, usgov, dod, china, AzureCloud, %s, got: mars" % _SDK),
-    ({}, {"AZURE_CLOUD": "mars"}, "value of cloud must be one of: public, usgov, dod, china, AzureCloud, %s, got: mars"
-     % _SDK),
-    ({"cloud": "azurechinacloud"}, {}, "value of cloud must be one of: public,"),  # choices are case-sensitive
-])
+@pytest.mark.parametrize(
+    "args, env, words",
+    [
+        (
+            {"auth_method": "bogus"},
+            {},
+            "value of auth_method must be one of: auto, access_token, client_certificate, "
+            "client_secret, workload_identity, managed_identity, got: bogus",
+        ),
+        (
+            {"cloud": "mars"},
+            {},
+            "value of cloud must be one of: public, usgov, dod, china, AzureCloud, %s, got: mars" % _SDK,
+        ),
+        (
+            {},
+            {"AZURE_CLOUD": "mars"},
+            "value of cloud must be one of: public, usgov, dod, china, AzureCloud, %s, got: mars" % _SDK,
+        ),
+        ({"cloud": "azurechinacloud"}, {}, "value of cloud must be one of: public,"),  # choices are case-sensitive
+    ],
+)
 def test_unknown_choices_are_refused_by_the_argument_spec_alone(monkeypatch, capsys, args, env, words):
     """The one check of auth_method and cloud (credentials and clouds take the value as it is)."""
     for name, value in env.items():
@@ -162,20 +195,24 @@ def test_no_env_leak_into_defaults():
 
 # ----------------------------------------------------------------------------- azure.azcollection names
 def test_azcollection_option_names_are_aliases():
-    params = module_params({"tenant": "t.onmicrosoft.com", "cloud_environment": "AzureChinaCloud",
-                            "client_id": "c", "client_secret": "s"})
+    params = module_params(
+        {"tenant": "t.onmicrosoft.com", "cloud_environment": "AzureChinaCloud", "client_id": "c", "client_secret": "s"}
+    )
     assert (params["tenant_id"], params["cloud"]) == ("t.onmicrosoft.com", "AzureChinaCloud")
     settings = ConnectionSettings.from_params(params)
     assert settings.endpoints.graph_root == "https://microsoftgraph.chinacloudapi.cn"
     assert settings.credential.tenant_id == "t.onmicrosoft.com"
 
 
-@pytest.mark.parametrize("cloud, graph_root", [
-    ("AzureChinaCloud", "https://microsoftgraph.chinacloudapi.cn"),
-    ("AzureUSGovernment", "https://graph.microsoft.us"),
-    ("USGovDoD", "https://dod-graph.microsoft.us"),
-    ("AzureCloud", "https://graph.microsoft.com"),
-])
+@pytest.mark.parametrize(
+    "cloud, graph_root",
+    [
+        ("AzureChinaCloud", "https://microsoftgraph.chinacloudapi.cn"),
+        ("AzureUSGovernment", "https://graph.microsoft.us"),
+        ("USGovDoD", "https://dod-graph.microsoft.us"),
+        ("AzureCloud", "https://graph.microsoft.com"),
+    ],
+)
 def test_azure_sdk_cloud_names_are_option_values_too(cloud, graph_root):
     settings = ConnectionSettings.from_params(module_params({"cloud": cloud, "access_token": "t"}))
     assert settings.endpoints.graph_root == graph_root

@@ -14,7 +14,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.pkcs12_protecti
     MAX_KDF_ITERATIONS,
     pkcs12_iterations,
 )
-
 from tests.support.certs import pem, pfx, self_signed
 
 NOW = time.time()
@@ -26,8 +25,10 @@ def test_one_load_certificate():
 
 def test_pem_blocks_in_order_and_an_unterminated_begin_is_skipped():
     _key, cert = self_signed()
-    text = ("junk\n-----BEGIN CERTIFICATE-----\nnever ended\n" + pem(cert) + "-----BEGIN PRIVATE KEY-----\nAAAA\n"
-            "-----END PRIVATE KEY-----\n-----END CERTIFICATE-----\n").encode()
+    text = (
+        "junk\n-----BEGIN CERTIFICATE-----\nnever ended\n" + pem(cert) + "-----BEGIN PRIVATE KEY-----\nAAAA\n"
+        "-----END PRIVATE KEY-----\n-----END CERTIFICATE-----\n"
+    ).encode()
     blocks = certificates.pem_blocks(text)
     assert [label for label, _block in blocks] == [b"CERTIFICATE", b"PRIVATE KEY"]
     assert blocks[0][1] == pem(cert).strip().encode()
@@ -56,8 +57,12 @@ def test_pem_scanning_is_linear_in_the_number_of_begin_lines_without_an_end():
 
 def _bundle(rounds, mac_rounds=None):
     key, cert = self_signed("b2c-rounds")
-    builder = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(rounds)
-               .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC).hmac_hash(hashes.SHA1()))
+    builder = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(rounds)
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .hmac_hash(hashes.SHA1())
+    )
     return pkcs12.serialize_key_and_certificates(b"x", key, cert, None, builder.build(b"pw")), cert
 
 
@@ -68,8 +73,12 @@ def test_the_iteration_count_is_read_from_the_structure(rounds):
 
 def test_an_aes_bundle_iteration_count_is_read_from_its_pbkdf2_parameters():
     key, cert = self_signed("b2c-aes")
-    builder = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(4321)
-               .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC).hmac_hash(hashes.SHA256()))
+    builder = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(4321)
+        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .hmac_hash(hashes.SHA256())
+    )
     assert pkcs12_iterations(pkcs12.serialize_key_and_certificates(b"x", key, cert, None, builder.build(b"pw"))) == 4321
 
 

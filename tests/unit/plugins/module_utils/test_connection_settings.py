@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS
-from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_client_secret import ClientSecretCredential
+from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
 
@@ -46,16 +46,19 @@ def test_settings_ca_path(tmp_path):
     assert ConnectionSettings.from_params(_ok_params(ca_path=str(path), validate_certs=False)).verify is False
 
 
-@pytest.mark.parametrize("extra, expected", [
-    (dict(timeout=0), "timeout"),
-    (dict(timeout=-1.5), "timeout"),
-    (dict(timeout=float("nan")), "timeout"),
-    (dict(max_retries=-1), "max_retries"),
-    (dict(graph_endpoint="http://x"), "graph_endpoint"),
-    (dict(authority_host="https://login/x"), "authority_host"),
-    (dict(client_secret=None), "No credentials"),
-    (dict(auth_method="client_certificate"), "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"),
-])
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (dict(timeout=0), "timeout"),
+        (dict(timeout=-1.5), "timeout"),
+        (dict(timeout=float("nan")), "timeout"),
+        (dict(max_retries=-1), "max_retries"),
+        (dict(graph_endpoint="http://x"), "graph_endpoint"),
+        (dict(authority_host="https://login/x"), "authority_host"),
+        (dict(client_secret=None), "No credentials"),
+        (dict(auth_method="client_certificate"), "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"),
+    ],
+)
 def test_settings_errors(extra, expected):
     with pytest.raises(ValidationError) as err:
         ConnectionSettings.from_params(_ok_params(**extra))
@@ -67,8 +70,12 @@ def test_settings_bad_ca_paths(tmp_path):
     not_pem.write_text("hello")
     broken = tmp_path / "broken.pem"
     broken.write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-    for path, expected in ((tmp_path / "missing.pem", "does not exist"), (tmp_path, "is not a file"),
-                           (not_pem, "holds no PEM certificate"), (broken, "not a valid PEM CA bundle")):
+    for path, expected in (
+        (tmp_path / "missing.pem", "does not exist"),
+        (tmp_path, "is not a file"),
+        (not_pem, "holds no PEM certificate"),
+        (broken, "not a valid PEM CA bundle"),
+    ):
         with pytest.raises(ValidationError) as err:
             ConnectionSettings.from_params(_ok_params(ca_path=str(path)))
         assert "ca_path (or B2C_CA_PATH)" in str(err.value) and expected in str(err.value)

@@ -29,7 +29,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     MissingLibraryError,
     ValidationError,
 )
-
 from tests.support.certs import ec_key, pfx, rsa_key, self_signed
 
 SECRET = "Sup3r-S3cret-Value"
@@ -38,48 +37,77 @@ BASE = dict(tenant_id="t.onmicrosoft.com", client_id="cid")
 
 
 # ----------------------------------------------------------------------------- selection
-@pytest.mark.parametrize("params, expected", [
-    (dict(access_token="tok"), "access_token"),
-    (dict(BASE, access_token="tok", client_secret=SECRET, client_certificate_path="/c.pem", managed_identity=True), "access_token"),
-    (dict(BASE, client_secret=SECRET, client_certificate_path="/c.pem"), "client_certificate"),
-    (dict(BASE, client_secret=SECRET, managed_identity=True), "client_secret"),
-    (dict(BASE, client_secret=SECRET), "client_secret"),
-    (dict(managed_identity=True), "managed_identity"),
-    (dict(managed_identity_client_id="uami"), "managed_identity"),
-    (dict(BASE, access_token="", client_secret=SECRET), "client_secret"),  # empty counts as unset
-    (dict(BASE, auth_method="client_secret", client_secret=SECRET, access_token="tok"), "client_secret"),
-    (dict(BASE, auth_method="client_certificate", client_certificate_path="/c.pem", access_token="tok"), "client_certificate"),
-    (dict(auth_method="managed_identity", client_secret=SECRET), "managed_identity"),
-    (dict(auth_method="access_token", access_token="Bearer tok"), "access_token"),
-    # workload identity: after the secret-based methods, before managed identity
-    (dict(BASE, federated_token_file="/t", managed_identity=True), "workload_identity"),
-    (dict(BASE, federated_token_file="/t", client_secret=SECRET), "client_secret"),
-    (dict(BASE, federated_token_file="/t", client_certificate_path="/c.pem"), "client_certificate"),
-    (dict(BASE, auth_method="workload_identity", federated_token_file="/t", client_secret=SECRET), "workload_identity"),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        (dict(access_token="tok"), "access_token"),
+        (
+            dict(
+                BASE, access_token="tok", client_secret=SECRET, client_certificate_path="/c.pem", managed_identity=True
+            ),
+            "access_token",
+        ),
+        (dict(BASE, client_secret=SECRET, client_certificate_path="/c.pem"), "client_certificate"),
+        (dict(BASE, client_secret=SECRET, managed_identity=True), "client_secret"),
+        (dict(BASE, client_secret=SECRET), "client_secret"),
+        (dict(managed_identity=True), "managed_identity"),
+        (dict(managed_identity_client_id="uami"), "managed_identity"),
+        (dict(BASE, access_token="", client_secret=SECRET), "client_secret"),  # empty counts as unset
+        (dict(BASE, auth_method="client_secret", client_secret=SECRET, access_token="tok"), "client_secret"),
+        (
+            dict(BASE, auth_method="client_certificate", client_certificate_path="/c.pem", access_token="tok"),
+            "client_certificate",
+        ),
+        (dict(auth_method="managed_identity", client_secret=SECRET), "managed_identity"),
+        (dict(auth_method="access_token", access_token="Bearer tok"), "access_token"),
+        # workload identity: after the secret-based methods, before managed identity
+        (dict(BASE, federated_token_file="/t", managed_identity=True), "workload_identity"),
+        (dict(BASE, federated_token_file="/t", client_secret=SECRET), "client_secret"),
+        (dict(BASE, federated_token_file="/t", client_certificate_path="/c.pem"), "client_certificate"),
+        (
+            dict(BASE, auth_method="workload_identity", federated_token_file="/t", client_secret=SECRET),
+            "workload_identity",
+        ),
+    ],
+)
 def test_select_auth_method(params, expected):
     assert select_auth_method(params) == expected
 
 
-@pytest.mark.parametrize("params, expected", [
-    (dict(), ["No credentials", "access_token (or B2C_ACCESS_TOKEN)", "client_secret (or AZURE_CLIENT_SECRET)",
-              "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)",
-              "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)", "managed_identity=true"]),
-    (dict(managed_identity=False), ["No credentials"]),
-    (dict(auth_method="access_token"), ["access_token (or B2C_ACCESS_TOKEN)"]),
-    (dict(BASE, auth_method="client_secret"), ["client_secret (or AZURE_CLIENT_SECRET)"]),
-    (dict(BASE, auth_method="client_certificate", client_secret=SECRET),
-     ["client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"]),
-    (dict(auth_method="managed_identity", managed_identity=False), ["contradicts managed_identity=false"]),
-    (dict(client_secret=SECRET), ["tenant_id (or AZURE_TENANT_ID)", "client_id (or AZURE_CLIENT_ID)"]),
-    (dict(client_secret=SECRET, tenant_id="t"), ["client_id (or AZURE_CLIENT_ID)"]),
-    (dict(client_certificate_path="/c.pem", client_id="c"), ["tenant_id (or AZURE_TENANT_ID)"]),
-    (dict(BASE, auth_method="workload_identity"), ["federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)"]),
-    (dict(federated_token_file="/t"), ["tenant_id (or AZURE_TENANT_ID)", "client_id (or AZURE_CLIENT_ID)"]),
-    (dict(BASE, federated_token_file="/nonexistent/token"), ["federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)",
-                                                             "cannot read"]),
-    (dict(access_token="two words"), ["bare bearer token"]),
-])
+@pytest.mark.parametrize(
+    "params, expected",
+    [
+        (
+            dict(),
+            [
+                "No credentials",
+                "access_token (or B2C_ACCESS_TOKEN)",
+                "client_secret (or AZURE_CLIENT_SECRET)",
+                "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)",
+                "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)",
+                "managed_identity=true",
+            ],
+        ),
+        (dict(managed_identity=False), ["No credentials"]),
+        (dict(auth_method="access_token"), ["access_token (or B2C_ACCESS_TOKEN)"]),
+        (dict(BASE, auth_method="client_secret"), ["client_secret (or AZURE_CLIENT_SECRET)"]),
+        (
+            dict(BASE, auth_method="client_certificate", client_secret=SECRET),
+            ["client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"],
+        ),
+        (dict(auth_method="managed_identity", managed_identity=False), ["contradicts managed_identity=false"]),
+        (dict(client_secret=SECRET), ["tenant_id (or AZURE_TENANT_ID)", "client_id (or AZURE_CLIENT_ID)"]),
+        (dict(client_secret=SECRET, tenant_id="t"), ["client_id (or AZURE_CLIENT_ID)"]),
+        (dict(client_certificate_path="/c.pem", client_id="c"), ["tenant_id (or AZURE_TENANT_ID)"]),
+        (dict(BASE, auth_method="workload_identity"), ["federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)"]),
+        (dict(federated_token_file="/t"), ["tenant_id (or AZURE_TENANT_ID)", "client_id (or AZURE_CLIENT_ID)"]),
+        (
+            dict(BASE, federated_token_file="/nonexistent/token"),
+            ["federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)", "cannot read"],
+        ),
+        (dict(access_token="two words"), ["bare bearer token"]),
+    ],
+)
 def test_load_credential_errors(params, expected):
     with pytest.raises(ValidationError) as err:
         load_credential(params)
@@ -110,8 +138,9 @@ def test_rotated_secret_changes_the_fingerprint():
 
 def test_missing_msal_is_reported_before_anything_else(monkeypatch):
     real_find_spec = auth_method_base.importlib.util.find_spec
-    monkeypatch.setattr(auth_method_base.importlib.util, "find_spec",
-                        lambda name: None if name == "msal" else real_find_spec(name))
+    monkeypatch.setattr(
+        auth_method_base.importlib.util, "find_spec", lambda name: None if name == "msal" else real_find_spec(name)
+    )
     with pytest.raises(MissingLibraryError) as err:
         load_credential(dict(BASE, client_secret=SECRET))
     assert err.value.library == "msal" and "client_secret" in str(err.value)
@@ -122,8 +151,7 @@ def test_missing_msal_is_reported_before_anything_else(monkeypatch):
 def _write_pem(tmp_path, password=None, key_type="rsa", mismatch=False, include_key=True, include_cert=True):
     key = ec_key() if key_type == "ec" else rsa_key()
     cert = self_signed(key=rsa_key() if mismatch else key, days_valid=30)[1]
-    encryption = (serialization.BestAvailableEncryption(password.encode()) if password
-                  else serialization.NoEncryption())
+    encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
     data = b""
     if include_cert:
         data += cert.public_bytes(serialization.Encoding.PEM)
@@ -166,12 +194,15 @@ def test_load_certificate_password_for_plain_key_is_tolerated(tmp_path):
     assert "passphrase" not in load_client_certificate(path, "unneeded")[0], "msal refuses a password for a plain key"
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    (dict(include_key=False), "no PEM private key"),
-    (dict(include_cert=False), "no PEM certificate"),
-    (dict(mismatch=True), "matches its private key"),
-    (dict(key_type="ec"), "not an RSA key"),
-])
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        (dict(include_key=False), "no PEM private key"),
+        (dict(include_cert=False), "no PEM certificate"),
+        (dict(mismatch=True), "matches its private key"),
+        (dict(key_type="ec"), "not an RSA key"),
+    ],
+)
 def test_load_certificate_problems(tmp_path, kwargs, expected):
     path, _cert, data = _write_pem(tmp_path, **kwargs)
     with pytest.raises(KeyMaterialError) as err:
@@ -183,7 +214,9 @@ def test_load_certificate_problems(tmp_path, kwargs, expected):
 
 def test_load_certificate_garbage_and_missing(tmp_path):
     bad = tmp_path / "bad.pem"
-    bad.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n")
+    bad.write_text(
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----\nAA\n-----END CERTIFICATE-----\n"
+    )
     with pytest.raises(KeyMaterialError) as err:
         load_client_certificate(str(bad))
     assert "cannot be parsed" in str(err.value)
@@ -219,10 +252,13 @@ def test_load_certificate_pkcs12_legacy_encryption(tmp_path):
     assert load_client_certificate(str(path), CERT_PASSWORD)[1]
 
 
-@pytest.mark.parametrize("password, expected", [
-    ("wrong-password", "check client_certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)"),
-    (None, "it is encrypted (set client_certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)) or damaged"),
-])
+@pytest.mark.parametrize(
+    "password, expected",
+    [
+        ("wrong-password", "check client_certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)"),
+        (None, "it is encrypted (set client_certificate_password (or AZURE_CLIENT_CERTIFICATE_PASSWORD)) or damaged"),
+    ],
+)
 def test_load_certificate_pkcs12_password_problems(tmp_path, password, expected):
     key, cert = self_signed(days_valid=30)
     path = tmp_path / "client.pfx"
@@ -232,12 +268,19 @@ def test_load_certificate_pkcs12_password_problems(tmp_path, password, expected)
     assert expected in str(err.value) and CERT_PASSWORD not in str(err.value)
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda key, cert: pfx(None, cert, None), "holds no private key"),
-    (lambda key, cert: pkcs12.serialize_key_and_certificates(b"x", key, None, [self_signed(days_valid=30)[1]],
-                                                             serialization.NoEncryption()), "matches its private key"),
-    (lambda key, cert: pfx(ec_key(), None, None), "not an RSA key"),
-])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda key, cert: pfx(None, cert, None), "holds no private key"),
+        (
+            lambda key, cert: pkcs12.serialize_key_and_certificates(
+                b"x", key, None, [self_signed(days_valid=30)[1]], serialization.NoEncryption()
+            ),
+            "matches its private key",
+        ),
+        (lambda key, cert: pfx(ec_key(), None, None), "not an RSA key"),
+    ],
+)
 def test_load_certificate_pkcs12_content_problems(tmp_path, make, expected):
     key, cert = self_signed(days_valid=30)
     path = tmp_path / "client.pfx"
@@ -299,10 +342,13 @@ def test_a_user_and_password_beside_an_application_credential_are_ignored(monkey
 
 
 # ----------------------------------------------------------------------------- bounded reads, key-derivation limit
-@pytest.mark.parametrize("params, option", [
-    (dict(BASE, client_certificate_path="/dev/zero"), "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"),
-    (dict(BASE, federated_token_file="/dev/zero"), "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)"),
-])
+@pytest.mark.parametrize(
+    "params, option",
+    [
+        (dict(BASE, client_certificate_path="/dev/zero"), "client_certificate_path (or AZURE_CLIENT_CERTIFICATE_PATH)"),
+        (dict(BASE, federated_token_file="/dev/zero"), "federated_token_file (or AZURE_FEDERATED_TOKEN_FILE)"),
+    ],
+)
 def test_dev_zero_is_refused_naming_the_option(params, option):
     with pytest.raises(KeyMaterialError) as err:
         load_credential(params)
@@ -319,9 +365,13 @@ def test_a_pem_client_certificate_over_1_mib_is_refused(tmp_path):
 def _bundle_with_iterations(key, cert, rounds):
     from cryptography.hazmat.primitives import hashes
 
-    encryption = (serialization.PrivateFormat.PKCS12.encryption_builder().kdf_rounds(rounds)
-                  .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC).hmac_hash(hashes.SHA256())
-                  .build(CERT_PASSWORD.encode()))
+    encryption = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(rounds)
+        .key_cert_algorithm(pkcs12.PBES.PBESv2SHA256AndAES256CBC)
+        .hmac_hash(hashes.SHA256())
+        .build(CERT_PASSWORD.encode())
+    )
     return pkcs12.serialize_key_and_certificates(b"x", key, cert, None, encryption)
 
 
@@ -349,10 +399,26 @@ def test_an_encrypted_pem_key_asking_for_too_many_rounds_is_refused(tmp_path, mo
         pytest.skip("no openssl CLI to write a PKCS#8 key with a chosen iteration count")
     key, cert = self_signed(days_valid=30)
     plain = tmp_path / "plain.pem"
-    plain.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                        serialization.NoEncryption()))
-    encrypted = subprocess.run([openssl, "pkcs8", "-topk8", "-v2", "aes256", "-iter", "1500000", "-in", str(plain),
-                                "-passout", "pass:" + CERT_PASSWORD], check=True, capture_output=True).stdout
+    plain.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    encrypted = subprocess.run(
+        [
+            openssl,
+            "pkcs8",
+            "-topk8",
+            "-v2",
+            "aes256",
+            "-iter",
+            "1500000",
+            "-in",
+            str(plain),
+            "-passout",
+            "pass:" + CERT_PASSWORD,
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
     path = tmp_path / "cert.pem"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + encrypted)
     monkeypatch.setattr(serialization, "load_pem_private_key", lambda *a, **k: pytest.fail("decrypted"))

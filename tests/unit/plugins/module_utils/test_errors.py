@@ -19,12 +19,22 @@ def test_hierarchy():
 
 
 def test_graph_error_one_line_message():
-    e = GraphError(status=404, code="itemNotFound", inner_codes=["AADB2C99002"], graph_message="Keyset\nnot found",
-                   request_id="rid", client_request_id="crid", date="2024-01-01", method="GET",
-                   path="/beta/trustFramework/keySets/B2C_1A_x")
+    e = GraphError(
+        status=404,
+        code="itemNotFound",
+        inner_codes=["AADB2C99002"],
+        graph_message="Keyset\nnot found",
+        request_id="rid",
+        client_request_id="crid",
+        date="2024-01-01",
+        method="GET",
+        path="/beta/trustFramework/keySets/B2C_1A_x",
+    )
     text = str(e)
-    assert text == ("HTTP 404 itemNotFound/AADB2C99002: Keyset not found [GET /beta/trustFramework/keySets/B2C_1A_x, "
-                    "request-id rid, client-request-id crid, date 2024-01-01]")
+    assert text == (
+        "HTTP 404 itemNotFound/AADB2C99002: Keyset not found [GET /beta/trustFramework/keySets/B2C_1A_x, "
+        "request-id rid, client-request-id crid, date 2024-01-01]"
+    )
     assert e.codes == ["itemNotFound", "AADB2C99002"]
     assert repr(e).startswith("GraphError(")
 

@@ -75,7 +75,11 @@ def ok(body=None, status=200, headers=None):
 
 def graph_error(status, code="generalException", message="boom", headers=None, inner=None):
     error = {"code": code, "message": message}
-    error["innerError"] = inner if inner is not None else {"request-id": "req-1", "client-request-id": "cr-1", "date": "2024-01-01T00:00:00"}
+    error["innerError"] = (
+        inner
+        if inner is not None
+        else {"request-id": "req-1", "client-request-id": "cr-1", "date": "2024-01-01T00:00:00"}
+    )
     return httpx.Response(status, json={"error": error}, headers=headers)
 
 
@@ -186,7 +190,7 @@ def test_backoff_exponential_with_jitter_and_cap():
         client.request("GET", KEYSETS)
     assert len(sleeps) == 8
     for attempt, wait in enumerate(sleeps):
-        ceiling = min(retry.BACKOFF_CAP, retry.BACKOFF_BASE * 2 ** attempt)
+        ceiling = min(retry.BACKOFF_CAP, retry.BACKOFF_BASE * 2**attempt)
         assert ceiling / 2 <= wait <= ceiling
     assert max(sleeps) <= retry.BACKOFF_CAP
 
@@ -230,13 +234,17 @@ def test_non_retryable_statuses(status):
     assert err.value.status == status and len(script.requests) == 1 and sleeps == []
 
 
-@pytest.mark.parametrize("exc_type", [httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ConnectError,
-                                      httpx.ReadError, httpx.ConnectTimeout])
+@pytest.mark.parametrize(
+    "exc_type",
+    [httpx.ReadTimeout, httpx.RemoteProtocolError, httpx.ConnectError, httpx.ReadError, httpx.ConnectTimeout],
+)
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH"])
 def test_idempotent_methods_retry_transport_errors(method, exc_type):
     script = Script(exc_type("nope"), ok({"ok": True}))
     client, sleeps, _tokens = make(script)
-    assert client.request(method, KEYSETS + "/B2C_1A_x", json={} if method in ("PUT", "PATCH") else None) == {"ok": True}
+    assert client.request(method, KEYSETS + "/B2C_1A_x", json={} if method in ("PUT", "PATCH") else None) == {
+        "ok": True
+    }
     assert len(script.requests) == 2 and len(sleeps) == 1
 
 
@@ -251,16 +259,19 @@ def test_get_transport_error_exhausted():
     assert "timeout" in hint_for(e)
 
 
-@pytest.mark.parametrize("failure", [
-    httpx.ReadTimeout("timed out"),
-    httpx.WriteTimeout("timed out"),
-    httpx.RemoteProtocolError("Server disconnected without sending a response."),
-    httpx.ReadError("connection reset"),
-    ok(status=503),
-    ok(status=502),
-    ok(status=504),
-    graph_error(500),
-])
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadTimeout("timed out"),
+        httpx.WriteTimeout("timed out"),
+        httpx.RemoteProtocolError("Server disconnected without sending a response."),
+        httpx.ReadError("connection reset"),
+        ok(status=503),
+        ok(status=502),
+        ok(status=504),
+        graph_error(500),
+    ],
+)
 def test_post_is_not_retried_when_it_may_have_been_applied(failure):
     script = Script(failure, ok({"kid": "k1"}))
     client, sleeps, _tokens = make(script)
@@ -287,7 +298,9 @@ def test_post_retried_after_429():
     assert sleeps == [2.0] and len(script.requests) == 2
 
 
-@pytest.mark.parametrize("exc", [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("pool")])
+@pytest.mark.parametrize(
+    "exc", [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("pool")]
+)
 def test_post_retried_after_connect_error(exc):
     script = Script(exc, ok({"kid": "k1"}))
     client, sleeps, _tokens = make(script)
@@ -384,10 +397,19 @@ def test_get_all_does_not_follow_foreign_next_link():
 
 # ----------------------------------------------------------------------------- error parsing
 def test_error_parsing_nested_inner_error():
-    body = {"error": {"code": "Request_BadRequest", "message": "Key set with id 'B2C_1A_x' already exists.",
-                      "innerError": {"code": "AADB2C95028", "date": "2024-05-01T10:00:00",
-                                     "request-id": "rid-9", "client-request-id": "crid-9",
-                                     "innerError": {"code": "KeySetAlreadyExists"}}}}
+    body = {
+        "error": {
+            "code": "Request_BadRequest",
+            "message": "Key set with id 'B2C_1A_x' already exists.",
+            "innerError": {
+                "code": "AADB2C95028",
+                "date": "2024-05-01T10:00:00",
+                "request-id": "rid-9",
+                "client-request-id": "crid-9",
+                "innerError": {"code": "KeySetAlreadyExists"},
+            },
+        }
+    }
     client = make(Script(httpx.Response(400, json=body)))[0]
     with pytest.raises(GraphError) as err:
         client.request("POST", KEYSETS, json={"id": "x"})
@@ -402,8 +424,13 @@ def test_error_parsing_nested_inner_error():
 
 
 def test_error_parsing_lowercase_innererror_and_header_fallback():
-    body = {"error": {"code": "Authorization_RequestDenied", "message": "Insufficient privileges.",
-                      "innererror": {"code": "accessDenied"}}}
+    body = {
+        "error": {
+            "code": "Authorization_RequestDenied",
+            "message": "Insufficient privileges.",
+            "innererror": {"code": "accessDenied"},
+        }
+    }
     response = httpx.Response(403, json=body, headers={"request-id": "hdr-rid", "client-request-id": "hdr-crid"})
     client = make(Script(response))[0]
     with pytest.raises(GraphError) as err:
@@ -516,7 +543,9 @@ def test_build_http_client_shared_by_msal_adapter(tls_server):
 def test_b2c_throttling_codes_are_retried_like_429(method, code, status):
     script = Script(graph_error(status, code, "Too many requests", headers={"Retry-After": "3"}), ok({"kid": "k1"}))
     client, sleeps, _tokens = make(script)
-    assert client.request(method, KEYSETS + "/B2C_1A_x/generateKey", json={} if method == "POST" else None) == {"kid": "k1"}
+    assert client.request(method, KEYSETS + "/B2C_1A_x/generateKey", json={} if method == "POST" else None) == {
+        "kid": "k1"
+    }
     assert sleeps == [3.0] and len(script.requests) == 2
 
 
@@ -532,12 +561,16 @@ def test_b2c_throttling_exhausted_says_it_was_throttled():
 def test_concurrent_write_refusal_is_retried_for_idempotent_methods(method):
     script = Script(graph_error(400, "AADB2C95053", "Multiple concurrent writes"), ok({"id": "B2C_1A_x"}))
     client, sleeps, _tokens = make(script)
-    assert client.request(method, KEYSETS + "/B2C_1A_x", json={"keys": []} if method == "PUT" else None) == {"id": "B2C_1A_x"}
+    assert client.request(method, KEYSETS + "/B2C_1A_x", json={"keys": []} if method == "PUT" else None) == {
+        "id": "B2C_1A_x"
+    }
     assert len(sleeps) == 1
 
 
-@pytest.mark.parametrize("failure", [graph_error(400, "AADB2C95053", "Multiple concurrent writes"),
-                                     graph_error(500, "AADB2C90063", "Internal error")])
+@pytest.mark.parametrize(
+    "failure",
+    [graph_error(400, "AADB2C95053", "Multiple concurrent writes"), graph_error(500, "AADB2C90063", "Internal error")],
+)
 def test_post_refused_for_concurrent_writes_or_internal_error_is_ambiguous(failure):
     script = Script(failure, ok({"kid": "k1"}))
     client, sleeps, _tokens = make(script)
@@ -550,8 +583,9 @@ def test_post_refused_for_concurrent_writes_or_internal_error_is_ambiguous(failu
 
 def test_correlation_id_from_b2c_inner_error_is_in_the_message():
     inner = {"request-id": "rid-7", "date": "2026-01-01T00:00:00", "correlationId": "corr-42"}
-    client = make(Script(graph_error(400, "AADB2C90073", "KeyContainer with 'id': 'B2C_1A_x' cannot be found",
-                                     inner=inner)))[0]
+    client = make(
+        Script(graph_error(400, "AADB2C90073", "KeyContainer with 'id': 'B2C_1A_x' cannot be found", inner=inner))
+    )[0]
     with pytest.raises(GraphError) as err:
         client.request("GET", KEYSETS + "/B2C_1A_x")
     assert err.value.correlation_id == "corr-42"
@@ -559,8 +593,9 @@ def test_correlation_id_from_b2c_inner_error_is_in_the_message():
     assert "B2C_1A_ prefix" in hint_for(err.value)
 
 
-@pytest.mark.parametrize("code, words", [("AADB2C90213", "AES"), ("AADB2C95042", "sig keys or only enc"),
-                                         ("AADB2C95052", "create it first")])
+@pytest.mark.parametrize(
+    "code, words", [("AADB2C90213", "AES"), ("AADB2C95042", "sig keys or only enc"), ("AADB2C95052", "create it first")]
+)
 def test_b2c_codes_have_hints(code, words):
     client = make(Script(graph_error(400, code)))[0]
     with pytest.raises(GraphError) as err:

@@ -24,7 +24,9 @@ def test_a_missing_file_names_the_option_and_where_it_looked(tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     with pytest.raises(KeyMaterialError) as error:
         read_input_file("files/saml.pfx", "pkcs12_path")
-    assert "pkcs12_path: cannot read 'files/saml.pfx' (%s): No such file" % (tmp_path / "files" / "saml.pfx") in str(error.value)
+    assert "pkcs12_path: cannot read 'files/saml.pfx' (%s): No such file" % (tmp_path / "files" / "saml.pfx") in str(
+        error.value
+    )
 
 
 def test_the_limits_are_the_documented_ones():
@@ -37,7 +39,9 @@ def test_a_file_at_the_limit_is_read_and_one_byte_more_is_refused(tmp_path, limi
     target.write_bytes(b"a" * limit)
     assert len(read_input_file(str(target), "certificate_path", limit)) == limit
     target.write_bytes(b"a" * (limit + 1))
-    with pytest.raises(KeyMaterialError, match=r"certificate_path: '.*big' is larger than %d MiB" % (limit // 1024 // 1024)):
+    with pytest.raises(
+        KeyMaterialError, match=r"certificate_path: '.*big' is larger than %d MiB" % (limit // 1024 // 1024)
+    ):
         read_input_file(str(target), "certificate_path", limit)
 
 

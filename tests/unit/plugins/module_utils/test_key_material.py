@@ -10,13 +10,13 @@ from cryptography.hazmat.primitives import hashes
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_material as km
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError
 from ansible_collections.b2c.trustframework.plugins.module_utils.pkcs12_protection import pkcs12_refusal_reason
-
 from tests.support.certs import b64, der, ec_key, pem, pfx, rsa_key, self_signed
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
 
 
 # --------------------------------------------------------------------------- certificates
+
 
 @pytest.fixture(scope="module")
 def cert():
@@ -37,23 +37,35 @@ def test_certificate_b64_is_standard_base64_of_der(cert):
     assert base64.b64decode(km.certificate_b64(cert)) == der(cert)
 
 
-@pytest.mark.parametrize("encode", [
-    pytest.param(pem, id="pem-text"),
-    pytest.param(lambda c: pem(c).encode(), id="pem-bytes"),
-    pytest.param(lambda c: "junk before\n" + pem(c) + "junk after", id="pem-with-text-around"),
-    pytest.param(der, id="der-bytes"),
-    pytest.param(lambda c: b64(der(c)), id="base64-der"),
-    pytest.param(lambda c: "\n".join(b64(der(c))[i:i + 64] for i in range(0, len(b64(der(c))), 64)),
-                 id="base64-der-wrapped"),
-    pytest.param(lambda c: b64(pem(c).encode()), id="base64-pem"),
-    pytest.param(lambda c: base64.urlsafe_b64encode(der(c)).decode().rstrip("="), id="base64url-der"),
-])
+@pytest.mark.parametrize(
+    "encode",
+    [
+        pytest.param(pem, id="pem-text"),
+        pytest.param(lambda c: pem(c).encode(), id="pem-bytes"),
+        pytest.param(lambda c: "junk before\n" + pem(c) + "junk after", id="pem-with-text-around"),
+        pytest.param(der, id="der-bytes"),
+        pytest.param(lambda c: b64(der(c)), id="base64-der"),
+        pytest.param(
+            lambda c: "\n".join(b64(der(c))[i : i + 64] for i in range(0, len(b64(der(c))), 64)),
+            id="base64-der-wrapped",
+        ),
+        pytest.param(lambda c: b64(pem(c).encode()), id="base64-pem"),
+        pytest.param(lambda c: base64.urlsafe_b64encode(der(c)).decode().rstrip("="), id="base64url-der"),
+    ],
+)
 def test_load_certificate_accepts_every_encoding(cert, encode):
     assert km.x5t(km.load_certificate(encode(cert))) == independent_x5t(cert)
 
 
-@pytest.mark.parametrize("data", ["not a certificate!", "aGVsbG8=", b"0\x03\x02\x01\x00",
-                                  "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "not a certificate!",
+        "aGVsbG8=",
+        b"0\x03\x02\x01\x00",
+        "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----",
+    ],
+)
 def test_load_certificate_rejects_garbage_naming_the_option(data):
     with pytest.raises(KeyMaterialError, match="certificate_path"):
         km.load_certificate(data, "certificate_path")
@@ -74,17 +86,21 @@ def test_current_certificate_passes_and_reports_validity(cert):
 
 # --------------------------------------------------------------------------- PKCS#12
 
+
 @pytest.fixture(scope="module")
 def bundle():
     key, cert = self_signed()
     return key, cert, pfx(key, cert, "s3cret-pfx")
 
 
-@pytest.mark.parametrize("as_input", [
-    pytest.param(lambda raw: raw, id="bytes"),
-    pytest.param(b64, id="base64-text"),
-    pytest.param(lambda raw: b64(raw).encode(), id="base64-file"),
-])
+@pytest.mark.parametrize(
+    "as_input",
+    [
+        pytest.param(lambda raw: raw, id="bytes"),
+        pytest.param(b64, id="base64-text"),
+        pytest.param(lambda raw: b64(raw).encode(), id="base64-file"),
+    ],
+)
 def test_load_pkcs12_opens_with_the_right_password(bundle, as_input):
     _key, cert, raw = bundle
     private_key, loaded = km.load_pkcs12(as_input(raw), "s3cret-pfx")
@@ -93,9 +109,14 @@ def test_load_pkcs12_opens_with_the_right_password(bundle, as_input):
     assert base64.b64decode(km.pkcs12_b64(as_input(raw))) == raw
 
 
-@pytest.mark.parametrize("password, message", [("wrong", "wrong pkcs12_password"),
-                                               (None, "without a password: set pkcs12_password"),
-                                               ("", "without a password: set pkcs12_password")])
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("wrong", "wrong pkcs12_password"),
+        (None, "without a password: set pkcs12_password"),
+        ("", "without a password: set pkcs12_password"),
+    ],
+)
 def test_load_pkcs12_wrong_or_missing_password(bundle, password, message):
     with pytest.raises(KeyMaterialError, match=message) as info:
         km.load_pkcs12(bundle[2], password, "pkcs12_path")
@@ -126,6 +147,7 @@ def test_load_pkcs12_not_a_pfx():
 
 # --------------------------------------------------------------------------- files
 
+
 def test_der_certificate_ending_in_a_whitespace_byte_is_read_whole():
     """DER ends with signature bytes; about 1 certificate in 40 ends in a byte that looks like whitespace."""
     key = rsa_key()
@@ -139,6 +161,7 @@ def test_der_certificate_ending_in_a_whitespace_byte_is_read_whole():
 
 
 # --------------------------------------------------------------------------- PKCS#12 encryption the service accepts
+
 
 def test_aes_pkcs12_is_reencoded_with_the_same_certificate_and_password():
     key, cert = self_signed()
@@ -187,12 +210,16 @@ def test_pkcs12_without_password_is_refused_locally():
 
 def test_ec_certificate_is_refused_locally_saying_rsa_only():
     _key, cert = self_signed(key=ec_key())
-    with pytest.raises(KeyMaterialError, match=r"certificate_path has an EC \(secp256r1\) key; B2C policy keys are RSA only"):
+    with pytest.raises(
+        KeyMaterialError, match=r"certificate_path has an EC \(secp256r1\) key; B2C policy keys are RSA only"
+    ):
         km.certificate_upload(pem(cert), "certificate_path", NOW)
 
 
 @pytest.mark.parametrize("legacy", [False, True])
 def test_ec_pkcs12_is_refused_locally_saying_rsa_only(legacy):
     key, cert = self_signed(key=ec_key())
-    with pytest.raises(KeyMaterialError, match=r"pkcs12 has an EC \(secp256r1\) key; .*'Only RSA certificates are supported'"):
+    with pytest.raises(
+        KeyMaterialError, match=r"pkcs12 has an EC \(secp256r1\) key; .*'Only RSA certificates are supported'"
+    ):
         km.pkcs12_upload(pfx(key, cert, "pw", legacy=legacy), "pw", "pkcs12", NOW)

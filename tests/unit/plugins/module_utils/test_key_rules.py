@@ -4,34 +4,40 @@ import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import key_rules
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-
 from tests.unit.plugins.module_utils.keyset_samples import DAY, NOW, key, keyset
 
 
-@pytest.mark.parametrize("candidate, usable", [
-    (key("a"), True),
-    (key("a", status=None), True),
-    (key("a", status="Enabled"), True),
-    (key("a", status="disabled"), False),
-    (key("a", status="unknownFutureValue"), False),
-    (key("a", exp=None), True),
-    (key("a", exp=NOW), False),
-    (key("a", exp=str(NOW - 1)), False),
-    (key("a", nbf=NOW + 5 * DAY), True),  # staged key: still counts
-])
+@pytest.mark.parametrize(
+    "candidate, usable",
+    [
+        (key("a"), True),
+        (key("a", status=None), True),
+        (key("a", status="Enabled"), True),
+        (key("a", status="disabled"), False),
+        (key("a", status="unknownFutureValue"), False),
+        (key("a", exp=None), True),
+        (key("a", exp=NOW), False),
+        (key("a", exp=str(NOW - 1)), False),
+        (key("a", nbf=NOW + 5 * DAY), True),  # staged key: still counts
+    ],
+)
 def test_is_usable(candidate, usable):
     assert key_rules.is_usable(candidate, NOW) is usable
 
 
-@pytest.mark.parametrize("kty, family", [("RSA", "rsa"), ("rsa", "rsa"), ("OCT", "oct"), ("oct", "oct"),
-                                         ("EC", None), (None, None)])
+@pytest.mark.parametrize(
+    "kty, family", [("RSA", "rsa"), ("rsa", "rsa"), ("OCT", "oct"), ("oct", "oct"), ("EC", None), (None, None)]
+)
 def test_key_family(kty, family):
     assert key_rules.key_family(kty) == family
 
 
 def test_family_mix_is_refused_locally():
-    with pytest.raises(ValidationError, match="holds RSA keys; a keyset cannot mix RSA and oct keys "
-                                              r"\(AADB2C95032\); use another keyset"):
+    with pytest.raises(
+        ValidationError,
+        match="holds RSA keys; a keyset cannot mix RSA and oct keys "
+        r"\(AADB2C95032\); use another keyset",
+    ):
         key_rules.check_family(keyset(key("a")), "oct")
     key_rules.check_family(keyset(key("a")), "rsa")
     key_rules.check_family(keyset(), "oct")
@@ -60,14 +66,17 @@ def test_newest_usable_prefers_longest_validity():
     assert key_rules.newest_usable([old, enc], None, None, NOW)["kid"] == "enc"
 
 
-@pytest.mark.parametrize("exp, days, due", [
-    (NOW + 10 * DAY, 30, True),
-    (NOW + 30 * DAY, 30, True),
-    (NOW + 31 * DAY, 30, False),
-    (None, 30, False),
-    (NOW + 10 * DAY, None, False),
-    (NOW + 1, 0, False),
-])
+@pytest.mark.parametrize(
+    "exp, days, due",
+    [
+        (NOW + 10 * DAY, 30, True),
+        (NOW + 30 * DAY, 30, True),
+        (NOW + 31 * DAY, 30, False),
+        (None, 30, False),
+        (NOW + 10 * DAY, None, False),
+        (NOW + 1, 0, False),
+    ],
+)
 def test_renewal_due(exp, days, due):
     assert key_rules.renewal_due(key("a", exp=exp), days, NOW) is due
 
@@ -77,13 +86,20 @@ def test_renewal_due(exp, days, due):
 ACTIVE_CASES = [
     ("empty", [], None),
     ("one current key", [key("a")], "a"),
-    ("latest passed nbf wins, not the longest-lived", [key("old", nbf=NOW - 20 * DAY, exp=NOW + 900 * DAY),
-                                                       key("new", nbf=NOW - DAY, exp=NOW + 30 * DAY)], "new"),
+    (
+        "latest passed nbf wins, not the longest-lived",
+        [key("old", nbf=NOW - 20 * DAY, exp=NOW + 900 * DAY), key("new", nbf=NOW - DAY, exp=NOW + 30 * DAY)],
+        "new",
+    ),
     ("a staged key is not active yet", [key("cur"), key("next", nbf=NOW + DAY, exp=NOW + 400 * DAY)], "cur"),
     ("nbf exactly now is active", [key("cur"), key("next", nbf=NOW, exp=NOW + 400 * DAY)], "next"),
     ("expired key is skipped", [key("old", nbf=NOW - 99 * DAY, exp=NOW - DAY), key("cur")], "cur"),
     ("disabled key is skipped", [key("cur"), key("off", nbf=NOW - DAY, status="disabled")], "cur"),
-    ("dateless safety net when nothing dated is live", [key("old", exp=NOW - DAY), key("net", nbf=None, exp=None)], "net"),
+    (
+        "dateless safety net when nothing dated is live",
+        [key("old", exp=NOW - DAY), key("net", nbf=None, exp=None)],
+        "net",
+    ),
     ("dated key before the safety net", [key("net", nbf=None, exp=None), key("cur")], "cur"),
     ("only staged keys: nothing active", [key("next", nbf=NOW + DAY)], None),
     ("expired and disabled only", [key("a", exp=NOW - 1), key("b", status="disabled")], None),
@@ -97,17 +113,20 @@ def test_active_key(keys, kid):
     assert (active or {}).get("kid") == kid
 
 
-@pytest.mark.parametrize("keys, within, needs", [
-    ([key("a", exp=NOW + 5 * DAY)], 30, True),
-    ([key("a", exp=NOW + 50 * DAY)], 30, False),
-    ([key("a", exp=NOW - 5 * DAY)], 30, True),  # only key expired: needs attention
-    ([key("a", exp=NOW - 5 * DAY), key("b", exp=NOW + 300 * DAY)], 30, False),  # superseded predecessor
-    ([key("a", exp=NOW + 300 * DAY), key("e", use="enc", exp=NOW + DAY)], 30, True),
-    ([key("a", exp=NOW + 5 * DAY, status="disabled")], 30, False),
-    ([key("a", exp=None)], 30, False),
-    ([key("a", exp=NOW + 5 * DAY), key("net", nbf=None, exp=None)], 30, True),  # the safety net hides nothing
-    ([], 30, False),
-])
+@pytest.mark.parametrize(
+    "keys, within, needs",
+    [
+        ([key("a", exp=NOW + 5 * DAY)], 30, True),
+        ([key("a", exp=NOW + 50 * DAY)], 30, False),
+        ([key("a", exp=NOW - 5 * DAY)], 30, True),  # only key expired: needs attention
+        ([key("a", exp=NOW - 5 * DAY), key("b", exp=NOW + 300 * DAY)], 30, False),  # superseded predecessor
+        ([key("a", exp=NOW + 300 * DAY), key("e", use="enc", exp=NOW + DAY)], 30, True),
+        ([key("a", exp=NOW + 5 * DAY, status="disabled")], 30, False),
+        ([key("a", exp=None)], 30, False),
+        ([key("a", exp=NOW + 5 * DAY), key("net", nbf=None, exp=None)], 30, True),  # the safety net hides nothing
+        ([], 30, False),
+    ],
+)
 def test_keyset_needs_renewal(keys, within, needs):
     assert key_rules.keyset_needs_renewal(keyset(*keys), within, NOW) is needs
 
@@ -117,8 +136,11 @@ NEXT_CASES = [
     ("no keys", [], None),
     ("only an active key", [key("a")], None),
     ("staged successor", [key("a"), key("b", nbf=NOW + 7 * DAY, exp=NOW + 400 * DAY)], "b"),
-    ("earliest future nbf wins", [key("c", nbf=NOW + 30 * DAY, exp=NOW + 400 * DAY),
-                                  key("b", nbf=NOW + 7 * DAY, exp=NOW + 400 * DAY)], "b"),
+    (
+        "earliest future nbf wins",
+        [key("c", nbf=NOW + 30 * DAY, exp=NOW + 400 * DAY), key("b", nbf=NOW + 7 * DAY, exp=NOW + 400 * DAY)],
+        "b",
+    ),
     ("disabled staged key is not next", [key("b", nbf=NOW + 7 * DAY, exp=NOW + 400 * DAY, status="disabled")], None),
     ("staged key without exp", [key("b", nbf=NOW + 7 * DAY, exp=None)], "b"),
     ("key whose exp is not after its nbf never takes over", [key("b", nbf=NOW + 7 * DAY, exp=NOW + 7 * DAY)], None),

@@ -10,19 +10,22 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_answers 
 )
 
 
-@pytest.mark.parametrize("answer, field", [
-    ([], "the keyset is []"),
-    ("x", "the keyset is 'x'"),
-    ({"id": 5}, "the keyset.id is 5"),
-    ({"id": "B2C_1A_S", "keys": {"kid": "a"}}, "the keyset.keys is {'kid': 'a'}"),
-    ({"id": "B2C_1A_S", "keys": [1, 2]}, "keyset B2C_1A_S keys[0] is 1"),
-    ({"id": "B2C_1A_S", "keys": [{"exp": float("inf")}]}, "keys[0].exp is inf"),
-    ({"id": "B2C_1A_S", "keys": [{"exp": float("nan")}]}, "keys[0].exp is nan"),
-    ({"id": "B2C_1A_S", "keys": [{"exp": "soon"}]}, "keys[0].exp is 'soon'"),
-    ({"id": "B2C_1A_S", "keys": [{"nbf": True}]}, "keys[0].nbf is True"),
-    ({"id": "B2C_1A_S", "keys": [{"nbf": 10 ** 20}]}, "within the years 1 to 9999"),
-    ({"id": "B2C_1A_S", "keys": [{"status": ["enabled"]}]}, "keys[0].status is ['enabled']"),
-])
+@pytest.mark.parametrize(
+    "answer, field",
+    [
+        ([], "the keyset is []"),
+        ("x", "the keyset is 'x'"),
+        ({"id": 5}, "the keyset.id is 5"),
+        ({"id": "B2C_1A_S", "keys": {"kid": "a"}}, "the keyset.keys is {'kid': 'a'}"),
+        ({"id": "B2C_1A_S", "keys": [1, 2]}, "keyset B2C_1A_S keys[0] is 1"),
+        ({"id": "B2C_1A_S", "keys": [{"exp": float("inf")}]}, "keys[0].exp is inf"),
+        ({"id": "B2C_1A_S", "keys": [{"exp": float("nan")}]}, "keys[0].exp is nan"),
+        ({"id": "B2C_1A_S", "keys": [{"exp": "soon"}]}, "keys[0].exp is 'soon'"),
+        ({"id": "B2C_1A_S", "keys": [{"nbf": True}]}, "keys[0].nbf is True"),
+        ({"id": "B2C_1A_S", "keys": [{"nbf": 10**20}]}, "within the years 1 to 9999"),
+        ({"id": "B2C_1A_S", "keys": [{"status": ["enabled"]}]}, "keys[0].status is ['enabled']"),
+    ],
+)
 def test_wrong_shapes_are_refused_naming_the_field(answer, field):
     with pytest.raises(UnexpectedAnswer) as err:
         checked_keyset(answer)
@@ -31,7 +34,10 @@ def test_wrong_shapes_are_refused_naming_the_field(answer, field):
 
 
 def test_good_shapes_pass_unchanged():
-    keyset = {"id": "B2C_1A_S", "keys": [{"kid": "a", "nbf": 1, "exp": "1767225600", "status": "enabled"}, {"kid": "b"}]}
+    keyset = {
+        "id": "B2C_1A_S",
+        "keys": [{"kid": "a", "nbf": 1, "exp": "1767225600", "status": "enabled"}, {"kid": "b"}],
+    }
     assert checked_keyset(keyset) is keyset
     assert checked_keyset({"id": "B2C_1A_S"}) == {"id": "B2C_1A_S"}
     assert checked_key({"kid": "a", "exp": 1767225600.0}) == {"kid": "a", "exp": 1767225600.0}

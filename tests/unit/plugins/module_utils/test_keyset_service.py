@@ -4,18 +4,21 @@ import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as svc
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
-
 from tests.unit.plugins.module_utils.fake_graph import FakeGraph
-from tests.unit.plugins.module_utils.keyset_samples import key, keyset, keyset_missing_error as missing
-
+from tests.unit.plugins.module_utils.keyset_samples import key, keyset
+from tests.unit.plugins.module_utils.keyset_samples import keyset_missing_error as missing
 
 # --------------------------------------------------------------------------- endpoint calls
+
 
 def test_read_keyset_normalizes_and_maps_404_to_none():
     graph = FakeGraph([keyset(key("a"), name="B2C_1A_Sig")])
     assert svc.read_keyset(graph, "Sig")["id"] == "B2C_1A_Sig"
     assert svc.read_keyset(graph, "Missing") is None
-    assert [c[1] for c in graph.calls] == ["/trustFramework/keySets/B2C_1A_Sig", "/trustFramework/keySets/B2C_1A_Missing"]
+    assert [c[1] for c in graph.calls] == [
+        "/trustFramework/keySets/B2C_1A_Sig",
+        "/trustFramework/keySets/B2C_1A_Missing",
+    ]
 
 
 def test_read_keyset_raises_other_errors():
@@ -51,17 +54,21 @@ def test_list_keysets_uses_get_all():
 
 # ---------------------------------- how the real service answers (tests/emulator/README.md, Real-service behaviour)
 
-@pytest.mark.parametrize("error, is_missing", [
-    (missing(), True),
-    (missing("AADB2C95052"), True),
-    (missing(status=404, code="itemNotFound"), True),
-    (GraphError(status=400, code="BadRequest", inner_codes=["AADB2C90073"]), True),
-    (GraphError(status=400, code="BadRequest", graph_message="... AADB2C90073: KeyContainer ..."), True),
-    (GraphError(status=400, code="invalidRequest", graph_message="bad body"), False),
-    (GraphError(status=403, code="AADB2C90073"), True),
-    (GraphError(status=500, code="AADB2C90073"), False),
-    (GraphError(reason="connection dropped"), False),
-])
+
+@pytest.mark.parametrize(
+    "error, is_missing",
+    [
+        (missing(), True),
+        (missing("AADB2C95052"), True),
+        (missing(status=404, code="itemNotFound"), True),
+        (GraphError(status=400, code="BadRequest", inner_codes=["AADB2C90073"]), True),
+        (GraphError(status=400, code="BadRequest", graph_message="... AADB2C90073: KeyContainer ..."), True),
+        (GraphError(status=400, code="invalidRequest", graph_message="bad body"), False),
+        (GraphError(status=403, code="AADB2C90073"), True),
+        (GraphError(status=500, code="AADB2C90073"), False),
+        (GraphError(reason="connection dropped"), False),
+    ],
+)
 def test_which_answers_mean_the_keyset_is_missing(error, is_missing):
     graph = FakeGraph()
     graph.fail("GET", "B2C_1A_X", error)

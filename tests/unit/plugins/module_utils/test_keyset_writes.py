@@ -4,17 +4,16 @@ import json
 
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_summary
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan, key_summary
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as svc
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_writes as writes
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError, ValidationError
-
 from tests.unit.plugins.module_utils.fake_graph import LEAKY_PRIVATE_D, FakeGraph
-from tests.unit.plugins.module_utils.keyset_samples import DAY, NOW, X5T, desired, key, keyset, keyset_missing_error as missing
-
+from tests.unit.plugins.module_utils.keyset_samples import DAY, NOW, X5T, desired, key, keyset
+from tests.unit.plugins.module_utils.keyset_samples import keyset_missing_error as missing
 
 # --------------------------------------------------------------------------- endpoint calls
+
 
 def no_sleep(_seconds):
     pass
@@ -71,10 +70,16 @@ def test_action_bodies():
     graph = FakeGraph([keyset(name="B2C_1A_R"), keyset(name="B2C_1A_S")])
     writes.generate_key(graph, "B2C_1A_R", "rsa", "SIG", nbf=NOW, exp=str(NOW + DAY))
     writes.upload_secret(graph, "B2C_1A_S", "hunter2", "enc", exp=NOW + DAY)
-    assert graph.calls[0] == ("POST", "/trustFramework/keySets/B2C_1A_R/generateKey",
-                              {"use": "sig", "kty": "RSA", "nbf": NOW, "exp": NOW + DAY})
-    assert graph.calls[1] == ("POST", "/trustFramework/keySets/B2C_1A_S/uploadSecret",
-                              {"use": "enc", "k": "hunter2", "exp": NOW + DAY})
+    assert graph.calls[0] == (
+        "POST",
+        "/trustFramework/keySets/B2C_1A_R/generateKey",
+        {"use": "sig", "kty": "RSA", "nbf": NOW, "exp": NOW + DAY},
+    )
+    assert graph.calls[1] == (
+        "POST",
+        "/trustFramework/keySets/B2C_1A_S/uploadSecret",
+        {"use": "enc", "k": "hunter2", "exp": NOW + DAY},
+    )
     for _method, _path, body in graph.calls:
         assert "@odata.type" not in body
 
@@ -101,16 +106,27 @@ def test_delete_keyset():
 def test_replace_keys_puts_the_list():
     graph = FakeGraph([keyset(key("a"), name="B2C_1A_Sig")])
     writes.replace_keys(graph, "B2C_1A_Sig", [{"kid": "b", "kty": "oct", "k": "x"}])
-    assert graph.calls[-1] == ("PUT", "/trustFramework/keySets/B2C_1A_Sig", {"keys": [{"kid": "b", "kty": "oct", "k": "x"}]})
+    assert graph.calls[-1] == (
+        "PUT",
+        "/trustFramework/keySets/B2C_1A_Sig",
+        {"keys": [{"kid": "b", "kty": "oct", "k": "x"}]},
+    )
 
 
 # --------------------------------------------------------------------------- exactly once
 
+
 def generate_once(graph, keyset_id="B2C_1A_Sig", attempts=3):
     wanted = desired()
     before = svc.read_keyset(graph, keyset_id)
-    return writes.add_key_once(graph, keyset_id, lambda: writes.send_key(graph, keyset_id, wanted),
-                               key_plan.added_key_finder(before, wanted), attempts=attempts, sleep=no_sleep)
+    return writes.add_key_once(
+        graph,
+        keyset_id,
+        lambda: writes.send_key(graph, keyset_id, wanted),
+        key_plan.added_key_finder(before, wanted),
+        attempts=attempts,
+        sleep=no_sleep,
+    )
 
 
 @pytest.mark.parametrize("applied, posts", [(True, 1), (False, 2)])
@@ -153,8 +169,13 @@ def test_add_key_once_tolerates_replication_lag_on_the_reread():
     graph.fail("GET", "B2C_1A_Sig", GraphError(status=404), times=2)
     wanted = desired()
     before = keyset(name="B2C_1A_Sig")
-    added = writes.add_key_once(graph, "B2C_1A_Sig", lambda: writes.send_key(graph, "B2C_1A_Sig", wanted),
-                                key_plan.added_key_finder(before, wanted), sleep=no_sleep)
+    added = writes.add_key_once(
+        graph,
+        "B2C_1A_Sig",
+        lambda: writes.send_key(graph, "B2C_1A_Sig", wanted),
+        key_plan.added_key_finder(before, wanted),
+        sleep=no_sleep,
+    )
     assert added is not None
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
@@ -171,8 +192,13 @@ def test_add_key_once_waits_for_a_key_the_service_applies_late():
             graph.request("POST", "/trustFramework/keySets/B2C_1A_Sig/generateKey", json={"kty": "RSA", "use": "sig"})
         slept.append(seconds)
 
-    added = writes.add_key_once(graph, "B2C_1A_Sig", lambda: writes.send_key(graph, "B2C_1A_Sig", wanted),
-                                key_plan.added_key_finder(keyset(name="B2C_1A_Sig"), wanted), sleep=service_applies_it_while_we_wait)
+    added = writes.add_key_once(
+        graph,
+        "B2C_1A_Sig",
+        lambda: writes.send_key(graph, "B2C_1A_Sig", wanted),
+        key_plan.added_key_finder(keyset(name="B2C_1A_Sig"), wanted),
+        sleep=service_applies_it_while_we_wait,
+    )
     assert added is not None and slept == [1]
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
@@ -182,8 +208,13 @@ def test_add_key_once_retries_a_404_send_after_a_wait():
     graph.fail("POST", "generateKey", GraphError(status=404), times=2)
     slept = []
     wanted = desired()
-    writes.add_key_once(graph, "B2C_1A_Sig", lambda: writes.send_key(graph, "B2C_1A_Sig", wanted),
-                        key_plan.added_key_finder(None, wanted), sleep=slept.append)
+    writes.add_key_once(
+        graph,
+        "B2C_1A_Sig",
+        lambda: writes.send_key(graph, "B2C_1A_Sig", wanted),
+        key_plan.added_key_finder(None, wanted),
+        sleep=slept.append,
+    )
     assert slept == [1, 2]
     assert len(graph.keys("B2C_1A_Sig")) == 1
 
@@ -192,8 +223,13 @@ def test_add_key_once_404_that_persists_is_raised():
     graph = FakeGraph([keyset(name="B2C_1A_Sig")])
     graph.fail("POST", "generateKey", GraphError(status=404), times=10)
     with pytest.raises(GraphError):
-        writes.add_key_once(graph, "B2C_1A_Sig", lambda: writes.send_key(graph, "B2C_1A_Sig", desired()),
-                            lambda _keyset: None, sleep=no_sleep)
+        writes.add_key_once(
+            graph,
+            "B2C_1A_Sig",
+            lambda: writes.send_key(graph, "B2C_1A_Sig", desired()),
+            lambda _keyset: None,
+            sleep=no_sleep,
+        )
     assert len(graph.posts_to("generateKey")) == len(svc.SETTLE_WAITS) + 1
 
 
@@ -212,6 +248,7 @@ def test_added_key_finder_ignores_known_kids_and_other_families():
 
 
 # --------------------------------------------------------------------------- apply
+
 
 def test_apply_creates_the_keyset_then_generates():
     graph = FakeGraph()
@@ -237,18 +274,24 @@ def test_apply_status_change():
     graph = FakeGraph([keyset(key("a"), name="B2C_1A_Sig")])
     current = svc.read_keyset(graph, "Sig")
     wanted = desired(kid="a", status="disabled", force=True)
-    applied = writes.apply_key_plan(graph, current, wanted, key_plan.plan_key(current, wanted, NOW), NOW, sleep=no_sleep)
+    applied = writes.apply_key_plan(
+        graph, current, wanted, key_plan.plan_key(current, wanted, NOW), NOW, sleep=no_sleep
+    )
     assert applied.key["status"] == "disabled"
     assert applied.keyset["keys"][0]["status"] == "disabled"
 
 
 # ---------------------------------- how the real service answers (tests/emulator/README.md, Real-service behaviour)
 
-@pytest.mark.parametrize("call", [
-    lambda graph: writes.delete_keyset(graph, "B2C_1A_Gone"),
-    lambda graph: svc.get_key_v2(graph, "B2C_1A_Gone", "kid"),
-    lambda graph: svc.read_keyset(graph, "Gone"),
-])
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda graph: writes.delete_keyset(graph, "B2C_1A_Gone"),
+        lambda graph: svc.get_key_v2(graph, "B2C_1A_Gone", "kid"),
+        lambda graph: svc.read_keyset(graph, "Gone"),
+    ],
+)
 def test_missing_keyset_answers_every_call_with_the_real_service_code(call):
     graph = FakeGraph()
     assert call(graph) in (None, False)
@@ -280,7 +323,9 @@ def test_create_is_resent_after_a_transient_failure_once_a_reread_shows_it_missi
 
 def test_an_add_refused_for_concurrent_writes_is_reread_before_it_is_resent():
     graph = FakeGraph([keyset(name="B2C_1A_Sig")])
-    graph.fail("POST", "generateKey", GraphError(status=400, code="AADB2C95053", may_have_been_applied=True), applied=True)
+    graph.fail(
+        "POST", "generateKey", GraphError(status=400, code="AADB2C95053", may_have_been_applied=True), applied=True
+    )
     added = generate_once(graph)
     assert added is not None
     assert len(graph.posts_to("generateKey")) == 1 and len(graph.keys("B2C_1A_Sig")) == 1
@@ -288,10 +333,17 @@ def test_an_add_refused_for_concurrent_writes_is_reread_before_it_is_resent():
 
 def test_an_internal_error_on_upload_secret_is_not_resent_when_the_secret_landed():
     graph = FakeGraph([keyset(name="B2C_1A_Sec")])
-    graph.fail("POST", "uploadSecret", GraphError(status=500, code="AADB2C90063", may_have_been_applied=True), applied=True)
+    graph.fail(
+        "POST", "uploadSecret", GraphError(status=500, code="AADB2C90063", may_have_been_applied=True), applied=True
+    )
     wanted = desired(keyset="B2C_1A_Sec", source="secret", secret="s3cret")
-    writes.add_key_once(graph, "B2C_1A_Sec", lambda: writes.send_key(graph, "B2C_1A_Sec", wanted),
-                        key_plan.added_key_finder(keyset(name="B2C_1A_Sec"), wanted), sleep=no_sleep)
+    writes.add_key_once(
+        graph,
+        "B2C_1A_Sec",
+        lambda: writes.send_key(graph, "B2C_1A_Sec", wanted),
+        key_plan.added_key_finder(keyset(name="B2C_1A_Sec"), wanted),
+        sleep=no_sleep,
+    )
     assert len(graph.posts_to("uploadSecret")) == 1 and len(graph.keys("B2C_1A_Sec")) == 1
 
 
@@ -300,8 +352,13 @@ def test_a_send_refused_as_missing_is_resent_after_a_wait():
     graph.fail("POST", "generateKey", missing(), times=1)
     slept = []
     wanted = desired()
-    writes.add_key_once(graph, "B2C_1A_Sig", lambda: writes.send_key(graph, "B2C_1A_Sig", wanted),
-                        key_plan.added_key_finder(None, wanted), sleep=slept.append)
+    writes.add_key_once(
+        graph,
+        "B2C_1A_Sig",
+        lambda: writes.send_key(graph, "B2C_1A_Sig", wanted),
+        key_plan.added_key_finder(None, wanted),
+        sleep=slept.append,
+    )
     assert slept == [1] and len(graph.keys("B2C_1A_Sig")) == 1
 
 
@@ -310,7 +367,9 @@ def test_apply_reads_the_new_keys_status_back_from_keys_v2():
     graph.disable_new_keys = True
     wanted = desired()
     current = svc.read_keyset(graph, "Sig")
-    applied = writes.apply_key_plan(graph, current, wanted, key_plan.plan_key(current, wanted, NOW), NOW, sleep=no_sleep)
+    applied = writes.apply_key_plan(
+        graph, current, wanted, key_plan.plan_key(current, wanted, NOW), NOW, sleep=no_sleep
+    )
     assert applied.key["status"] == "disabled"
     assert ("GET", "/trustFramework/keySets/B2C_1A_Sig/keys_v2/" + applied.key["kid"], None) in graph.calls
 

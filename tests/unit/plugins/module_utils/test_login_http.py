@@ -20,10 +20,12 @@ def test_msal_adapter_decodes_bytes_and_drops_none():
         return httpx.Response(400, json={"error": "invalid_client"}, headers={"X-Test": "1"})
 
     adapter = MsalHttpClient(httpx.Client(transport=httpx.MockTransport(handler)))
-    response = adapter.post("https://login.example.test/t/oauth2/v2.0/token",
-                            params={"p": None, "q": "1"},
-                            data={"client_assertion": b"eyJhbGc.abc.def", "client_secret": None, "grant_type": "client_credentials"},
-                            headers={"x-client-sku": "x", "x-none": None, "x-bytes": b"v"})
+    response = adapter.post(
+        "https://login.example.test/t/oauth2/v2.0/token",
+        params={"p": None, "q": "1"},
+        data={"client_assertion": b"eyJhbGc.abc.def", "client_secret": None, "grant_type": "client_credentials"},
+        headers={"x-client-sku": "x", "x-none": None, "x-bytes": b"v"},
+    )
     assert "client_assertion=eyJhbGc.abc.def" in seen["body"]
     assert "b%27" not in seen["body"] and "client_secret" not in seen["body"]
     assert "x-none" not in seen["headers"] and seen["headers"]["x-bytes"] == "v"
@@ -64,12 +66,14 @@ def _scripted_adapter(answers, max_retries=5):
 
 
 def test_msal_adapter_retries_a_throttled_or_unavailable_login_endpoint():
-    adapter, waits, calls = _scripted_adapter([
-        httpx.Response(429, headers={"Retry-After": "2"}),
-        httpx.ConnectError("connection refused"),
-        httpx.Response(503),
-        httpx.Response(200, json={"access_token": "t"}),
-    ])
+    adapter, waits, calls = _scripted_adapter(
+        [
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            httpx.ConnectError("connection refused"),
+            httpx.Response(503),
+            httpx.Response(200, json={"access_token": "t"}),
+        ]
+    )
     response = adapter.post("https://login.example.test/t/oauth2/v2.0/token", data={"grant_type": "client_credentials"})
     assert response.status_code == 200 and len(calls) == 4
     assert waits[0] == 2.0 and all(0 < wait <= 30 for wait in waits) and len(waits) == 3
@@ -89,8 +93,10 @@ def test_msal_adapter_does_not_retry_an_answer_that_is_final():
 
 def test_msal_adapter_waits_within_what_is_left_of_the_budget_and_says_how_long_it_was_asked():
     """Same loop as Graph: 100 s + 100 s waited, the third Retry-After (120 s) no longer fits in the 300 s."""
-    adapter, waits, calls = _scripted_adapter([httpx.Response(429, headers={"Retry-After": "100"})] * 2
-                                              + [httpx.Response(429, headers={"Retry-After": "120"})] * 2)
+    adapter, waits, calls = _scripted_adapter(
+        [httpx.Response(429, headers={"Retry-After": "100"})] * 2
+        + [httpx.Response(429, headers={"Retry-After": "120"})] * 2
+    )
     response = adapter.post("https://login.example.test/t/oauth2/v2.0/token")
     assert response.status_code == 429 and len(calls) == 3 and waits == [100.0, 100.0]
     assert "asked to wait 120 s" in adapter.advice and "100 s were left" in adapter.advice

@@ -11,13 +11,16 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_base, credentials, token_cache
-from ansible_collections.b2c.trustframework.plugins.module_utils import client_certificate_file
+from ansible_collections.b2c.trustframework.plugins.module_utils import (
+    auth_method_base,
+    client_certificate_file,
+    credentials,
+    token_cache,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils import module as module_mod
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
-
 from tests.support.certs import pem, self_signed
 from tests.unit.module_args import patch_module_args
 
@@ -25,7 +28,9 @@ COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *["..
 SECRET = "Very-Secret-Client-Secret"
 TOKEN = "eyJhbGciOi.secret-token.sig"
 # Every variable an option falls back to, read from the spec so that a new one is cleared too.
-ENV_VARS = tuple(name for option in CONNECTION_OPTIONS.values() if "fallback" in option for name in option["fallback"][1])
+ENV_VARS = tuple(
+    name for option in CONNECTION_OPTIONS.values() if "fallback" in option for name in option["fallback"][1]
+)
 
 
 @pytest.fixture(autouse=True)
@@ -69,9 +74,12 @@ def test_missing_httpx(capsys, monkeypatch):
 
 
 def test_module_specific_options_are_merged(capsys):
-    result = run(capsys, {"access_token": TOKEN, "name": "x"},
-                 body=lambda m: m.exit_json(name=m.params["name"], timeout=m.params["timeout"]),
-                 argument_spec=dict(name=dict(type="str", required=True)))
+    result = run(
+        capsys,
+        {"access_token": TOKEN, "name": "x"},
+        body=lambda m: m.exit_json(name=m.params["name"], timeout=m.params["timeout"]),
+        argument_spec=dict(name=dict(type="str", required=True)),
+    )
     assert result["name"] == "x" and result["timeout"] == 30.0
 
 
@@ -130,8 +138,13 @@ def _login_then_graph(graph_answer, seen=None):
             seen.append((request.method, request.url.host, request.url.path))
         base = "https://login.example.test/t"
         if request.url.path.endswith("openid-configuration"):
-            return httpx.Response(200, json={"authorization_endpoint": base + "/oauth2/v2.0/authorize",
-                                             "token_endpoint": base + "/oauth2/v2.0/token"})
+            return httpx.Response(
+                200,
+                json={
+                    "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+                    "token_endpoint": base + "/oauth2/v2.0/token",
+                },
+            )
         if request.url.path.endswith("/token"):
             return httpx.Response(200, json={"access_token": "fresh", "token_type": "Bearer", "expires_in": 3600})
         return graph_answer(request)
@@ -141,10 +154,17 @@ def _login_then_graph(graph_answer, seen=None):
 
 def test_msal_shares_the_http_client(capsys, monkeypatch):
     hosts = []
-    _mock_http(monkeypatch, _login_then_graph(
-        lambda request: httpx.Response(200, json={"ok": request.headers["Authorization"]}), hosts))
-    args = {"tenant_id": "t", "client_id": "c", "client_secret": SECRET, "graph_endpoint": "https://graph.example.test",
-            "authority_host": "https://login.example.test"}
+    _mock_http(
+        monkeypatch,
+        _login_then_graph(lambda request: httpx.Response(200, json={"ok": request.headers["Authorization"]}), hosts),
+    )
+    args = {
+        "tenant_id": "t",
+        "client_id": "c",
+        "client_secret": SECRET,
+        "graph_endpoint": "https://graph.example.test",
+        "authority_host": "https://login.example.test",
+    }
     result = run(capsys, args, lambda m: m.exit_json(answer=m.graph.request("GET", "/x")))
     assert result["answer"] == {"ok": "Bearer fresh"}
     assert [h[1] for h in hosts] == ["login.example.test", "login.example.test", "graph.example.test"]
@@ -152,11 +172,20 @@ def test_msal_shares_the_http_client(capsys, monkeypatch):
 
 
 def test_fail_b2c_graph_error(capsys):
-    error = GraphError(status=403, code="Authorization_RequestDenied", graph_message="Insufficient privileges",
-                       request_id="rid", client_request_id="crid", method="POST", path="/beta/trustFramework/keySets")
+    error = GraphError(
+        status=403,
+        code="Authorization_RequestDenied",
+        graph_message="Insufficient privileges",
+        request_id="rid",
+        client_request_id="crid",
+        method="POST",
+        path="/beta/trustFramework/keySets",
+    )
     result = run(capsys, {"access_token": TOKEN}, lambda m: m.fail_b2c(error, "Could not create keyset 'B2C_1A_x'"))
     assert result["failed"] is True
-    assert result["msg"].startswith("Could not create keyset 'B2C_1A_x': HTTP 403 Authorization_RequestDenied: Insufficient privileges")
+    assert result["msg"].startswith(
+        "Could not create keyset 'B2C_1A_x': HTTP 403 Authorization_RequestDenied: Insufficient privileges"
+    )
     assert "TrustFrameworkKeySet.ReadWrite.All" in result["msg"]
     assert result["graph_error_code"] == "Authorization_RequestDenied"
     assert result["status"] == 403 and result["request_id"] == "rid" and result["client_request_id"] == "crid"
@@ -209,8 +238,9 @@ def test_imports_do_not_pull_msal_cryptography_or_defusedxml():
 
 def test_missing_msal_named_before_any_request(capsys, monkeypatch):
     real_find_spec = auth_method_base.importlib.util.find_spec
-    monkeypatch.setattr(auth_method_base.importlib.util, "find_spec",
-                        lambda name: None if name == "msal" else real_find_spec(name))
+    monkeypatch.setattr(
+        auth_method_base.importlib.util, "find_spec", lambda name: None if name == "msal" else real_find_spec(name)
+    )
     result = run(capsys, {"tenant_id": "t", "client_id": "c", "client_secret": SECRET})
     assert result["failed"] and "Failed to import the required Python library (msal)" in result["msg"]
 
@@ -224,7 +254,10 @@ def _count_calls(monkeypatch, function):
         return function(*args, **kwargs)
 
     for name, loaded in list(sys.modules.items()):
-        if name.startswith(module_mod.__name__.rsplit(".", 1)[0] + ".") and getattr(loaded, function.__name__, None) is function:
+        if (
+            name.startswith(module_mod.__name__.rsplit(".", 1)[0] + ".")
+            and getattr(loaded, function.__name__, None) is function
+        ):
             monkeypatch.setattr(loaded, function.__name__, counting)
     return calls
 
@@ -233,16 +266,32 @@ def test_one_task_selects_loads_and_resolves_once(capsys, monkeypatch, tmp_path)
     """The auth method is picked, the PEM parsed and the cache path resolved once per task."""
     key, cert = self_signed()
     pem_path = tmp_path / "client.pem"
-    pem_path.write_bytes(pem(cert).encode() + key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    counted = {function.__name__: _count_calls(monkeypatch, function) for function in (
-        credentials.select_auth_method, client_certificate_file.load_client_certificate, token_cache.resolve_token_cache_path)}
+    pem_path.write_bytes(
+        pem(cert).encode()
+        + key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    counted = {
+        function.__name__: _count_calls(monkeypatch, function)
+        for function in (
+            credentials.select_auth_method,
+            client_certificate_file.load_client_certificate,
+            token_cache.resolve_token_cache_path,
+        )
+    }
 
     _mock_http(monkeypatch, _login_then_graph(lambda request: httpx.Response(200, json={"value": []})))
-    args = {"tenant_id": "t", "client_id": "c", "client_certificate_path": str(pem_path),
-            "graph_endpoint": "https://graph.example.test", "authority_host": "https://login.example.test",
-            "token_cache_path": str(tmp_path / "cache.json")}
+    args = {
+        "tenant_id": "t",
+        "client_id": "c",
+        "client_certificate_path": str(pem_path),
+        "graph_endpoint": "https://graph.example.test",
+        "authority_host": "https://login.example.test",
+        "token_cache_path": str(tmp_path / "cache.json"),
+    }
     result = run(capsys, args, lambda m: m.exit_json(keysets=m.graph.get_all("/trustFramework/keySets")))
     assert result["keysets"] == []
     assert {name: len(calls) for name, calls in counted.items()} == {
-        "select_auth_method": 1, "load_client_certificate": 1, "resolve_token_cache_path": 1}
+        "select_auth_method": 1,
+        "load_client_certificate": 1,
+        "resolve_token_cache_path": 1,
+    }

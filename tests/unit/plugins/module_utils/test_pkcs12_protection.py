@@ -3,7 +3,6 @@
 import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.pkcs12_protection import pkcs12_refusal_reason
-
 from tests.support.certs import pfx, self_signed
 
 
@@ -12,13 +11,16 @@ def pair():
     return self_signed()
 
 
-@pytest.mark.parametrize("protection, reason", [
-    ("3des", None),
-    ("aes", "is encrypted with AES (PBES2)"),
-    ("3des-sha256-mac", "has a MAC other than SHA-1"),
-    ("none", "holds a bag that is not encrypted with PBE-SHA1-3DES"),
-    ("openssl-legacy", "is encrypted with RC2 (as openssl pkcs12 -export -legacy and OpenSSL 1.1 write it)"),
-])
+@pytest.mark.parametrize(
+    "protection, reason",
+    [
+        ("3des", None),
+        ("aes", "is encrypted with AES (PBES2)"),
+        ("3des-sha256-mac", "has a MAC other than SHA-1"),
+        ("none", "holds a bag that is not encrypted with PBE-SHA1-3DES"),
+        ("openssl-legacy", "is encrypted with RC2 (as openssl pkcs12 -export -legacy and OpenSSL 1.1 write it)"),
+    ],
+)
 def test_only_3des_in_every_bag_with_a_sha1_mac_is_accepted(pair, protection, reason):
     assert pkcs12_refusal_reason(pfx(*pair, "pw", protection=protection)) == reason
 

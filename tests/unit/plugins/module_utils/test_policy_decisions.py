@@ -6,8 +6,8 @@ import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_decisions as pd
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from tests.unit.plugins.module_utils.keyset_samples import DAY, NOW, key, keyset
 from tests.support.policies import TENANT, policy, reformatted
+from tests.unit.plugins.module_utils.keyset_samples import DAY, NOW, key, keyset
 
 EXTENSIONS = "B2C_1A_TrustFrameworkExtensions"
 AS_STORED = {"as uploaded": lambda text: text, "reformatted": reformatted}
@@ -37,10 +37,16 @@ def test_desired_policy_refusals():
         pd.check_desired_policy(pd.DesiredPolicy(), TENANT)
     with pytest.raises(ValidationError, match="give id"):
         pd.check_desired_policy(pd.DesiredPolicy(state="absent"), TENANT)
-    with pytest.raises(ValidationError, match="id='SignUp' names another policy than the PolicyId 'B2C_1A_TrustFrameworkExtensions' of src=x.xml"):
+    with pytest.raises(
+        ValidationError,
+        match="id='SignUp' names another policy than the PolicyId 'B2C_1A_TrustFrameworkExtensions' of src=x.xml",
+    ):
         pd.check_desired_policy(desired(id="SignUp", where="src=x.xml"), TENANT)
     assert pd.check_desired_policy(desired(id="trustframeworkextensions"), TENANT).policy_id == EXTENSIONS
-    with pytest.raises(ValidationError, match="TenantId is 'contoso.onmicrosoft.com', but the task's tenant is 'fabrikam.onmicrosoft.com'"):
+    with pytest.raises(
+        ValidationError,
+        match="TenantId is 'contoso.onmicrosoft.com', but the task's tenant is 'fabrikam.onmicrosoft.com'",
+    ):
         pd.check_desired_policy(desired(), "fabrikam.onmicrosoft.com")
     # Deleting by content: the policy's id is what counts, the tenant it was rendered for does not.
     assert pd.check_desired_policy(desired(state="absent"), "fabrikam.onmicrosoft.com").policy_id == EXTENSIONS
@@ -73,7 +79,12 @@ def test_lifecycle_plans(stored):
     assert (forced.action, forced.reason, forced.upload) == ("updated", "forced", policy())
 
     deleted = plan(deployed, state="absent", content=None, id="TrustFrameworkExtensions")
-    assert (deleted.action, deleted.reason, deleted.policy_id, deleted.upload) == ("deleted", "absent", EXTENSIONS, None)
+    assert (deleted.action, deleted.reason, deleted.policy_id, deleted.upload) == (
+        "deleted",
+        "absent",
+        EXTENSIONS,
+        None,
+    )
     assert deleted.diff == {"before": deployed, "after": ""} and deleted.policy is None
 
     gone = plan(None, state="absent", content=None, id="TrustFrameworkExtensions")
@@ -90,10 +101,14 @@ def test_without_check_keysets_nothing_is_checked():
 
 # ----------------------------------------------------------------------------- keys first
 def test_keyset_pre_flight():
-    two = plan(None, content=policy(keysets=("B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer",
-                                             "B2C_1A_FacebookSecret")))
+    two = plan(
+        None,
+        content=policy(
+            keysets=("B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer", "B2C_1A_FacebookSecret")
+        ),
+    )
     tenant_keysets = [
-        keyset(key("k1"), name="b2c_1a_tokensigningkeycontainer"),                     # usable, other case
+        keyset(key("k1"), name="b2c_1a_tokensigningkeycontainer"),  # usable, other case
         keyset(key("k2", exp=NOW - DAY), key("k3", status="disabled"), name="B2C_1A_TokenEncryptionKeyContainer"),
     ]
     with pytest.raises(ValidationError) as err:
@@ -108,21 +123,29 @@ def test_keyset_pre_flight():
     tenant_keysets[1]["keys"].append(key("k5"))
     pd.refuse_unusable_keysets(two, tenant_keysets, NOW)
     assert pd.keyset_problems(["B2C_1A_Empty"], [keyset(name="B2C_1A_Empty")], NOW) == [
-        "B2C_1A_Empty has no usable key (none that is enabled and unexpired): add one with b2c.trustframework.b2c_keyset_key"]
+        "B2C_1A_Empty has no usable key (none that is enabled and unexpired): add one with b2c.trustframework.b2c_keyset_key"
+    ]
 
 
 # ----------------------------------------------------------------------------- info
 def test_info_views_and_keyset_references():
-    base = policy(policy_id="B2C_1A_TrustFrameworkBase", base=None,
-                  keysets=("B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer"))
+    base = policy(
+        policy_id="B2C_1A_TrustFrameworkBase",
+        base=None,
+        keysets=("B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer"),
+    )
     summaries = [
         pd.summarize_deployed("B2C_1A_TrustFrameworkBase", reformatted(base)),
-        pd.summarize_deployed(EXTENSIONS, policy(keysets=("b2c_1a_tokensigningkeycontainer", "B2C_1A_FacebookSecret")),
-                              with_content=True),
+        pd.summarize_deployed(
+            EXTENSIONS, policy(keysets=("b2c_1a_tokensigningkeycontainer", "B2C_1A_FacebookSecret")), with_content=True
+        ),
         pd.summarize_deployed("B2C_1A_Broken", "<TrustFrameworkPolicy"),
     ]
-    assert summaries[0] == {"id": "B2C_1A_TrustFrameworkBase", "base_policy": None,
-                            "keysets": ["B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer"]}
+    assert summaries[0] == {
+        "id": "B2C_1A_TrustFrameworkBase",
+        "base_policy": None,
+        "keysets": ["B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer"],
+    }
     assert summaries[1]["base_policy"] == "B2C_1A_TrustFrameworkBase" and summaries[1]["content"].startswith("<?xml")
     assert summaries[2] == {"id": "B2C_1A_Broken", "base_policy": None, "keysets": []}
     assert pd.keyset_references(summaries) == {
@@ -143,7 +166,11 @@ REFERENCES = {
 
 
 def test_policies_using_compares_keyset_names_like_the_service():
-    for name in ("TokenEncryptionKeyContainer", "B2C_1A_TOKENENCRYPTIONKEYCONTAINER", "b2c_1a_TokenEncryptionKeyContainer"):
+    for name in (
+        "TokenEncryptionKeyContainer",
+        "B2C_1A_TOKENENCRYPTIONKEYCONTAINER",
+        "b2c_1a_TokenEncryptionKeyContainer",
+    ):
         assert pd.policies_using(REFERENCES, name) == ["B2C_1A_TrustFrameworkBase"]
     assert pd.policies_using(REFERENCES, "B2C_1A_TokenStagedContainer") == [EXTENSIONS]
     assert pd.policies_using(REFERENCES, "B2C_1A_TokenSigningKey") == []
@@ -157,21 +184,25 @@ def test_a_reference_without_the_prefix_is_not_served_by_the_prefixed_keyset():
     assert len(problems) == 1 and "full id: B2C_1A_TokenSigningKeyContainer" in problems[0]
     assert pd.keyset_problems(["b2c_1a_tokensigningkeycontainer"], tenant_keysets, NOW) == []
     assert pd.reference_problems({"TokenSigningKeyContainer": [EXTENSIONS]}, tenant_keysets, NOW) == [
-        {"keyset": "TokenSigningKeyContainer", "policies": [EXTENSIONS], "problem": "does not exist"}]
+        {"keyset": "TokenSigningKeyContainer", "policies": [EXTENSIONS], "problem": "does not exist"}
+    ]
 
 
 def test_reference_problems_name_each_keyset_that_cannot_serve_its_policies():
     tenant_keysets = [
-        keyset(key("s1", exp=NOW - DAY), key("s2"), name="B2C_1A_TokenSigningKeyContainer"),        # one usable key
+        keyset(key("s1", exp=NOW - DAY), key("s2"), name="B2C_1A_TokenSigningKeyContainer"),  # one usable key
         keyset(key("e1", exp=NOW - DAY), key("e2", status="disabled"), name="B2C_1A_TokenEncryptionKeyContainer"),
-        keyset(key("t1", nbf=NOW + DAY), name="B2C_1A_TokenStagedContainer"),                      # staged counts
+        keyset(key("t1", nbf=NOW + DAY), name="B2C_1A_TokenStagedContainer"),  # staged counts
         keyset(name="B2C_1A_Empty"),
-        keyset(name="B2C_1A_Unused"),                                                                # not referenced
+        keyset(name="B2C_1A_Unused"),  # not referenced
     ]
     assert pd.reference_problems(REFERENCES, tenant_keysets, NOW) == [
         {"keyset": "B2C_1A_FacebookSecret", "policies": [EXTENSIONS], "problem": "does not exist"},
-        {"keyset": "B2C_1A_TokenEncryptionKeyContainer", "policies": ["B2C_1A_TrustFrameworkBase"],
-         "problem": "has no usable key: every key is expired or disabled"},
+        {
+            "keyset": "B2C_1A_TokenEncryptionKeyContainer",
+            "policies": ["B2C_1A_TrustFrameworkBase"],
+            "problem": "has no usable key: every key is expired or disabled",
+        },
         {"keyset": "B2C_1A_Empty", "policies": [EXTENSIONS], "problem": "has no key"},
     ]
     assert pd.reference_problems({}, tenant_keysets, NOW) == []

@@ -13,8 +13,13 @@ def member(policy_id, base=None, where=None):
 
 
 # base -> localization, extensions -> two relying parties; given in an order that is not the upload order
-STARTER = [member("SignIn", "Ext"), member("Ext", "Base"), member("Base"), member("Profile", "Ext"),
-           member("Loc", "Base")]
+STARTER = [
+    member("SignIn", "Ext"),
+    member("Ext", "Base"),
+    member("Base"),
+    member("Profile", "Ext"),
+    member("Loc", "Base"),
+]
 
 
 def ids(members):
@@ -26,8 +31,10 @@ def test_upload_order_is_base_first_then_by_level_and_id():
 
 
 def test_the_order_does_not_depend_on_the_order_given():
-    orders = set(tuple(ids(PolicySet(list(rotation)).upload_order))
-                 for rotation in (STARTER, STARTER[::-1], STARTER[2:] + STARTER[:2]))
+    orders = set(
+        tuple(ids(PolicySet(list(rotation)).upload_order))
+        for rotation in (STARTER, STARTER[::-1], STARTER[2:] + STARTER[:2])
+    )
     assert len(orders) == 1
 
 
@@ -43,8 +50,10 @@ def test_delete_order_is_children_first():
 def test_a_cycle_is_refused_naming_each_policy_and_file():
     with pytest.raises(ValidationError) as error:
         PolicySet([member("A", "C"), member("B", "A"), member("C", "B"), member("RP", "A")])
-    assert str(error.value).startswith("the BasePolicy chain loops: B2C_1A_A (src=A.xml) -> B2C_1A_C (src=C.xml) -> "
-                                       "B2C_1A_B (src=B.xml) -> B2C_1A_A (src=A.xml)")
+    assert str(error.value).startswith(
+        "the BasePolicy chain loops: B2C_1A_A (src=A.xml) -> B2C_1A_C (src=C.xml) -> "
+        "B2C_1A_B (src=B.xml) -> B2C_1A_A (src=A.xml)"
+    )
 
 
 def test_a_policy_that_is_its_own_base_is_a_cycle():
@@ -55,8 +64,9 @@ def test_a_policy_that_is_its_own_base_is_a_cycle():
 def test_two_files_with_one_policy_id_are_refused_naming_both_files():
     with pytest.raises(ValidationError) as error:
         PolicySet([member("Base", where="src=a/base.xml"), Member("b2c_1a_BASE", None, "src=b/base.xml")])
-    assert str(error.value) == ("src=a/base.xml and src=b/base.xml both have PolicyId B2C_1A_Base: "
-                                "a set holds each policy once")
+    assert str(error.value) == (
+        "src=a/base.xml and src=b/base.xml both have PolicyId B2C_1A_Base: a set holds each policy once"
+    )
 
 
 def test_bases_outside_the_set_are_listed_once():
@@ -68,8 +78,10 @@ def test_a_base_neither_in_the_set_nor_in_the_tenant_is_refused():
     policy_set = PolicySet([member("Ext", "Base"), member("RP", "Ext"), member("Other", "Gone")])
     with pytest.raises(ValidationError) as error:
         policy_set.refuse_for_tenant(["B2C_1A_Base"], {})
-    assert str(error.value) == ("B2C_1A_Other (src=Other.xml) inherits from B2C_1A_Gone, which is neither in the set "
-                                "nor in the tenant: add the base policy to the set or deploy it first")
+    assert str(error.value) == (
+        "B2C_1A_Other (src=Other.xml) inherits from B2C_1A_Gone, which is neither in the set "
+        "nor in the tenant: add the base policy to the set or deploy it first"
+    )
     policy_set.refuse_for_tenant(["B2C_1A_base", "B2C_1A_GONE"], {})  # ids compare case-insensitively
 
 
@@ -82,8 +94,9 @@ def test_ten_policies_deep_is_the_limit():
     PolicySet(chain_of(10)).refuse_for_tenant([], {})
     with pytest.raises(ValidationError) as error:
         PolicySet(chain_of(11)).refuse_for_tenant([], {})
-    assert str(error.value).startswith("the inheritance chain of B2C_1A_P11 (src=P11.xml) is 11 policies deep: "
-                                       "B2C_1A_P11 -> B2C_1A_P10 -> ")
+    assert str(error.value).startswith(
+        "the inheritance chain of B2C_1A_P11 (src=P11.xml) is 11 policies deep: B2C_1A_P11 -> B2C_1A_P10 -> "
+    )
     assert str(error.value).endswith("-> B2C_1A_P1; the service allows 10, the policy counted")
 
 
@@ -95,8 +108,10 @@ def test_the_depth_counts_the_ancestors_read_from_the_tenant():
     with pytest.raises(ValidationError) as error:
         PolicySet(in_set).refuse_for_tenant(["B2C_1A_P1", "B2C_1A_T1", "B2C_1A_T2"], tenant_bases)
     assert "is 11 policies deep" in str(error.value)
-    assert str(error.value).endswith("-> B2C_1A_P2 -> B2C_1A_P1 (in the tenant) -> B2C_1A_T1 (in the tenant) -> "
-                                     "B2C_1A_T2 (in the tenant); the service allows 10, the policy counted")
+    assert str(error.value).endswith(
+        "-> B2C_1A_P2 -> B2C_1A_P1 (in the tenant) -> B2C_1A_T1 (in the tenant) -> "
+        "B2C_1A_T2 (in the tenant); the service allows 10, the policy counted"
+    )
 
 
 def test_a_loop_among_tenant_policies_ends_the_chain():
@@ -111,26 +126,44 @@ def test_more_than_200_policies_counts_the_tenant_policies_outside_the_set():
     policy_set.refuse_for_tenant(tenant, {})  # 100 in the set + 100 others
     with pytest.raises(ValidationError) as error:
         policy_set.refuse_for_tenant(tenant + ["B2C_1A_OneMore"], {})
-    assert str(error.value).startswith("the set has 100 policies and the tenant 101 others: 201 is more than the "
-                                       "service's limit of 200 policies per tenant")
+    assert str(error.value).startswith(
+        "the set has 100 policies and the tenant 101 others: 201 is more than the "
+        "service's limit of 200 policies per tenant"
+    )
 
 
 def reasons(policy_set, upload_descendants=True, **own):
-    keyed = dict((policy_key(m.policy_id), own.get(m.policy_id.replace("B2C_1A_", ""), "none"))
-                 for m in policy_set.members)
+    keyed = dict(
+        (policy_key(m.policy_id), own.get(m.policy_id.replace("B2C_1A_", ""), "none")) for m in policy_set.members
+    )
     return [(ids([m])[0], reason) for m, reason in policy_set.upload_reasons(keyed, upload_descendants)]
 
 
 def test_a_changed_policy_brings_its_descendants_directly_or_not():
     assert reasons(PolicySet(STARTER), Ext="content") == [
-        ("Base", "none"), ("Ext", "content"), ("Loc", "none"), ("Profile", "ancestor"), ("SignIn", "ancestor")]
+        ("Base", "none"),
+        ("Ext", "content"),
+        ("Loc", "none"),
+        ("Profile", "ancestor"),
+        ("SignIn", "ancestor"),
+    ]
     assert reasons(PolicySet(STARTER), Base="content", SignIn="content") == [
-        ("Base", "content"), ("Ext", "ancestor"), ("Loc", "ancestor"), ("Profile", "ancestor"), ("SignIn", "content")]
+        ("Base", "content"),
+        ("Ext", "ancestor"),
+        ("Loc", "ancestor"),
+        ("Profile", "ancestor"),
+        ("SignIn", "content"),
+    ]
 
 
 def test_without_upload_descendants_only_changed_policies_are_uploaded():
     assert reasons(PolicySet(STARTER), False, Ext="content") == [
-        ("Base", "none"), ("Ext", "content"), ("Loc", "none"), ("Profile", "none"), ("SignIn", "none")]
+        ("Base", "none"),
+        ("Ext", "content"),
+        ("Loc", "none"),
+        ("Profile", "none"),
+        ("SignIn", "none"),
+    ]
 
 
 def test_nothing_changed_uploads_nothing():
@@ -144,11 +177,19 @@ def test_forced_members_keep_their_reason_and_bring_no_other():
 
 def test_tenant_children_outside_the_set_are_found_and_refused():
     policy_set = PolicySet(STARTER)
-    tenant_bases = {"B2C_1A_Base": None, "B2C_1A_Ext": "B2C_1A_Base", "B2C_1A_SignIn": "B2C_1A_Ext",
-                    "B2C_1A_OldSignIn": "b2c_1a_ext", "B2C_1A_Admin": "B2C_1A_Ext", "B2C_1A_Unrelated": "B2C_1A_Z"}
+    tenant_bases = {
+        "B2C_1A_Base": None,
+        "B2C_1A_Ext": "B2C_1A_Base",
+        "B2C_1A_SignIn": "B2C_1A_Ext",
+        "B2C_1A_OldSignIn": "b2c_1a_ext",
+        "B2C_1A_Admin": "B2C_1A_Ext",
+        "B2C_1A_Unrelated": "B2C_1A_Z",
+    }
     assert policy_set.tenant_children(tenant_bases) == {"ext": ["B2C_1A_Admin", "B2C_1A_OldSignIn"]}
     with pytest.raises(ValidationError) as error:
         policy_set.refuse_orphans(tenant_bases)
-    assert str(error.value) == ("B2C_1A_Ext (src=Ext.xml) still has children in the tenant outside the set: "
-                                "B2C_1A_Admin, B2C_1A_OldSignIn: delete them first or add them to the set")
+    assert str(error.value) == (
+        "B2C_1A_Ext (src=Ext.xml) still has children in the tenant outside the set: "
+        "B2C_1A_Admin, B2C_1A_OldSignIn: delete them first or add them to the set"
+    )
     policy_set.refuse_orphans({"B2C_1A_SignIn": "B2C_1A_Ext", "B2C_1A_Unrelated": "B2C_1A_Z"})

@@ -10,17 +10,19 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_decisions as pd
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_service as ps
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
-from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.graph_client import GraphClient
+from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from tests.support.policies import TENANT, policy
 
 ROOT = "https://graph.example.test"
 VALUE_URL = ROOT + "/beta/trustFramework/policies/B2C_1A_TrustFrameworkExtensions/$value"
-TWO_ERRORS = ('Validation failed: 2 validation error(s) found in policy "B2C_1A_TRUSTFRAMEWORKEXTENSIONS" of tenant '
-              '"%s".Tenant "%s" does not have CryptographicKey referenced by storageReferenceId '
-              '"B2C_1A_FacebookSecret".Policy "B2C_1A_TrustFrameworkExtensions" of tenant "%s" makes a reference to '
-              'ClaimType with id "userId" but neither the policy nor any of its base policies contain such an element.'
-              % (TENANT, TENANT, TENANT))
+TWO_ERRORS = (
+    'Validation failed: 2 validation error(s) found in policy "B2C_1A_TRUSTFRAMEWORKEXTENSIONS" of tenant '
+    '"%s".Tenant "%s" does not have CryptographicKey referenced by storageReferenceId '
+    '"B2C_1A_FacebookSecret".Policy "B2C_1A_TrustFrameworkExtensions" of tenant "%s" makes a reference to '
+    'ClaimType with id "userId" but neither the policy nor any of its base policies contain such an element.'
+    % (TENANT, TENANT, TENANT)
+)
 
 
 class Tokens:
@@ -45,8 +47,9 @@ class Tenant:
 
 def client(*answers):
     tenant = Tenant(*answers)
-    graph = GraphClient(ROOT, Tokens(), http_client=httpx.Client(transport=httpx.MockTransport(tenant)),
-                        sleep=lambda seconds: None)
+    graph = GraphClient(
+        ROOT, Tokens(), http_client=httpx.Client(transport=httpx.MockTransport(tenant)), sleep=lambda seconds: None
+    )
     return graph, tenant
 
 
@@ -60,8 +63,15 @@ def xml(text, status=200):
 
 def test_list_follows_paging():
     graph, tenant = client(
-        httpx.Response(200, json={"value": [{"id": "B2C_1A_A"}], "@odata.nextLink": ROOT + "/beta/trustFramework/policies?$skiptoken=2"}),
-        httpx.Response(200, json={"value": [{"id": "B2C_1A_B"}, {}]}))
+        httpx.Response(
+            200,
+            json={
+                "value": [{"id": "B2C_1A_A"}],
+                "@odata.nextLink": ROOT + "/beta/trustFramework/policies?$skiptoken=2",
+            },
+        ),
+        httpx.Response(200, json={"value": [{"id": "B2C_1A_B"}, {}]}),
+    )
     assert ps.list_policy_ids(graph) == ["B2C_1A_A", "B2C_1A_B"]
     assert len(tenant.requests) == 2
 
@@ -74,11 +84,14 @@ def test_read_answers_the_text_and_non_ascii_round_trips():
     assert "application/xml" in tenant.requests[0].headers["Accept"]
 
 
-@pytest.mark.parametrize("answer", [
-    failure(400, "AADB2C90073", "Policy with 'policyId': B2C_1A_X cannot be found in the directory 't'"),
-    failure(404, "ResourceNotFound", "not found"),
-    failure(400, "AADB2C", "Policy with 'policyId': B2C_1A_X cannot be found in the directory 't'"),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        failure(400, "AADB2C90073", "Policy with 'policyId': B2C_1A_X cannot be found in the directory 't'"),
+        failure(404, "ResourceNotFound", "not found"),
+        failure(400, "AADB2C", "Policy with 'policyId': B2C_1A_X cannot be found in the directory 't'"),
+    ],
+)
 def test_a_missing_policy_reads_as_none_and_deletes_as_gone(answer):
     assert ps.read_policy(client(answer)[0], "B2C_1A_X") is None
     assert ps.delete_policy(client(answer)[0], "B2C_1A_X") is False
@@ -94,11 +107,18 @@ def test_upload_sends_utf8_bytes_as_given():
     assert sent.content == text[1:].encode("utf-8")
 
 
-@pytest.mark.parametrize("transient", [
-    failure(400, "AADB2C", 'Validation failed: 1 validation error(s) found in policy "B2C_1A_X" of tenant "t".'
-                           "Object reference not set to an instance of an object."),
-    failure(500, "UnknownError", ""),
-])
+@pytest.mark.parametrize(
+    "transient",
+    [
+        failure(
+            400,
+            "AADB2C",
+            'Validation failed: 1 validation error(s) found in policy "B2C_1A_X" of tenant "t".'
+            "Object reference not set to an instance of an object.",
+        ),
+        failure(500, "UnknownError", ""),
+    ],
+)
 def test_a_transient_failure_is_sent_once_more(transient):
     graph, tenant = client(transient, httpx.Response(200))
     ps.upload_policy(graph, "B2C_1A_TrustFrameworkExtensions", policy())
@@ -120,7 +140,9 @@ def test_a_refused_upload_carries_its_validation_errors_and_hint():
     assert error.validation_errors[0].endswith('storageReferenceId "B2C_1A_FacebookSecret".')
     assert error.validation_errors[1].startswith('Policy "B2C_1A_TrustFrameworkExtensions" of tenant')
     assert error.validation_message == TWO_ERRORS
-    assert TWO_ERRORS in str(error) and "PUT /beta/trustFramework/policies/B2C_1A_TrustFrameworkExtensions/$value" in str(error)
+    assert TWO_ERRORS in str(
+        error
+    ) and "PUT /beta/trustFramework/policies/B2C_1A_TrustFrameworkExtensions/$value" in str(error)
     assert "b2c.trustframework.b2c_keyset_key" in hint_for(error)
 
 
@@ -145,12 +167,15 @@ def test_apply_a_plan():
     graph, tenant = client(httpx.Response(204))
     assert ps.apply_policy_plan(graph, deleted) is True
     assert (tenant.requests[0].method, str(tenant.requests[0].url)) == (
-        "DELETE", ROOT + "/beta/trustFramework/policies/B2C_1A_TrustFrameworkExtensions")
+        "DELETE",
+        ROOT + "/beta/trustFramework/policies/B2C_1A_TrustFrameworkExtensions",
+    )
 
 
 def test_read_policies_leaves_out_a_policy_deleted_meanwhile():
     graph = client(
         httpx.Response(200, content=json.dumps({"value": [{"id": "B2C_1A_A"}, {"id": "B2C_1A_B"}]}).encode()),
         xml(policy()),
-        failure(400, "AADB2C90073", "Policy with 'policyId': B2C_1A_B cannot be found"))[0]
+        failure(400, "AADB2C90073", "Policy with 'policyId': B2C_1A_B cannot be found"),
+    )[0]
     assert ps.read_policies(graph) == [("B2C_1A_A", policy())]

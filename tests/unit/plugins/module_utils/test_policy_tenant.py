@@ -20,9 +20,13 @@ def refusal(text, tenant=TENANT):
 
 def test_tenant_ids_must_be_the_task_tenant_when_it_is_a_domain():
     check_for_tenant(parse_policy(policy()), "Contoso.OnMicrosoft.com")
-    assert "TrustFrameworkPolicy/@TenantId is 'fabrikam.onmicrosoft.com'" in refusal(policy(tenant="fabrikam.onmicrosoft.com"))
-    assert "BasePolicy/TenantId is 'fabrikam.onmicrosoft.com', but the task's tenant is 'contoso.onmicrosoft.com'" \
+    assert "TrustFrameworkPolicy/@TenantId is 'fabrikam.onmicrosoft.com'" in refusal(
+        policy(tenant="fabrikam.onmicrosoft.com")
+    )
+    assert (
+        "BasePolicy/TenantId is 'fabrikam.onmicrosoft.com', but the task's tenant is 'contoso.onmicrosoft.com'"
         in refusal(policy(base_tenant="fabrikam.onmicrosoft.com"))
+    )
     # A GUID cannot be compared with a domain name without asking the service.
     document = parse_policy(policy(tenant="fabrikam.onmicrosoft.com"))
     check_for_tenant(document, GUID_TENANT)

@@ -8,9 +8,8 @@ import sys
 import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_xml as px
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_tenant import check_for_tenant
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_tenant import check_for_tenant
 from tests.support.policies import TENANT, policy, reformatted
 
 BILLION_LAUGHS = """<?xml version="1.0"?>
@@ -58,8 +57,10 @@ def test_not_well_formed_names_line_and_column():
 def test_not_a_trust_framework_policy():
     assert "root element is <Policy>" in refusal('<Policy PolicyId="B2C_1A_X"/>')
     other_namespace = policy().replace("cpim/schemas/2013/06", "cpim/schemas/2099/01")
-    assert "not a TrustFrameworkPolicy in the namespace http://schemas.microsoft.com/online/cpim/schemas/2013/06" \
+    assert (
+        "not a TrustFrameworkPolicy in the namespace http://schemas.microsoft.com/online/cpim/schemas/2013/06"
         in refusal(other_namespace)
+    )
 
 
 def test_policy_id_must_carry_the_prefix_and_base_too():
@@ -128,7 +129,11 @@ def test_non_ascii_text_is_uploaded_as_given_in_utf8_without_bom():
 
 # ----------------------------------------------------------------------------- facts
 def test_facts():
-    keysets = ("B2C_1A_TokenSigningKeyContainer", "B2C_1A_TokenEncryptionKeyContainer", "b2c_1a_tokensigningkeycontainer")
+    keysets = (
+        "B2C_1A_TokenSigningKeyContainer",
+        "B2C_1A_TokenEncryptionKeyContainer",
+        "b2c_1a_tokensigningkeycontainer",
+    )
     document = px.parse_policy(policy(keysets=keysets))
     assert document.policy_id == "B2C_1A_TrustFrameworkExtensions"
     assert document.tenant_id == TENANT

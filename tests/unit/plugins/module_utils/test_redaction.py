@@ -60,13 +60,26 @@ def test_transport_and_auth_texts_are_masked(task_secrets):
     assert "client-secret" not in error.message
     from ansible_collections.b2c.trustframework.plugins.module_utils.msal_login import auth_error_from_result
 
-    auth = auth_error_from_result({"error": "invalid_client", "error_description": "secret client-secret-value-xyz"}, "Login")
+    auth = auth_error_from_result(
+        {"error": "invalid_client", "error_description": "secret client-secret-value-xyz"}, "Login"
+    )
     assert "client-secret-value" not in str(auth)
 
 
 def test_redact_jwk_drops_every_private_member():
-    jwk = {"kid": "a", "kty": "RSA", "n": "nn", "e": "AQAB", "d": "D", "p": "P", "q": "Q",
-           "dp": "DP", "dq": "DQ", "qi": "QI", "k": "K"}
+    jwk = {
+        "kid": "a",
+        "kty": "RSA",
+        "n": "nn",
+        "e": "AQAB",
+        "d": "D",
+        "p": "P",
+        "q": "Q",
+        "dp": "DP",
+        "dq": "DQ",
+        "qi": "QI",
+        "k": "K",
+    }
     assert redact_jwk(jwk) == {"kid": "a", "kty": "RSA", "n": "nn", "e": "AQAB"}
     assert redact_jwk(None) is None
     assert "d" in jwk  # the input is not modified
@@ -75,24 +88,29 @@ def test_redact_jwk_drops_every_private_member():
 ENCODED_SECRET = 'Old+Entra/Secret=="quoted"\\back\u00e4-0123'
 
 
-@pytest.mark.parametrize("echo", [
-    pytest.param(lambda value: value, id="raw"),
-    pytest.param(lambda value: json.dumps(value)[1:-1], id="json-ascii"),
-    pytest.param(lambda value: json.dumps(value, ensure_ascii=False)[1:-1], id="json-unicode"),
-    pytest.param(lambda value: quote_plus(value, safe=""), id="form"),
-    pytest.param(lambda value: re.sub("%[0-9A-F]{2}", lambda escape: escape.group(0).lower(), quote_plus(value)),
-                 id="form-lower-case-escapes"),
-    pytest.param(lambda value: quote(value, safe=""), id="percent"),
-    pytest.param(lambda value: base64.b64encode(value.encode()).decode(), id="base64"),
-    pytest.param(lambda value: base64.urlsafe_b64encode(value.encode()).decode().rstrip("="), id="base64url"),
-])
+@pytest.mark.parametrize(
+    "echo",
+    [
+        pytest.param(lambda value: value, id="raw"),
+        pytest.param(lambda value: json.dumps(value)[1:-1], id="json-ascii"),
+        pytest.param(lambda value: json.dumps(value, ensure_ascii=False)[1:-1], id="json-unicode"),
+        pytest.param(lambda value: quote_plus(value, safe=""), id="form"),
+        pytest.param(
+            lambda value: re.sub("%[0-9A-F]{2}", lambda escape: escape.group(0).lower(), quote_plus(value)),
+            id="form-lower-case-escapes",
+        ),
+        pytest.param(lambda value: quote(value, safe=""), id="percent"),
+        pytest.param(lambda value: base64.b64encode(value.encode()).decode(), id="base64"),
+        pytest.param(lambda value: base64.urlsafe_b64encode(value.encode()).decode().rstrip("="), id="base64url"),
+    ],
+)
 def test_every_form_of_a_secret_a_server_may_echo_is_masked(task_secrets, echo):
     """A server (or proxy) echoing the request body: JSON-escaped upload secrets, form-encoded client secrets."""
     task_secrets([ENCODED_SECRET])
     echoed = echo(ENCODED_SECRET)
     message = GraphError(status=400, graph_message="Invalid request body: {" + echoed + "}").message
-    pieces = [echoed[i:i + 8] for i in range(0, len(echoed) - 7)]
+    pieces = [echoed[i : i + 8] for i in range(0, len(echoed) - 7)]
     assert [piece for piece in pieces if piece in message] == [], message
     assert "********" in message and "Invalid request body" in message
-    half = echoed[len(echoed) // 2:]
+    half = echoed[len(echoed) // 2 :]
     assert half not in sanitize_text("tail " + half), "a run of 8+ characters of an encoded form"

@@ -47,7 +47,9 @@ def test_a_link_at_the_target_is_refused_and_nothing_is_written(tmp_path):
     link = tmp_path / "report.md"
     link.symlink_to(outside)
     for attempt in (lambda: replace_file(str(link), b"forged", 0o644), lambda: current_file(str(link))):
-        with pytest.raises(UnsafeReportFileError, match="is a symbolic link .to %s., which is never followed" % outside):
+        with pytest.raises(
+            UnsafeReportFileError, match="is a symbolic link .to %s., which is never followed" % outside
+        ):
             attempt()
     assert outside.read_bytes() == b"keep me" and mode_of(outside) == 0o600
     assert os.path.islink(link) and sorted(os.listdir(tmp_path)) == ["outside", "report.md"]
@@ -91,6 +93,7 @@ def test_a_missing_file_reads_as_none_and_the_read_is_bounded(tmp_path):
 def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     def failing_rename(source, destination):
         raise OSError(28, "No space left on device")
+
     monkeypatch.setattr(report_file.os, "rename", failing_rename)
     with pytest.raises(OSError, match="No space left"):
         replace_file(str(tmp_path / "report.md"), b"x", 0o644)

@@ -33,7 +33,8 @@ def test_retries_stop_at_max_retries_and_count_them():
 
 def test_a_retry_after_beyond_the_budget_stops_with_advice():
     answer = httpx.Response(503, headers={"Retry-After": "90"})
-    (attempt, retries, advice), sent, waits = _run([Attempt(value=answer, retryable=True, response=answer)],
-                                                   max_total_wait=60.0)
+    (attempt, retries, advice), sent, waits = _run(
+        [Attempt(value=answer, retryable=True, response=answer)], max_total_wait=60.0
+    )
     assert attempt.value is answer and retries == 0 and sent == [0] and waits == []
     assert "asked to wait 90 s" in advice and "60 s were left" in advice

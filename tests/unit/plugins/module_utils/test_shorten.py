@@ -11,7 +11,8 @@ URL = "https://learn.microsoft.com/entra/workload-id/workload-identity-federatio
 
 def test_short_text_is_left_as_it_is():
     assert shorten("AADSTS700213: No matching federated identity record.", 300) == (
-        "AADSTS700213: No matching federated identity record.")
+        "AADSTS700213: No matching federated identity record."
+    )
 
 
 @pytest.mark.parametrize("cut_inside", [1, 10, len(URL) - 1])

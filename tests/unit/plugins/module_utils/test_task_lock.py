@@ -24,12 +24,21 @@ def test_lock_path_per_cloud_tenant_and_keyset_next_to_the_token_cache(tmp_path,
     path = lock_path(cache, ROOT, "t1", "keyset", "B2C_1A_Sig")
     assert os.path.dirname(path) == str(tmp_path / "c" / "locks")
     assert path == lock_path(cache, ROOT + "/", "T1", "keyset", "b2c_1a_sig"), "names compare case-insensitively"
-    assert len({path, lock_path(cache, ROOT, "t2", "keyset", "B2C_1A_Sig"),
+    assert (
+        len(
+            {
+                path,
+                lock_path(cache, ROOT, "t2", "keyset", "B2C_1A_Sig"),
                 lock_path(cache, "https://graph.microsoft.us", "t1", "keyset", "B2C_1A_Sig"),
-                lock_path(cache, ROOT, "t1", "keyset", "B2C_1A_Enc")}) == 4
+                lock_path(cache, ROOT, "t1", "keyset", "B2C_1A_Enc"),
+            }
+        )
+        == 4
+    )
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert lock_path(None, ROOT, "t1", "keyset", "X").startswith(
-        str(tmp_path / "xdg" / "b2c.trustframework" / "locks") + os.sep)
+        str(tmp_path / "xdg" / "b2c.trustframework" / "locks") + os.sep
+    )
 
 
 def test_a_keyset_lock_keeps_the_file_of_release_1_0_and_other_kinds_get_their_own(tmp_path):
@@ -53,8 +62,10 @@ def test_the_lock_names_the_tenant_the_token_names_and_one_spelling_of_the_graph
     assert tenant_named_by(_jwt({"tid": guid.upper(), "aud": "x"})) == guid
     for token in ("opaque-token", _jwt({"aud": "x"}), _jwt({"tid": "not a guid"}), "a.!!!.c", _jwt(["tid"]), None):
         assert tenant_named_by(token) is None, token
-    spellings = {lock_path(cache, root, guid, "keyset", "B2C_1A_Sig")
-                 for root in ("https://graph.microsoft.com", "https://GRAPH.microsoft.com:443/", "HTTPS://graph.microsoft.com/")}
+    spellings = {
+        lock_path(cache, root, guid, "keyset", "B2C_1A_Sig")
+        for root in ("https://graph.microsoft.com", "https://GRAPH.microsoft.com:443/", "HTTPS://graph.microsoft.com/")
+    }
     assert spellings == {lock_path(cache, ROOT, guid, "keyset", "B2C_1A_Sig")}
     assert lock_path(cache, ROOT + ":8443", guid, "keyset", "B2C_1A_Sig") not in spellings
 

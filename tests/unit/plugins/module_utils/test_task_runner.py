@@ -22,9 +22,11 @@ class FakeModule:
     def __init__(self, tmp_path, check_mode=False, diff=False):
         self.graph = SimpleNamespace(token_provider=SimpleNamespace(get_token=lambda: "opaque-token"))
         self.check_mode, self._diff = check_mode, diff
-        self.connection = SimpleNamespace(token_cache_path=str(tmp_path / "tokens.json"),
-                                          endpoints=SimpleNamespace(graph_root="https://graph.invalid"),
-                                          credential=SimpleNamespace(tenant_id="t1"))
+        self.connection = SimpleNamespace(
+            token_cache_path=str(tmp_path / "tokens.json"),
+            endpoints=SimpleNamespace(graph_root="https://graph.invalid"),
+            credential=SimpleNamespace(tenant_id="t1"),
+        )
         self.warnings = []
         self.lock_dir = tmp_path / "locks"
 
@@ -142,13 +144,15 @@ def test_an_outcome_failure_fails_with_the_return_values(tmp_path):
     module = FakeModule(tmp_path)
     with pytest.raises(Ended) as ended:
         run_task(module, Unusable(dict(want=2), module, [1, 1]))
-    assert ended.value.result == dict(msg="Could not count to 2: it arrived broken", changed=True, value=2,
-                                      failed=True)
+    assert ended.value.result == dict(msg="Could not count to 2: it arrived broken", changed=True, value=2, failed=True)
 
 
 def test_the_lock_is_held_while_the_plan_is_applied(tmp_path):
-    from ansible_collections.b2c.trustframework.plugins.module_utils.task_lock import LockTimeout, lock_path, \
-        resource_lock
+    from ansible_collections.b2c.trustframework.plugins.module_utils.task_lock import (
+        LockTimeout,
+        lock_path,
+        resource_lock,
+    )
 
     held = []
 

@@ -22,7 +22,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache imp
     resolve_token_cache_path,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache_store import TokenCacheStore
-
 from tests.unit.plugins.module_utils.mock_login import SECRET, Login, secret_params, token_provider
 
 COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections"))
@@ -35,7 +34,9 @@ def test_default_cache_path(monkeypatch, tmp_path):
     assert resolve_token_cache_path(None) == default_token_cache_path()
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert default_token_cache_path() == str(tmp_path / "home" / ".cache" / "b2c.trustframework" / "msal_token_cache.json")
+    assert default_token_cache_path() == str(
+        tmp_path / "home" / ".cache" / "b2c.trustframework" / "msal_token_cache.json"
+    )
     assert resolve_token_cache_path("") is None
     assert resolve_token_cache_path("  ") is None
     assert resolve_token_cache_path("~/x.json") == str(tmp_path / "home" / "x.json")
@@ -196,7 +197,7 @@ def test_cached_access_token_fast_path(tmp_path):
     now = 1_000_000
     target = "https://graph.example.test/.default"
     entries = {
-        "a": {"secret": "old", "expires_on": str(now + 100), "target": target},           # too close to expiry
+        "a": {"secret": "old", "expires_on": str(now + 100), "target": target},  # too close to expiry
         "b": {"secret": "good", "expires_on": str(now + 3000), "target": target},
         "c": {"secret": "other-scope", "expires_on": str(now + 9000), "target": "https://x/.default"},
         "d": {"secret": "pop", "expires_on": str(now + 9000), "target": target, "token_type": "pop"},
@@ -224,8 +225,9 @@ def _cached_then_tampered(tmp_path, tamper):
 def test_world_writable_cache_file_is_not_used(tmp_path):
     login, provider = _cached_then_tampered(tmp_path, lambda cache: os.chmod(cache, 0o666))
     assert provider.get_token() == "at-11", "the token of a cache others can write must not be used"
-    assert any("writable by group or others" in warning and "token_cache_path" in warning
-               for warning in provider.warnings), provider.warnings
+    assert any(
+        "writable by group or others" in warning and "token_cache_path" in warning for warning in provider.warnings
+    ), provider.warnings
     assert stat.S_IMODE(os.stat(tmp_path / "cache" / "tokens.json").st_mode) == 0o666, "nor written"
 
 
@@ -237,13 +239,15 @@ def test_group_writable_cache_folder_is_not_used(tmp_path):
 
 def test_poisoned_token_endpoint_never_gets_the_secret(tmp_path):
     """A cached discovery answer that points the token endpoint elsewhere is ignored: the secret goes to the authority only."""
+
     def poison(cache):
         data = json.loads(cache.read_text())
         for section in data["sections"].values():
             for item in section["http_cache"].values():
                 if "__response__" in item and "token_endpoint" in item["__response__"][1]:
                     item["__response__"][1] = item["__response__"][1].replace(
-                        "https://login.example.test:8443", "https://evil.example.test")
+                        "https://login.example.test:8443", "https://evil.example.test"
+                    )
         cache.write_text(json.dumps(data))
         os.chmod(cache, 0o600)
 
@@ -260,8 +264,10 @@ def test_poisoned_token_endpoint_never_gets_the_secret(tmp_path):
     provider.invalidate()  # no cached token: a token request is needed
     assert provider.get_token() == "at-1"
     assert sent and all(url.startswith("https://login.example.test:8443/") for url in sent), sent
-    assert any("points outside https://login.example.test:8443" in warning and "evil.example.test" in warning
-               for warning in provider.warnings), provider.warnings
+    assert any(
+        "points outside https://login.example.test:8443" in warning and "evil.example.test" in warning
+        for warning in provider.warnings
+    ), provider.warnings
 
 
 def test_throttling_answers_are_not_kept_between_runs(tmp_path):
@@ -272,8 +278,11 @@ def test_throttling_answers_are_not_kept_between_runs(tmp_path):
     def throttle_once(request):
         calls.append(request.url.path)
         if request.url.path.endswith("/token") and len([path for path in calls if path.endswith("/token")]) == 1:
-            return httpx.Response(429, headers={"Retry-After": "3600"},
-                                  json={"error": "temporarily_unavailable", "error_description": "throttled"})
+            return httpx.Response(
+                429,
+                headers={"Retry-After": "3600"},
+                json={"error": "temporarily_unavailable", "error_description": "throttled"},
+            )
         return throttled(request)
 
     params = secret_params(tmp_path, max_retries=0)
@@ -286,10 +295,13 @@ def test_throttling_answers_are_not_kept_between_runs(tmp_path):
 
 def test_throttling_answer_left_in_an_old_cache_is_dropped():
     answer = MsalResponse(429, '{"error": "x"}', {"retry-after": "3600"})
-    index = ([[9999999999, 1, "POST u 429/5xx/Retry-After"], [9999999999, 1, "GET d 2xx"]],
-             {"POST u 429/5xx/Retry-After": [9999999999, 1], "GET d 2xx": [9999999999, 1]})
-    kept = token_cache_store.without_error_answers({"POST u 429/5xx/Retry-After": answer, "GET d 2xx": MsalResponse(200, "{}", {}),
-                                                    "_index_": index})
+    index = (
+        [[9999999999, 1, "POST u 429/5xx/Retry-After"], [9999999999, 1, "GET d 2xx"]],
+        {"POST u 429/5xx/Retry-After": [9999999999, 1], "GET d 2xx": [9999999999, 1]},
+    )
+    kept = token_cache_store.without_error_answers(
+        {"POST u 429/5xx/Retry-After": answer, "GET d 2xx": MsalResponse(200, "{}", {}), "_index_": index}
+    )
     assert set(kept) == {"GET d 2xx", "_index_"}
     assert kept["_index_"] == ([[9999999999, 1, "GET d 2xx"]], {"GET d 2xx": [9999999999, 1]})
 

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, KeyMaterialError
 from ansible_collections.b2c.trustframework.plugins.module_utils.hints import hint_for
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_providers import StaticTokenProvider
-
 from tests.support.certs import pfx, self_signed
 from tests.unit.plugins.module_utils.mock_login import SECRET, SECRET_PARAMS, Login, secret_params, token_provider
 
@@ -65,8 +64,9 @@ def test_short_lived_cached_token_goes_back_to_msal(tmp_path):
         def __call__(self, request):
             response = super().__call__(request)
             if request.url.path.endswith("/token"):
-                return httpx.Response(200, json={"access_token": "short-%d" % self.issued, "token_type": "Bearer",
-                                                 "expires_in": 120})
+                return httpx.Response(
+                    200, json={"access_token": "short-%d" % self.issued, "token_type": "Bearer", "expires_in": 120}
+                )
             return response
 
     params = secret_params(tmp_path)
@@ -78,8 +78,14 @@ def test_short_lived_cached_token_goes_back_to_msal(tmp_path):
 
 
 def test_wrong_secret_gives_auth_error_with_code_and_hint(tmp_path):
-    login = Login(error={"error": "invalid_client", "error_codes": [7000215], "correlation_id": "corr-1",
-                         "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: abc\r\nTimestamp: x"})
+    login = Login(
+        error={
+            "error": "invalid_client",
+            "error_codes": [7000215],
+            "correlation_id": "corr-1",
+            "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: abc\r\nTimestamp: x",
+        }
+    )
     provider = token_provider(login, secret_params(tmp_path, token_cache_path=""))
     with pytest.raises(AuthError) as err:
         provider.get_token()
@@ -106,8 +112,11 @@ def test_a_login_wait_longer_than_the_task_waits_fails_saying_how_long(tmp_path)
     def throttled(request):
         if request.url.path.endswith("/oauth2/v2.0/token"):
             login.requests.append((request.method, request.url.path, ""))
-            return httpx.Response(429, headers={"Retry-After": "600"},
-                                  json={"error": "temporarily_unavailable", "error_description": "AADSTS90033: busy"})
+            return httpx.Response(
+                429,
+                headers={"Retry-After": "600"},
+                json={"error": "temporarily_unavailable", "error_description": "AADSTS90033: busy"},
+            )
         return login(request)
 
     throttled.host = login.host
@@ -122,7 +131,9 @@ def test_login_transport_error_is_auth_error(tmp_path):
     def handler(request):
         raise httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", request=request)
 
-    provider = token_provider(handler, secret_params(tmp_path, token_cache_path=""), authority_host="https://login.example.test")
+    provider = token_provider(
+        handler, secret_params(tmp_path, token_cache_path=""), authority_host="https://login.example.test"
+    )
     with pytest.raises(AuthError) as err:
         provider.get_token()
     assert err.value.transport == "tls" and "ca_path" in hint_for(err.value)
@@ -139,14 +150,24 @@ def test_certificate_flow_signs_ps256_with_the_sha256_thumbprint(tmp_path, form)
     key, cert = self_signed(days_valid=30)
     path = tmp_path / "client"
     if form == "pem":
-        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(CERT_PASSWORD.encode())))
+        path.write_bytes(
+            cert.public_bytes(serialization.Encoding.PEM)
+            + key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(CERT_PASSWORD.encode()),
+            )
+        )
     else:
         path.write_bytes(pfx(key, cert, CERT_PASSWORD))
     login = Login()
-    params = dict(SECRET_PARAMS, client_secret=None, client_certificate_path=str(path),
-                  client_certificate_password=CERT_PASSWORD, token_cache_path="")
+    params = dict(
+        SECRET_PARAMS,
+        client_secret=None,
+        client_certificate_path=str(path),
+        client_certificate_password=CERT_PASSWORD,
+        token_cache_path="",
+    )
     assert token_provider(login, params).get_token() == "at-1"
     body = login.posts[0][2]
     assert "client_assertion=eyJ" in body and "b%27" not in body
@@ -157,10 +178,19 @@ def test_certificate_flow_signs_ps256_with_the_sha256_thumbprint(tmp_path, form)
 
 
 def test_managed_identity_flow(tmp_path, monkeypatch):
-    for var in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT",
-                "IDENTITY_SERVER_THUMBPRINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+    for var in (
+        "IDENTITY_ENDPOINT",
+        "IDENTITY_HEADER",
+        "MSI_ENDPOINT",
+        "MSI_SECRET",
+        "IMDS_ENDPOINT",
+        "IDENTITY_SERVER_THUMBPRINT",
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    ):
         monkeypatch.delenv(var, raising=False)
-    params = dict(managed_identity=True, managed_identity_client_id="uami-1", token_cache_path=str(tmp_path / "mi.json"))
+    params = dict(
+        managed_identity=True, managed_identity_client_id="uami-1", token_cache_path=str(tmp_path / "mi.json")
+    )
     login = Login()
     assert token_provider(login, params, graph="https://graph.microsoft.com").get_token() == "mi-1"
     method, path = login.requests[0][:2]
@@ -195,8 +225,13 @@ FEDERATED_B = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJiIn0.c2lnLWI"
 def _workload_params(tmp_path, token, **extra):
     token_file = tmp_path / "federated-token"
     token_file.write_text(token + "\n")
-    params = dict(tenant_id="t.onmicrosoft.com", client_id="cid", federated_token_file=str(token_file),
-                  token_cache_path=str(tmp_path / "cache" / "tokens.json"), timeout=5.0)
+    params = dict(
+        tenant_id="t.onmicrosoft.com",
+        client_id="cid",
+        federated_token_file=str(token_file),
+        token_cache_path=str(tmp_path / "cache" / "tokens.json"),
+        timeout=5.0,
+    )
     params.update(extra)
     return params, token_file
 
@@ -253,9 +288,11 @@ def test_workload_identity_token_file_gone_before_a_request_names_the_option(tmp
 
 def test_the_login_services_link_survives_a_long_error_description(tmp_path):
     url = "https://learn.microsoft.com/entra/workload-id/workload-identity-federation"
-    description = ("AADSTS700213: No matching federated identity record found for presented assertion subject '%s'. "
-                   "Please check your federated identity credential Subject, Audience and Issuer against the presented "
-                   "assertion. %s Trace ID: abc" % ("repo:org/" + "r" * 120, url))
+    description = (
+        "AADSTS700213: No matching federated identity record found for presented assertion subject '%s'. "
+        "Please check your federated identity credential Subject, Audience and Issuer against the presented "
+        "assertion. %s Trace ID: abc" % ("repo:org/" + "r" * 120, url)
+    )
     login = Login(error={"error": "invalid_client", "error_codes": [700213], "error_description": description})
     with pytest.raises(AuthError) as err:
         token_provider(login, secret_params(tmp_path, token_cache_path="")).get_token()

@@ -10,7 +10,6 @@ import pytest
 from ansible_collections.b2c.trustframework.plugins.module_utils import transport
 from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-
 from tests.support.certs import pem, self_signed
 
 

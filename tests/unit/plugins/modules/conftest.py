@@ -8,7 +8,6 @@ import pytest
 from ansible.module_utils import basic
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
-
 from tests.unit.module_args import patch_module_args
 from tests.unit.plugins.module_utils.fake_policy_graph import FakePolicyGraph
 
@@ -52,11 +51,13 @@ def run_module(graph):
     def run(module, check_mode=False, diff=False, **args):
         params = dict(CONNECTION, _ansible_check_mode=check_mode, _ansible_diff=diff, **args)
         warnings = []
-        with patch_module_args(params), \
-                mock.patch.object(basic.AnsibleModule, "warn", lambda self, warning: warnings.append(warning)), \
-                mock.patch.object(B2CModule, "graph", new_callable=mock.PropertyMock, return_value=graph), \
-                mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json), \
-                mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json):
+        with (
+            patch_module_args(params),
+            mock.patch.object(basic.AnsibleModule, "warn", lambda self, warning: warnings.append(warning)),
+            mock.patch.object(B2CModule, "graph", new_callable=mock.PropertyMock, return_value=graph),
+            mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json),
+            mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json),
+        ):
             with pytest.raises(ModuleExit) as info:
                 module.main()
         result = info.value.result

@@ -6,7 +6,6 @@ import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset
-
 from tests.support.policies import policy
 from tests.unit.plugins.module_utils.fake_policy_graph import POLICIES
 
@@ -17,6 +16,7 @@ OCT_SECRET = "c3VwZXItc2VjcmV0LW9jdC1rZXk"
 def run(run_module):
     def run_keyset(**args):
         return run_module(b2c_keyset, **args)
+
     return run_keyset
 
 
@@ -61,21 +61,33 @@ def test_policies_are_read_only_to_delete_an_existing_keyset(run, graph):
     assert run(name="Gone", state="absent")["changed"] is True
     # Once per task, although the keyset is read again under the lock before the delete.
     assert policy_reads(graph) == [("GET", POLICIES), ("GET", POLICIES + "/B2C_1A_Base/$value")]
-    assert [path for method, path in graph.writes() if method == "DELETE"] == ["/trustFramework/keySets/B2C_1A_Gone"] * 2
+    assert [path for method, path in graph.writes() if method == "DELETE"] == [
+        "/trustFramework/keySets/B2C_1A_Gone"
+    ] * 2
 
 
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_absent_refuses_a_keyset_that_deployed_policies_use(run, graph, check_mode):
-    graph.policies.update({
-        "b2c_1a_base": ("B2C_1A_Base", policy("B2C_1A_Base", base=None, keysets=("b2c_1a_tokensigningkeycontainer",))),
-        "b2c_1a_ext": ("B2C_1A_Ext", policy("B2C_1A_Ext", base="B2C_1A_Base", keysets=("TokenSigningKeyContainer",))),
-        "b2c_1a_rp": ("B2C_1A_RP", policy("B2C_1A_RP", base="B2C_1A_Ext", keysets=())),
-    })
+    graph.policies.update(
+        {
+            "b2c_1a_base": (
+                "B2C_1A_Base",
+                policy("B2C_1A_Base", base=None, keysets=("b2c_1a_tokensigningkeycontainer",)),
+            ),
+            "b2c_1a_ext": (
+                "B2C_1A_Ext",
+                policy("B2C_1A_Ext", base="B2C_1A_Base", keysets=("TokenSigningKeyContainer",)),
+            ),
+            "b2c_1a_rp": ("B2C_1A_RP", policy("B2C_1A_RP", base="B2C_1A_Ext", keysets=())),
+        }
+    )
     run(name="TokenSigningKeyContainer")
     refused = run(name="B2C_1A_TOKENSIGNINGKEYCONTAINER", state="absent", check_mode=check_mode)
     assert refused["failed"] is True and refused.get("changed") is not True
-    assert ("keyset B2C_1A_TokenSigningKeyContainer is used by the deployed policies B2C_1A_Base, B2C_1A_Ext: "
-            "deleting it breaks their sign-ins") in refused["msg"]
+    assert (
+        "keyset B2C_1A_TokenSigningKeyContainer is used by the deployed policies B2C_1A_Base, B2C_1A_Ext: "
+        "deleting it breaks their sign-ins"
+    ) in refused["msg"]
     assert "set force=true to delete the keyset anyway" in refused["msg"]
     assert "B2C_1A_RP" not in refused["msg"]
     assert [w for w in graph.writes() if w[0] == "DELETE"] == []
@@ -85,8 +97,17 @@ def test_absent_refuses_a_keyset_that_deployed_policies_use(run, graph, check_mo
 
 def test_absent_without_policy_read_permission_deletes_nothing_and_says_what_to_do(run, graph):
     run(name="Denied")
-    graph.fail("GET", POLICIES, GraphError(status=403, code="Authorization_RequestDenied", method="GET", path=POLICIES,
-                                           graph_message="Insufficient privileges to complete the operation."))
+    graph.fail(
+        "GET",
+        POLICIES,
+        GraphError(
+            status=403,
+            code="Authorization_RequestDenied",
+            method="GET",
+            path=POLICIES,
+            graph_message="Insufficient privileges to complete the operation.",
+        ),
+    )
     denied = run(name="Denied", state="absent")
     assert denied["failed"] is True and denied["status"] == 403
     assert denied["msg"].startswith("Could not ensure keyset B2C_1A_Denied is absent: HTTP 403")
@@ -124,19 +145,26 @@ def test_update_keys_replaces_when_the_keys_differ(run, graph):
     assert run(name="K", keys=keys, update_keys=True)["changed"] is False
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"keys": [{"kid": "a", "kty": "oct"}], "update_keys": True}, "keys[0].kid is set"),
-    ({"keys": [{"kty": "RSA", "use": "sig", "n": "N", "e": "AQAB"}, {"kty": "oct", "use": "sig", "k": "YQ"}]},
-     "mixes RSA and oct keys"),
-    ({"keys": [{"kty": "oct", "use": "sig", "k": "YQ"}, {"kty": "oct", "use": "enc", "k": "Yg"}]},
-     "cannot mix them (AADB2C95042)"),
-    ({"keys": [{"kty": "oct", "use": "sig", "k": "a+b/c"}]}, "keys[0].k must be the secret as base64url"),
-    ({"keys": [{"kty": "oct", "use": "sig", "k": "YQ", "exp": "2001-01-01T00:00:00Z"}]}, "AADB2C90214"),
-    ({"keys": [{"kty": "EC"}]}, "keys[0].kty='EC' must be rsa or oct"),
-    ({"keys": [{"kty": "oct", "exp": "soon"}]}, "keys[0].exp='soon'"),
-    ({"name": "AdminClientEncryptionKeyContainer", "state": "absent"}, "B2C creates and uses this keyset itself"),
-    ({"name": ""}, "name must not be empty"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"keys": [{"kid": "a", "kty": "oct"}], "update_keys": True}, "keys[0].kid is set"),
+        (
+            {"keys": [{"kty": "RSA", "use": "sig", "n": "N", "e": "AQAB"}, {"kty": "oct", "use": "sig", "k": "YQ"}]},
+            "mixes RSA and oct keys",
+        ),
+        (
+            {"keys": [{"kty": "oct", "use": "sig", "k": "YQ"}, {"kty": "oct", "use": "enc", "k": "Yg"}]},
+            "cannot mix them (AADB2C95042)",
+        ),
+        ({"keys": [{"kty": "oct", "use": "sig", "k": "a+b/c"}]}, "keys[0].k must be the secret as base64url"),
+        ({"keys": [{"kty": "oct", "use": "sig", "k": "YQ", "exp": "2001-01-01T00:00:00Z"}]}, "AADB2C90214"),
+        ({"keys": [{"kty": "EC"}]}, "keys[0].kty='EC' must be rsa or oct"),
+        ({"keys": [{"kty": "oct", "exp": "soon"}]}, "keys[0].exp='soon'"),
+        ({"name": "AdminClientEncryptionKeyContainer", "state": "absent"}, "B2C creates and uses this keyset itself"),
+        ({"name": ""}, "name must not be empty"),
+    ],
+)
 def test_invalid_options(run, graph, args, message):
     if "update_keys" in args or args.get("state") == "absent":
         run(name=args.get("name", "K"))
@@ -155,8 +183,11 @@ def test_create_race_already_exists_is_not_a_failure(run, graph, status):
     graph.keysets["b2c_1a_race"] = {"id": "B2C_1A_Race", "keys": []}
     # Both our reads (the plan's and the one under the lock) miss it; the create then meets it.
     graph.fail("GET", "B2C_1A_Race", GraphError(status=404), times=2)
-    graph.fail("POST", "/trustFramework/keySets", GraphError(status=status, code="AADB2C95028", method="POST",
-                                                             graph_message="already exists"))
+    graph.fail(
+        "POST",
+        "/trustFramework/keySets",
+        GraphError(status=status, code="AADB2C95028", method="POST", graph_message="already exists"),
+    )
     result = run(name="Race")
     assert result.get("failed") is not True and result["keyset"]["id"] == "B2C_1A_Race"
     assert result["changed"] is False
@@ -178,7 +209,10 @@ def test_create_conflict_without_a_known_code_is_re_read_too(run, graph):
 def test_create_refused_for_another_reason_fails_when_the_keyset_is_not_there(run, graph):
     from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 
-    graph.fail("POST", "/trustFramework/keySets", GraphError(status=400, code="AADB2C90000", method="POST",
-                                                             graph_message="refused"))
+    graph.fail(
+        "POST",
+        "/trustFramework/keySets",
+        GraphError(status=400, code="AADB2C90000", method="POST", graph_message="refused"),
+    )
     result = run(name="Refused")
     assert result["failed"] and "AADB2C90000" in result["msg"], result["msg"]

@@ -8,7 +8,6 @@ import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset_key
-
 from tests.support.certs import b64, ec_key, pem, pfx, self_signed
 from tests.unit.plugins.module_utils.fake_graph import LEAKY_PRIVATE_D
 
@@ -21,6 +20,7 @@ PFX_PASSWORD = "pfx-password-5678"
 def run(run_module):
     def run_key(**args):
         return run_module(b2c_keyset_key, **args)
+
     return run_key
 
 
@@ -66,8 +66,12 @@ def test_generate_sends_validity(run, graph):
 
 
 def test_renew_before_days(run, graph):
-    graph.keysets["b2c_1a_sig"] = {"id": "B2C_1A_Sig", "keys": [
-        {"kid": "old", "kty": "RSA", "use": "sig", "nbf": 0, "exp": int(time.time()) + 5 * DAY, "status": "enabled"}]}
+    graph.keysets["b2c_1a_sig"] = {
+        "id": "B2C_1A_Sig",
+        "keys": [
+            {"kid": "old", "kty": "RSA", "use": "sig", "nbf": 0, "exp": int(time.time()) + 5 * DAY, "status": "enabled"}
+        ],
+    }
     assert run(keyset="Sig")["changed"] is False
     renewed = run(keyset="Sig", renew_before_days=30, valid_days=365)
     assert (renewed["action"], renewed["key"]["expires_in_days"]) == ("generated", 365)
@@ -127,8 +131,9 @@ def test_pkcs12_upload_is_idempotent_by_x5t(run, graph, cert_files):
     assert uploaded["action"] == "uploaded"
     assert graph.posts_to("uploadPkcs12")[0][2]["password"] == PFX_PASSWORD
     assert_no_secrets(uploaded)
-    again = run(keyset="SamlPfx", source="pkcs12", pkcs12=b64(open(pfx_path, "rb").read()),
-                pkcs12_password=PFX_PASSWORD)
+    again = run(
+        keyset="SamlPfx", source="pkcs12", pkcs12=b64(open(pfx_path, "rb").read()), pkcs12_password=PFX_PASSWORD
+    )
     assert again["changed"] is False
 
 
@@ -146,8 +151,10 @@ def test_missing_certificate_file_names_the_option(run, graph, tmp_path):
 
 def test_ec_certificate_and_pkcs12_fail_before_any_request(run, graph):
     key, cert = self_signed(key=ec_key())
-    for options in ({"source": "certificate", "certificate": pem(cert)},
-                    {"source": "pkcs12", "pkcs12": b64(pfx(key, cert, "pw")), "pkcs12_password": "pw"}):
+    for options in (
+        {"source": "certificate", "certificate": pem(cert)},
+        {"source": "pkcs12", "pkcs12": b64(pfx(key, cert, "pw")), "pkcs12_password": "pw"},
+    ):
         result = run(keyset="EcCert", **options)
         assert result["failed"] and "has an EC (secp256r1) key; B2C policy keys are RSA only" in result["msg"]
     assert graph.calls == []
@@ -160,17 +167,20 @@ def test_expired_certificate_fails(run, graph, tmp_path):
     assert graph.calls == []
 
 
-@pytest.mark.parametrize("args, message", [
-    ({"exp": "2001-01-01"}, "in the past"),
-    ({"nbf": "2031-01-01", "exp": "2030-01-01"}, "must be after nbf"),
-    ({"kty": "EC"}, "value of kty must be one of: rsa, oct, RSA, OCT, got: EC"),
-    ({"use": "both"}, "value of use must be one of: sig, enc, SIG, ENC, got: both"),
-    ({"kty": "Rsa"}, "value of kty must be one of: rsa, oct, RSA, OCT, got: Rsa"),  # lower or upper case only
-    ({"secret": SECRET}, "secret is for source=secret, but source is generate"),
-    ({"keyset": "bad name"}, "keyset='bad name' may only hold"),
-    ({"renew_before_days": 30, "valid_days": 10}, "renewed on every run"),
-    ({"source": "certificate", "certificate": "x", "valid_days": 10}, "valid_days does not apply"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"exp": "2001-01-01"}, "in the past"),
+        ({"nbf": "2031-01-01", "exp": "2030-01-01"}, "must be after nbf"),
+        ({"kty": "EC"}, "value of kty must be one of: rsa, oct, RSA, OCT, got: EC"),
+        ({"use": "both"}, "value of use must be one of: sig, enc, SIG, ENC, got: both"),
+        ({"kty": "Rsa"}, "value of kty must be one of: rsa, oct, RSA, OCT, got: Rsa"),  # lower or upper case only
+        ({"secret": SECRET}, "secret is for source=secret, but source is generate"),
+        ({"keyset": "bad name"}, "keyset='bad name' may only hold"),
+        ({"renew_before_days": 30, "valid_days": 10}, "renewed on every run"),
+        ({"source": "certificate", "certificate": "x", "valid_days": 10}, "valid_days does not apply"),
+    ],
+)
 def test_invalid_options_fail_before_any_request(run, graph, args, message):
     result = run(**dict({"keyset": "Sig"}, **args))
     assert result["failed"] and message in result["msg"], result["msg"]
@@ -189,7 +199,10 @@ def test_disabling_the_only_key_is_refused_without_force(run, graph):
     kid = run(keyset="Sig")["key"]["kid"]
     for check_mode in (True, False):
         refused = run(keyset="Sig", kid=kid, status="disabled", check_mode=check_mode)
-        assert refused["failed"] and "is the active key of keyset B2C_1A_Sig; disabling it leaves no active key" in refused["msg"]
+        assert (
+            refused["failed"]
+            and "is the active key of keyset B2C_1A_Sig; disabling it leaves no active key" in refused["msg"]
+        )
         assert "Set force: true" in refused["msg"]
     assert not [c for c in graph.calls if c[0] == "PATCH"]
 
@@ -219,8 +232,13 @@ def test_kid_without_status_is_rejected(run):
 
 
 def test_403_names_the_permission_and_role(run, graph):
-    denied = GraphError(status=403, code="Authorization_RequestDenied", request_id="req-1",
-                        method="GET", path="/trustFramework/keySets/B2C_1A_Sig")
+    denied = GraphError(
+        status=403,
+        code="Authorization_RequestDenied",
+        request_id="req-1",
+        method="GET",
+        path="/trustFramework/keySets/B2C_1A_Sig",
+    )
     graph.fail("GET", "B2C_1A_Sig", denied)
     result = run(keyset="Sig")
     assert result["failed"]
@@ -250,8 +268,15 @@ def test_a_key_added_by_another_fork_while_waiting_for_the_lock_is_seen(run, gra
         if method == "GET" and not reads:
             reads.append(path)
             graph.keysets["b2c_1a_forked"]["keys"].append(
-                {"kid": "from-other-fork", "kty": "RSA", "use": "sig", "status": "enabled", "nbf": graph.now,
-                 "exp": graph.now + 365 * DAY})
+                {
+                    "kid": "from-other-fork",
+                    "kty": "RSA",
+                    "use": "sig",
+                    "status": "enabled",
+                    "nbf": graph.now,
+                    "exp": graph.now + 365 * DAY,
+                }
+            )
         return answer
 
     graph.request = other_fork_writes_after_first_read
@@ -294,19 +319,28 @@ def test_key_expired_on_arrival_fails_and_is_not_added_again(run, run_module, gr
 def test_duplicates_left_by_a_late_write_are_reported_and_nothing_is_added(run, graph):
     """A resend after a timeout, then the first request applied late: two twin keys. The next run adds nothing and says so."""
     twin = {"kty": "RSA", "use": "sig", "status": "enabled", "nbf": graph.now - 60, "exp": graph.now + 365 * DAY}
-    graph.keysets["b2c_1a_late"] = {"id": "B2C_1A_Late", "keys": [dict(twin, kid="first"),
-                                                                  dict(twin, kid="late", nbf=twin["nbf"] + 12,
-                                                                       exp=twin["exp"] + 12)]}
+    graph.keysets["b2c_1a_late"] = {
+        "id": "B2C_1A_Late",
+        "keys": [dict(twin, kid="first"), dict(twin, kid="late", nbf=twin["nbf"] + 12, exp=twin["exp"] + 12)],
+    }
     result = run(keyset="Late")
     assert not result["changed"] and result["action"] == "none"
     assert graph.writes() == []
-    assert any("holds 2 enabled keys of one kind" in warning and "first" in warning and "late" in warning
-               for warning in result.get("warnings", [])), result.get("warnings")
+    assert any(
+        "holds 2 enabled keys of one kind" in warning and "first" in warning and "late" in warning
+        for warning in result.get("warnings", [])
+    ), result.get("warnings")
 
 
 def test_keys_of_different_runs_are_not_called_duplicates(run, graph):
-    older = {"kid": "old", "kty": "RSA", "use": "sig", "status": "enabled", "nbf": graph.now - 200 * DAY,
-             "exp": graph.now + 165 * DAY}
+    older = {
+        "kid": "old",
+        "kty": "RSA",
+        "use": "sig",
+        "status": "enabled",
+        "nbf": graph.now - 200 * DAY,
+        "exp": graph.now + 165 * DAY,
+    }
     newer = dict(older, kid="new", nbf=graph.now - DAY, exp=graph.now + 364 * DAY)
     graph.keysets["b2c_1a_two"] = {"id": "B2C_1A_Two", "keys": [older, newer]}
     result = run(keyset="Two")
@@ -315,8 +349,14 @@ def test_keys_of_different_runs_are_not_called_duplicates(run, graph):
 
 def seed_due_key(graph, days_left=20, **extra):
     now = int(time.time())
-    key = {"kid": "old", "kty": "RSA", "use": "sig", "nbf": now - 300 * DAY, "exp": now + days_left * DAY,
-           "status": "enabled"}
+    key = {
+        "kid": "old",
+        "kty": "RSA",
+        "use": "sig",
+        "nbf": now - 300 * DAY,
+        "exp": now + days_left * DAY,
+        "status": "enabled",
+    }
     graph.keysets["b2c_1a_sig"] = {"id": "B2C_1A_Sig", "keys": [key] + list(extra.get("more", []))}
     return now
 
@@ -346,11 +386,17 @@ def test_a_late_renewal_activates_when_the_old_key_expires_and_warns(run, graph)
     assert any("sooner than activate_in_days=7" in warning for warning in staged["warnings"])
 
 
-@pytest.mark.parametrize("args, message", [
-    (dict(STAGE, renew_before_days=7), "must be larger than activate_in_days"),
-    (dict(STAGE, nbf="2030-01-01T00:00:00Z"), "mutually exclusive"),
-    (dict(keyset="Cert", source="certificate", certificate="x", activate_in_days=7), "does not apply to source=certificate"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (dict(STAGE, renew_before_days=7), "must be larger than activate_in_days"),
+        (dict(STAGE, nbf="2030-01-01T00:00:00Z"), "mutually exclusive"),
+        (
+            dict(keyset="Cert", source="certificate", certificate="x", activate_in_days=7),
+            "does not apply to source=certificate",
+        ),
+    ],
+)
 def test_activate_in_days_refusals(run, graph, args, message):
     result = run(**args)
     assert result["failed"] and message in result["msg"]
@@ -359,8 +405,14 @@ def test_activate_in_days_refusals(run, graph, args, message):
 
 def test_disable_expired_retires_old_keys_once(run, graph):
     now = int(time.time())
-    expired = {"kid": "gone", "kty": "RSA", "use": "sig", "nbf": now - 800 * DAY, "exp": now - 60 * DAY,
-               "status": "enabled"}
+    expired = {
+        "kid": "gone",
+        "kty": "RSA",
+        "use": "sig",
+        "nbf": now - 800 * DAY,
+        "exp": now - 60 * DAY,
+        "status": "enabled",
+    }
     seed_due_key(graph, days_left=200, more=[expired])
     checked = run(keyset="Sig", disable_expired=True, check_mode=True, diff=True)
     assert (checked["changed"], checked["action"]) == (True, "none")

@@ -8,10 +8,9 @@ import yaml
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_task
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_policy
-
+from tests.support.policies import TENANT, policy
 from tests.unit.plugins.module_utils.fake_policy_graph import FakePolicyGraph
 from tests.unit.plugins.module_utils.keyset_samples import key, keyset
-from tests.support.policies import TENANT, policy
 
 EXTENSIONS = "B2C_1A_TrustFrameworkExtensions"
 SIGNING = "B2C_1A_TokenSigningKeyContainer"
@@ -21,7 +20,7 @@ APP_LOGIN = {"access_token": None, "tenant_id": TENANT, "client_id": "app", "cli
 @pytest.fixture(params=[False, True], ids=["as-uploaded", "reformatted"])
 def graph(request):
     fake = FakePolicyGraph(now=int(time.time()), reformat=request.param)
-    fake.keysets[SIGNING.lower()] = keyset(key("k1", nbf=fake.now - 10, exp=fake.now + 10 ** 7), name=SIGNING)
+    fake.keysets[SIGNING.lower()] = keyset(key("k1", nbf=fake.now - 10, exp=fake.now + 10**7), name=SIGNING)
     return fake
 
 
@@ -51,7 +50,10 @@ def test_an_update_shows_the_policy_diff(run_module, graph):
     result = run_module(b2c_policy, diff=True, content=policy(display_name="Sign in now"))
     assert result["diff"] == {"before": deployed, "after": policy(display_name="Sign in now")}
     assert (result["reason"], result["policy"]["id"], result["policy"]["base_policy"]) == (
-        "content", EXTENSIONS, "B2C_1A_TrustFrameworkBase")
+        "content",
+        EXTENSIONS,
+        "B2C_1A_TrustFrameworkBase",
+    )
     assert result["policy"]["keysets"] == [SIGNING]
 
 
@@ -71,15 +73,18 @@ def test_non_ascii_text_is_uploaded_as_utf8_bytes_from_content_and_src(run_modul
     assert graph.uploads == [text.encode("utf-8")]
 
 
-@pytest.mark.parametrize("args, message", [
-    (dict(content=policy().replace("</BasePolicy>", "</Base>")), "content: line 10, column 5: not well-formed XML"),
-    (dict(content=policy(), id="SignUp"), "id='SignUp' names another policy than the PolicyId"),
-    (dict(content=policy(display_name="{Settings:AppName}")), "unresolved placeholder {Settings:AppName}"),
-    (dict(content=policy(policy_id="SignUp")), "custom policy ids start with B2C_1A_"),
-    (dict(src="/nonexistent/ext.xml"), "src=/nonexistent/ext.xml cannot be read"),
-    (dict(content=policy(), src="/x.xml"), "mutually exclusive"),
-    (dict(state="absent"), "state is absent but any of the following are missing: id, content, src"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (dict(content=policy().replace("</BasePolicy>", "</Base>")), "content: line 10, column 5: not well-formed XML"),
+        (dict(content=policy(), id="SignUp"), "id='SignUp' names another policy than the PolicyId"),
+        (dict(content=policy(display_name="{Settings:AppName}")), "unresolved placeholder {Settings:AppName}"),
+        (dict(content=policy(policy_id="SignUp")), "custom policy ids start with B2C_1A_"),
+        (dict(src="/nonexistent/ext.xml"), "src=/nonexistent/ext.xml cannot be read"),
+        (dict(content=policy(), src="/x.xml"), "mutually exclusive"),
+        (dict(state="absent"), "state is absent but any of the following are missing: id, content, src"),
+    ],
+)
 def test_local_refusals_send_no_request(run_module, graph, args, message):
     result = run_module(b2c_policy, **args)
     assert result["failed"] and message in result["msg"]
@@ -113,14 +118,18 @@ def test_keysets_are_not_listed_when_nothing_is_uploaded(run_module, graph):
 
 
 def test_a_refused_upload_returns_its_validation_errors(run_module, graph):
-    message = ('Validation failed: 2 validation error(s) found in policy "B2C_1A_TRUSTFRAMEWORKEXTENSIONS" of tenant '
-               '"t".Policy with \'policyId\': B2C_1A_TrustFrameworkBase cannot be found in the directory \'t\'.'
-               'Claim type "email" is the input claim of technical profile "X" in step "1" of user journey "J" but it '
-               'is not an output claim in any of the previous steps.')
+    message = (
+        'Validation failed: 2 validation error(s) found in policy "B2C_1A_TRUSTFRAMEWORKEXTENSIONS" of tenant '
+        "\"t\".Policy with 'policyId': B2C_1A_TrustFrameworkBase cannot be found in the directory 't'."
+        'Claim type "email" is the input claim of technical profile "X" in step "1" of user journey "J" but it '
+        "is not an output claim in any of the previous steps."
+    )
     graph.refuse_upload(message)
     result = run_module(b2c_policy, content=policy())
     assert result["failed"] and len(result["validation_errors"]) == 2
-    assert result["validation_errors"][0].startswith("Policy with 'policyId': B2C_1A_TrustFrameworkBase cannot be found")
+    assert result["validation_errors"][0].startswith(
+        "Policy with 'policyId': B2C_1A_TrustFrameworkBase cannot be found"
+    )
     assert message in result["msg"] and "deploy the base policy first" in result["msg"]
     assert result["status"] == 400 and result["graph_error_code"] == "AADB2C"
 

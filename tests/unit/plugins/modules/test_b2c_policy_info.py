@@ -4,9 +4,8 @@ import pytest
 import yaml
 
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_policy_info
-
-from tests.unit.plugins.module_utils.fake_policy_graph import FakePolicyGraph
 from tests.support.policies import policy
+from tests.unit.plugins.module_utils.fake_policy_graph import FakePolicyGraph
 
 BASE = "B2C_1A_TrustFrameworkBase"
 EXTENSIONS = "B2C_1A_TrustFrameworkExtensions"
@@ -15,10 +14,13 @@ SIGNING = "B2C_1A_TokenSigningKeyContainer"
 
 @pytest.fixture
 def graph():
-    return FakePolicyGraph(reformat=True, policies={
-        BASE: policy(policy_id=BASE, base=None, keysets=(SIGNING, "B2C_1A_TokenEncryptionKeyContainer")),
-        EXTENSIONS: policy(keysets=(SIGNING, "B2C_1A_FacebookSecret")),
-    })
+    return FakePolicyGraph(
+        reformat=True,
+        policies={
+            BASE: policy(policy_id=BASE, base=None, keysets=(SIGNING, "B2C_1A_TokenEncryptionKeyContainer")),
+            EXTENSIONS: policy(keysets=(SIGNING, "B2C_1A_FacebookSecret")),
+        },
+    )
 
 
 def test_every_policy_with_its_base_and_keysets(run_module, graph):

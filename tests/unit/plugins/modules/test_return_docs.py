@@ -7,7 +7,6 @@ import yaml
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_summary import summarize_key
 from ansible_collections.b2c.trustframework.plugins.modules import b2c_keyset, b2c_keyset_info, b2c_keyset_key
-
 from tests.support.policies import policy
 
 DAY = 86400
@@ -26,9 +25,13 @@ def sample_fields(entry):
 @pytest.fixture
 def tenant(graph):
     now = int(time.time())
-    graph.keysets["b2c_1a_sig"] = {"id": "B2C_1A_Sig", "keys": [
-        {"kid": "a", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 30 * DAY, "status": "enabled"},
-        {"kid": "b", "kty": "RSA", "use": "sig", "nbf": now + 5 * DAY, "exp": now + 400 * DAY, "status": "enabled"}]}
+    graph.keysets["b2c_1a_sig"] = {
+        "id": "B2C_1A_Sig",
+        "keys": [
+            {"kid": "a", "kty": "RSA", "use": "sig", "nbf": now - DAY, "exp": now + 30 * DAY, "status": "enabled"},
+            {"kid": "b", "kty": "RSA", "use": "sig", "nbf": now + 5 * DAY, "exp": now + 400 * DAY, "status": "enabled"},
+        ],
+    }
     return graph
 
 
@@ -37,8 +40,9 @@ def test_the_documented_key_fields_are_those_of_the_key_summary():
     assert set(summarize_key({}, 0)) == set(key_doc)
     assert sample_fields(documented(b2c_keyset)["keyset"]["contains"]["key_list"]) == set(key_doc)
     assert sample_fields(documented(b2c_keyset_info)["keysets"]["contains"]["key_list"]) == set(key_doc)
-    assert sample_fields(documented(b2c_keyset_info)["keysets"]["contains"]["next_key"]) == \
-        set(key_doc) | {"activates_in_days"}
+    assert sample_fields(documented(b2c_keyset_info)["keysets"]["contains"]["next_key"]) == set(key_doc) | {
+        "activates_in_days"
+    }
 
 
 def test_b2c_keyset_returns_what_its_return_documents(run_module, tenant):
