@@ -3,7 +3,7 @@ emulator, base first, once the starter-pack keysets hold a key."""
 
 import os
 import re
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 import jinja2
 import jinja2.meta

@@ -66,7 +66,7 @@ def test_a_changed_app_id_uploads_the_extension_and_its_relying_parties_only(emu
     assert first.returncode == 0, output[-6000:]
     emulator_clean.clear_requests()
 
-    changed = dict(APP_IDS, b2c_ief_app_id="0f3e2d1c-0000-4000-8000-0000000000c3")
+    changed = {"b2c_ief_app_id": "0f3e2d1c-0000-4000-8000-0000000000c3"}  # site() adds the other app id
     preview, output = site(emulator_clean, tmp_path, "--check", playbook=DEPLOY, **changed)
     assert preview.returncode == 0 and writes(emulator_clean) == [], output[-6000:]
     predicted = [
