@@ -11,7 +11,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import (
     key_rules,
     key_summary,
     keyset_names,
-    policy_decisions,
+    policy_keysets,
     policy_service,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
@@ -75,7 +75,7 @@ class KeysetInfoResource(Resource):
         if desired.policies:
             references = policy_service.read_keyset_references(graph, WITHOUT_POLICY_READ)
             if desired.name is not None:
-                references = policy_decisions.references_to(references, desired.name)
+                references = policy_keysets.references_to(references, desired.name)
         return keysets, references
 
     def outcome(self, current, desired, plan, applied):
@@ -92,7 +92,7 @@ class KeysetInfoResource(Resource):
         if desired.expected is not None:
             result["missing"] = [name for name in desired.expected if name.lower() not in present]
         if references is not None:
-            result["reference_problems"] = policy_decisions.reference_problems(references, keysets, self.now)
+            result["reference_problems"] = policy_keysets.reference_problems(references, keysets, self.now)
         return Outcome(changed=False, result=result)
 
     def describe(self, keyset, desired, references):
@@ -110,5 +110,5 @@ class KeysetInfoResource(Resource):
             entry["covered"] = problem is None if judged else None
             entry["coverage_problem"] = problem if judged else None
         if references is not None:
-            entry["policies"] = policy_decisions.policies_using(references, keyset["id"])
+            entry["policies"] = policy_keysets.policies_using(references, keyset["id"])
         return entry

@@ -12,7 +12,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import (
     policy_service,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service as service
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_decisions import policies_using
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_keysets import policies_using
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
 
 WITHOUT_POLICY_READ = (

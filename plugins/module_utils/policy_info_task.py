@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_decisions as decisions
+from ansible_collections.b2c.trustframework.plugins.module_utils import policy_keysets
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import Outcome, Resource
 
@@ -27,5 +28,5 @@ class PolicyInfoResource(Resource):
             decisions.summarize_deployed(policy_id, text, self.params["content"]) for policy_id, text in current
         ]
         return Outcome(
-            changed=False, result=dict(policies=policies, keyset_references=decisions.keyset_references(policies))
+            changed=False, result=dict(policies=policies, keyset_references=policy_keysets.keyset_references(policies))
         )

@@ -15,10 +15,7 @@ from __future__ import absolute_import, annotations, division, print_function
 __metaclass__ = type
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_decisions import (
-    keyset_references,
-    summarize_deployed,
-)
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_decisions import summarize_deployed
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_errors import (
     is_transient,
     permission_denied,
@@ -26,6 +23,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.policy_errors i
     policy_missing,
     validation_failure,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_keysets import keyset_references
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_xml import upload_body
 
 POLICIES_PATH = "/trustFramework/policies"
@@ -149,7 +147,7 @@ def read_policies(graph, policy_ids=None):
 
 
 def read_keyset_references(graph, without_permission):
-    """Keyset id -> the ids of the deployed policies whose own XML uses it (policy_decisions.keyset_references).
+    """Keyset id -> the ids of the deployed policies whose own XML uses it (policy_keysets.keyset_references).
 
     Costs the listing and one GET ``$value`` per policy. ``without_permission``:
     what the user can do instead of granting policy read permission, added to

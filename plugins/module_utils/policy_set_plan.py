@@ -18,10 +18,10 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import V
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_decisions import (
     DesiredPolicy,
     check_desired_policy,
-    keyset_problems,
     normalize_policy_id,
     plan_policy,
 )
+from ansible_collections.b2c.trustframework.plugins.module_utils.policy_keysets import keyset_problems
 from ansible_collections.b2c.trustframework.plugins.module_utils.policy_order import Member, PolicySet, policy_key
 
 

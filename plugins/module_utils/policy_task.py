@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service
+from ansible_collections.b2c.trustframework.plugins.module_utils import keyset_service, policy_keysets
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_decisions as decisions
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_service as service
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
@@ -67,7 +67,7 @@ class PolicyResource(Resource):
         deployed, keysets = current
         plan = decisions.plan_policy(desired, deployed)
         if plan.keysets:
-            decisions.refuse_unusable_keysets(plan, keysets, self.now)
+            policy_keysets.refuse_unusable_keysets(plan, keysets, self.now)
         return plan
 
     def apply(self, graph, current, desired, plan):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import policy_decisions as pd
+from ansible_collections.b2c.trustframework.plugins.module_utils import policy_keysets as pk
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from tests.support.policies import TENANT, policy, reformatted
 from tests.unit.plugins.module_utils.keyset_samples import DAY, NOW, key, keyset
@@ -112,7 +113,7 @@ def test_keyset_pre_flight():
         keyset(key("k2", exp=NOW - DAY), key("k3", status="disabled"), name="B2C_1A_TokenEncryptionKeyContainer"),
     ]
     with pytest.raises(ValidationError) as err:
-        pd.refuse_unusable_keysets(two, tenant_keysets, NOW)
+        pk.refuse_unusable_keysets(two, tenant_keysets, NOW)
     message = str(err.value)
     assert message.startswith("policy B2C_1A_TrustFrameworkExtensions was not uploaded: ")
     assert "TokenSigningKeyContainer" not in message
@@ -121,8 +122,8 @@ def test_keyset_pre_flight():
     assert "check_keysets=false" in message
     tenant_keysets.append(keyset(key("k4", nbf=NOW + DAY), name="B2C_1A_FacebookSecret"))  # a staged key counts
     tenant_keysets[1]["keys"].append(key("k5"))
-    pd.refuse_unusable_keysets(two, tenant_keysets, NOW)
-    assert pd.keyset_problems(["B2C_1A_Empty"], [keyset(name="B2C_1A_Empty")], NOW) == [
+    pk.refuse_unusable_keysets(two, tenant_keysets, NOW)
+    assert pk.keyset_problems(["B2C_1A_Empty"], [keyset(name="B2C_1A_Empty")], NOW) == [
         "B2C_1A_Empty has no usable key (none that is enabled and unexpired): add one with b2c.trustframework.b2c_keyset_key"
     ]
 
@@ -148,7 +149,7 @@ def test_info_views_and_keyset_references():
     }
     assert summaries[1]["base_policy"] == "B2C_1A_TrustFrameworkBase" and summaries[1]["content"].startswith("<?xml")
     assert summaries[2] == {"id": "B2C_1A_Broken", "base_policy": None, "keysets": []}
-    assert pd.keyset_references(summaries) == {
+    assert pk.keyset_references(summaries) == {
         "B2C_1A_FacebookSecret": [EXTENSIONS],
         "B2C_1A_TokenEncryptionKeyContainer": ["B2C_1A_TrustFrameworkBase"],
         "B2C_1A_TokenSigningKeyContainer": ["B2C_1A_TrustFrameworkBase", EXTENSIONS],
@@ -171,19 +172,19 @@ def test_policies_using_compares_keyset_names_like_the_service():
         "B2C_1A_TOKENENCRYPTIONKEYCONTAINER",
         "b2c_1a_TokenEncryptionKeyContainer",
     ):
-        assert pd.policies_using(REFERENCES, name) == ["B2C_1A_TrustFrameworkBase"]
-    assert pd.policies_using(REFERENCES, "B2C_1A_TokenStagedContainer") == [EXTENSIONS]
-    assert pd.policies_using(REFERENCES, "B2C_1A_TokenSigningKey") == []
-    assert pd.policies_using({}, "B2C_1A_TokenSigningKeyContainer") == []
+        assert pk.policies_using(REFERENCES, name) == ["B2C_1A_TrustFrameworkBase"]
+    assert pk.policies_using(REFERENCES, "B2C_1A_TokenStagedContainer") == [EXTENSIONS]
+    assert pk.policies_using(REFERENCES, "B2C_1A_TokenSigningKey") == []
+    assert pk.policies_using({}, "B2C_1A_TokenSigningKeyContainer") == []
 
 
 def test_a_reference_without_the_prefix_is_not_served_by_the_prefixed_keyset():
     """The service looks a StorageReferenceId up by the keyset's full id: a bare name is refused at upload."""
     tenant_keysets = [keyset(key("s1"), name="B2C_1A_TokenSigningKeyContainer")]
-    problems = pd.keyset_problems(["TokenSigningKeyContainer"], tenant_keysets, NOW)
+    problems = pk.keyset_problems(["TokenSigningKeyContainer"], tenant_keysets, NOW)
     assert len(problems) == 1 and "full id: B2C_1A_TokenSigningKeyContainer" in problems[0]
-    assert pd.keyset_problems(["b2c_1a_tokensigningkeycontainer"], tenant_keysets, NOW) == []
-    assert pd.reference_problems({"TokenSigningKeyContainer": [EXTENSIONS]}, tenant_keysets, NOW) == [
+    assert pk.keyset_problems(["b2c_1a_tokensigningkeycontainer"], tenant_keysets, NOW) == []
+    assert pk.reference_problems({"TokenSigningKeyContainer": [EXTENSIONS]}, tenant_keysets, NOW) == [
         {"keyset": "TokenSigningKeyContainer", "policies": [EXTENSIONS], "problem": "does not exist"}
     ]
 
@@ -196,7 +197,7 @@ def test_reference_problems_name_each_keyset_that_cannot_serve_its_policies():
         keyset(name="B2C_1A_Empty"),
         keyset(name="B2C_1A_Unused"),  # not referenced
     ]
-    assert pd.reference_problems(REFERENCES, tenant_keysets, NOW) == [
+    assert pk.reference_problems(REFERENCES, tenant_keysets, NOW) == [
         {"keyset": "B2C_1A_FacebookSecret", "policies": [EXTENSIONS], "problem": "does not exist"},
         {
             "keyset": "B2C_1A_TokenEncryptionKeyContainer",
@@ -205,4 +206,4 @@ def test_reference_problems_name_each_keyset_that_cannot_serve_its_policies():
         },
         {"keyset": "B2C_1A_Empty", "policies": [EXTENSIONS], "problem": "has no key"},
     ]
-    assert pd.reference_problems({}, tenant_keysets, NOW) == []
+    assert pk.reference_problems({}, tenant_keysets, NOW) == []
