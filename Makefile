@@ -17,7 +17,7 @@ COLLECTIONS := $(CURDIR)/build/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/b2c/trustframework
 DIST := $(CURDIR)/build/dist
 INSTALL_ROOT := $(CURDIR)/build/installed
-MODULES := b2c_keyset b2c_keyset_key b2c_keyset_info b2c_policy b2c_policy_info b2c_policy_set
+MODULES := b2c_keyset b2c_keyset_key b2c_keyset_info b2c_policy b2c_policy_info b2c_policy_set b2c_report_file
 SHIPPED_DOCS := README.md requirements.txt meta/execution-environment.yml extras/aap/README.md extras/aap/credential_type.yml \
 	inventory/example.yml playbooks/vars/connection.yml docs/docsite/extra-docs.yml \
 	$(patsubst %,docs/docsite/rst/%.rst,guide_authentication guide_key_rollover guide_ci)
