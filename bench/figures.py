@@ -8,6 +8,7 @@ TOKEN_REQUESTS_PER_RUN_LIMIT = 1
 GRAPH_REQUESTS_PER_KEY_TASK_LIMIT = 2
 GRAPH_REQUESTS_PER_INFO_TASK_LIMIT = 1  # b2c_keyset_info name=X: the keyset read answers active_key too
 SCALE_OUT_LIMIT = 1.5
+SITE_PUT_LIMIT = 0  # a converged site.yml uploads nothing
 IMPORT_LIMIT_S = 0.150
 
 
@@ -36,6 +37,35 @@ def ratio(value, reference):
 
 def _per_run(samples, kind):
     return [sample.requests.get(kind, 0) for sample in samples]
+
+
+def summarize_graph_calls(samples):
+    """Per Graph call kind ("GET policies/{id}/$value"), its count per run over the samples, most frequent first."""
+    kinds = {kind for sample in samples for kind in sample.graph_calls}
+    per_kind = {kind: summarize([sample.graph_calls.get(kind, 0) for sample in samples]) for kind in kinds}
+    return dict(sorted(per_kind.items(), key=lambda item: (-item[1]["median"], item[0])))
+
+
+def policy_request_figures(case, samples):
+    """What one converged site.yml run asks of the policies API, against its goal: one list, then one GET of
+    each policy's XML ($value), no upload."""
+    policy_calls = [
+        {kind: count for kind, count in sample.graph_calls.items() if kind.split(" ")[1].startswith("policies")}
+        for sample in samples
+    ]
+    return {
+        "policies": case.policies,
+        "goal_per_run": 1 + case.policies,
+        "policy_requests_per_run": summarize([sum(calls.values()) for calls in policy_calls]),
+        "puts_per_run": summarize(
+            [sum(n for kind, n in sample.graph_calls.items() if kind.startswith("PUT ")) for sample in samples]
+        ),
+        "keyset_requests_per_run": summarize(
+            [sum(n for kind, n in sample.graph_calls.items() if " keySets" in kind) for sample in samples]
+        ),
+        "graph_requests_per_run": summarize([sample.requests.get("graph", 0) for sample in samples]),
+        "graph_requests_by_call": summarize_graph_calls(samples),
+    }
 
 
 def summarize_case(case, outcome):
@@ -71,6 +101,8 @@ def summarize_case(case, outcome):
             small_size, [s.wall_s for s in by_size[small_size]], main_size, [s.wall_s for s in main]
         )
         figures["slope_sizes"] = [small_size, main_size]
+    if case.policies:
+        figures["site"] = policy_request_figures(case, main)
     return figures
 
 
@@ -105,7 +137,8 @@ def add_net_of_startup(figures_by_key, startup_s):
 
 
 def _target(name, limit_text, measured, limit, detail):
-    """Every target is an upper bound; "of_limit" says how close (1.0 = exactly at the limit)."""
+    """Every target is an upper bound; "of_limit" says how close (1.0 = exactly at the limit; None for a
+    limit of 0)."""
     if measured is None:
         return {"target": name, "limit": limit_text, "measured": None, "met": None, "detail": "not measured"}
     met = measured < limit if limit_text.startswith("<") else measured <= limit
@@ -126,6 +159,28 @@ def _times(value):
 def _median(figures, field):
     value = figures.get(field)
     return value.get("median") if isinstance(value, dict) else None
+
+
+def site_targets(site):
+    """No upload on a converged site.yml, and the policy part's requests at their goal (1 list + N GETs)."""
+    site = site or {}
+    goal = site.get("goal_per_run")
+    return [
+        _target(
+            "PUT requests per converged site.yml run",
+            f"= {SITE_PUT_LIMIT}",
+            site.get("puts_per_run", {}).get("max"),
+            SITE_PUT_LIMIT,
+            "max over repetitions",
+        ),
+        _target(
+            "policy requests per converged site.yml run",
+            f"≤ 1 list + {site.get('policies', 'N')} GETs" + (f" = {goal}" if goal else ""),
+            site.get("policy_requests_per_run", {}).get("max"),
+            goal,
+            "max over repetitions; keyset requests besides: %g" % site.get("keyset_requests_per_run", {}).get("max", 0),
+        ),
+    ]
 
 
 def evaluate_targets(figures_by_key, scale_key, import_figures):
@@ -185,6 +240,7 @@ def evaluate_targets(figures_by_key, scale_key, import_figures):
             IMPORT_LIMIT_S,
             "CPU time %.0f ms" % (import_figures["import_cpu_s"] * 1000) if import_figures else "",
         ),
+        *site_targets(figures_by_key.get("site", {}).get("site")),
     ]
 
 

@@ -81,10 +81,10 @@ def target_rows(targets):
     for target in targets:
         if target["met"] is None:
             status = "not measured"
-        elif target["met"]:
-            status = f"met ({target['of_limit']:.0%} of limit)"
         else:
-            status = f"**missed** ({target['of_limit']:.0%} of limit)"
+            status = "met" if target["met"] else "**missed**"
+            if target.get("of_limit") is not None:
+                status += f" ({target['of_limit']:.0%} of limit)"
         rows.append(
             f"| {target['target']} | {target['limit']} | {_measured_text(target)} | {status} | {target['detail']} |"
         )
@@ -110,6 +110,32 @@ def import_rows(imports):
         f"{'  ' * item['depth']}{item['name']}  {item['cumulative_ms']:.1f}" for item in imports.get("heavy_chain", [])
     ]
     lines.append("```")
+    return "\n".join(lines)
+
+
+def site_rows(cases):
+    """The Graph requests of one converged site.yml run, by method and path kind, against the policy goal."""
+    site_case = next((case for case in cases if "site" in case), None)
+    if site_case is None:
+        return "Not measured (the site case was not run)."
+    site = site_case["site"]
+    lines = [
+        f"`playbooks/site.yml` on a converged tenant: the `policy_keys` role (the starter pack's keysets), then "
+        f"`deploy_policies.yml` over {site['policies']} policies (the sample set plus one relying party rendered "
+        "from it, bench/scenarios.py). Goal for the policy part: one list and one GET of each policy's XML, "
+        f"{site['goal_per_run']} requests, no PUT; the keys part reads the keysets. Per policy: "
+        f"**{_ms(site_case['wall_per_task_s']['median'])} ms** wall, "
+        f"{_ratio(site_case.get('wall_ratio_to_uri'))} the uri task's wall per task.",
+        "",
+        "| Graph request (method, path kind) | per run |",
+        "|---|---:|",
+    ]
+    lines += [f"| `{kind}` | {_count(summary)} |" for kind, summary in site["graph_requests_by_call"].items()]
+    lines += [
+        f"| **policy requests** (goal {site['goal_per_run']}) | **{_count(site['policy_requests_per_run'])}** |",
+        f"| **keyset requests** | **{_count(site['keyset_requests_per_run'])}** |",
+        f"| **all Graph requests** | **{_count(site['graph_requests_per_run'])}** |",
+    ]
     return "\n".join(lines)
 
 
@@ -184,6 +210,10 @@ def write_markdown(path, document):
             "## Cases",
             "",
             case_rows(document["cases"]),
+            "",
+            "## Converged site.yml",
+            "",
+            site_rows(document["cases"]),
             "",
             "## Targets",
             "",

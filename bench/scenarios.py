@@ -8,11 +8,22 @@ pipeline's cost is per task: one module process, one connection setup, one token
 import copy
 import dataclasses
 import os
+import shutil
 
 import yaml
 
+from bench import REPO_ROOT
+
 BENCH_KEYSET = "Bench"
 GRAPH_KEYSET_PATH = "/beta/trustFramework/keySets/B2C_1A_" + BENCH_KEYSET
+SITE_PLAYBOOK = os.path.join(REPO_ROOT, "playbooks", "site.yml")
+SAMPLE_POLICY_DIR = os.path.join(REPO_ROOT, "playbooks", "files", "policies")
+# A fifth policy for the site case: one more relying party, rendered from the sample's greeting.
+EXTRA_RELYING_PARTY = ("greeting.xml", "B2C_1A_SAMPLE_GREETING", "B2C_1A_BENCH_GREETING")
+SITE_HOST_VARS = {
+    "b2c_ief_app_id": "0f3e2d1c-0000-4000-8000-0000000000a1",
+    "b2c_proxy_ief_app_id": "0f3e2d1c-0000-4000-8000-0000000000b2",
+}
 
 
 # -- tasks ----------------------------------------------------------------------------------------
@@ -82,6 +93,21 @@ def keysets_to_prepare(tenants, keysets_per_tenant):
     ]
 
 
+# -- policies -------------------------------------------------------------------------------------
+def write_policy_set(directory):
+    """The sample set plus one more relying party, in `directory`; returns how many policies it holds."""
+    os.makedirs(directory, exist_ok=True)
+    names = sorted(name for name in os.listdir(SAMPLE_POLICY_DIR) if name.endswith(".xml"))
+    for name in names:
+        shutil.copyfile(os.path.join(SAMPLE_POLICY_DIR, name), os.path.join(directory, name))
+    source, sample_id, bench_id = EXTRA_RELYING_PARTY
+    with open(os.path.join(SAMPLE_POLICY_DIR, source), encoding="utf-8") as handle:
+        template = handle.read()
+    with open(os.path.join(directory, bench_id.lower() + ".xml"), "w", encoding="utf-8") as handle:
+        handle.write(template.replace(sample_id, bench_id))
+    return len(names) + 1
+
+
 # -- files ----------------------------------------------------------------------------------------
 def _write_yaml(path, document):
     with open(path, "w", encoding="utf-8") as handle:
@@ -94,11 +120,11 @@ def _write_play(directory, name, hosts, tasks):
     return _write_yaml(os.path.join(directory, name + ".yml"), play)
 
 
-def _write_inventory(path, python, tenants):
+def _write_inventory(path, python, tenants, localhost_vars=None):
     """localhost plus `tenants` hosts, all local; each tenant host names its own keysets."""
     group_all = {
         "vars": {"ansible_connection": "local", "ansible_python_interpreter": python},
-        "hosts": {"localhost": None},
+        "hosts": {"localhost": localhost_vars},
     }
     if tenants:
         hosts = {name: {"bench_keyset_prefix": tenant_keyset_prefix(name)} for name in tenant_names(tenants)}
@@ -113,6 +139,7 @@ class Case:
     label: str
     tasks: object = None  # count -> list of tasks, for single-host cases
     tenants: int = 0  # > 0: the scale-out play on that many tenant hosts
+    policies: int = 0  # > 0: playbooks/site.yml over a set of that many policies (figures per policy)
     fresh_token_cache: bool = False
     needs_token_vars: bool = False
     measure_slope: bool = True
@@ -128,9 +155,16 @@ class Case:
     def write_play(self, directory, tasks_per_host, module_python):
         """Write the play (and its inventory) for this size; return (playbook, inventory).
 
-        For the tenant plays, `tasks_per_host` is the number of keysets per host.
+        For the tenant plays, `tasks_per_host` is the number of keysets per host; for site.yml, of policies.
         """
         name = f"{self.key}-{tasks_per_host}"
+        if self.policies:
+            policy_dir = os.path.join(directory, "policies")
+            if write_policy_set(policy_dir) != tasks_per_host:
+                raise ValueError(f"the site case needs {tasks_per_host} policies")
+            host_vars = dict(SITE_HOST_VARS, b2c_policy_dir=policy_dir)
+            path = os.path.join(directory, f"inventory-{self.key}.yml")
+            return SITE_PLAYBOOK, _write_inventory(path, module_python, 0, host_vars)
         inventory = _write_inventory(os.path.join(directory, f"inventory-{self.key}.yml"), module_python, self.tenants)
         if self.tenants:
             return _write_play(directory, name, "tenants", tenant_keyset_tasks(tasks_per_host)), inventory
@@ -151,6 +185,7 @@ def all_cases(tenants):
             fresh_token_cache=True,
             measure_slope=False,
         ),
+        Case("site", "site.yml converged, 5 policies (figures per policy)", policies=5, measure_slope=False),
         Case("scale_1", "b2c_keyset_key, 1 tenant host", tenants=1, measure_slope=False),
         Case(
             f"scale_{tenants}",

@@ -12,8 +12,9 @@ from bench.phases import COLLECTION_IMPORT, STARTUP
 pytestmark = pytest.mark.integration
 
 # One case of each kind: a reference task given a token, a module task with a warm and with a cold token cache,
-# a tenant play. The phase breakdown compares the first two.
-CASES = ("uri", "key_warm", "key_cold", "scale_1")
+# the converged site.yml over five policies, a tenant play. The phase breakdown compares the first two.
+CASES = ("uri", "key_warm", "key_cold", "site", "scale_1")
+SITE_TARGETS = ("PUT requests per converged site.yml run", "policy requests per converged site.yml run")
 PER_TASK_FIGURES = ("wall_per_task_s", "cpu_per_task_s", "graph_requests_per_task", "token_requests_per_run")
 
 
@@ -62,13 +63,30 @@ def test_every_case_has_its_figures(bench_run):
 def test_setup_targets_and_imports_are_reported(bench_run):
     document, _out = bench_run
     assert {"command", "ansible_core", "latency_ms", "repeat", "tasks", "tenants", "total_s"} <= set(document["setup"])
-    assert len(document["targets"]) == 6
+    assert len(document["targets"]) == 8
     for target in document["targets"]:
         assert {"target", "limit", "measured", "met", "detail"} <= set(target)
     scale_out = next(target for target in document["targets"] if target["target"].startswith("scale-out"))
     assert scale_out["met"] is None  # its case (scale_2) was not selected
     assert document["imports"]["module"].endswith(".module_utils.module")
     assert document["imports"]["by_package"]
+
+
+def test_the_site_case_breaks_its_graph_requests_down_against_the_policy_goal(bench_run):
+    document, out = bench_run
+    site_case = next(case for case in document["cases"] if case["key"] == "site")
+    site = site_case["site"]
+    assert site["policies"] == site_case["task_runs_per_play"] == 5  # figures per policy
+    assert site["goal_per_run"] == 1 + site["policies"]
+    for figure in ("policy_requests_per_run", "puts_per_run", "keyset_requests_per_run", "graph_requests_per_run"):
+        assert {"median", "min", "max", "n"} <= set(site[figure]), figure
+    assert "GET policies" in site["graph_requests_by_call"]  # method and path kind, ids left out
+    assert all(" " in kind and "B2C_1A_" not in kind for kind in site["graph_requests_by_call"])
+    targets = {target["target"]: target for target in document["targets"]}
+    assert all(targets[name]["met"] is not None for name in SITE_TARGETS)
+    markdown = (out / "results.md").read_text()
+    assert "## Converged site.yml" in markdown and "| `GET policies` |" in markdown
+    assert len(list((out / "work" / "policies").glob("*.xml"))) == 5
 
 
 def test_report_files_are_written(bench_run):
