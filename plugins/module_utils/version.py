@@ -9,4 +9,4 @@ MANIFEST.json, so the version is repeated here; tests/unit/test_version.py keeps
 
 from __future__ import annotations
 
-COLLECTION_VERSION = "1.0.0"
+COLLECTION_VERSION = "1.1.0"
