@@ -12,10 +12,9 @@ import subprocess
 import sys
 import time
 
-import httpx
-
 from bench import COLLECTIONS_PATH, REPO_ROOT, scenarios
 from tests.emulator.pytest_plugin import EmulatorProcess
+from tests.support.graph import emulator_client
 from tools.playbook_env import emulator_playbook_environment
 from tools.playbook_recap import recap_total
 
@@ -68,10 +67,7 @@ def create_keysets_with_signing_key(emulator, names, token):
     from a state the module did not shape itself.
     """
     now = int(time.time())
-    headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(
-        base_url=emulator.url + "/beta/trustFramework", verify=emulator.ssl_context(), headers=headers, timeout=30
-    ) as graph:
+    with emulator_client(emulator, token=token) as graph:
         for name in names:
             created = graph.post("/keySets", json={"id": name})
             created.raise_for_status()

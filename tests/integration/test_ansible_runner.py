@@ -6,13 +6,13 @@ import os
 import sys
 
 import ansible_runner
-import httpx
 import pytest
 import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import CONNECTION_OPTIONS
 from tests.integration.playbook_runner import COLLECTIONS_PATH, REPO_ROOT
+from tests.support.graph import emulator_client
 
 CREDENTIAL_TYPE = os.path.join(REPO_ROOT, "extras", "aap", "credential_type.yml")
 PLAYBOOKS = os.path.join(REPO_ROOT, "playbooks")
@@ -161,11 +161,7 @@ def _run_job(emulator, tmp_path, monkeypatch, env, extra_vars, playbook="provisi
     assert result.stats["changed"].get("localhost", 0) >= 1
     assert emulator.client_secret not in output
     assert emulator.requests("token"), "the job logged in with the credential"
-    with httpx.Client(
-        base_url=emulator.url + "/beta/trustFramework",
-        verify=emulator.ssl_context(),
-        headers={"Authorization": "Bearer " + emulator.mint_token()},
-    ) as graph:
+    with emulator_client(emulator) as graph:
         assert STARTER_PACK <= {keyset["id"] for keyset in graph.get("/keySets").json()["value"]}
         return {policy["id"] for policy in graph.get("/policies").json()["value"]}
 
