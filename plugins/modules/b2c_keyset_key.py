@@ -397,23 +397,25 @@ ARGUMENT_SPEC = dict(
 )
 
 
+# How options go together, checked by AnsibleModule before the task starts.
+OPTION_RULES = dict(
+    mutually_exclusive=[
+        ("exp", "valid_days"),
+        ("nbf", "activate_in_days"),
+        ("certificate", "certificate_path"),
+        ("pkcs12", "pkcs12_path"),
+    ],
+    required_if=[
+        ("source", "secret", ["secret"]),
+        ("source", "certificate", ["certificate", "certificate_path"], True),
+        ("source", "pkcs12", ["pkcs12", "pkcs12_path"], True),
+    ],
+    required_together=[("kid", "status")],
+)
+
+
 def main():
-    module = B2CModule(
-        argument_spec=ARGUMENT_SPEC,
-        supports_check_mode=True,
-        mutually_exclusive=[
-            ("exp", "valid_days"),
-            ("nbf", "activate_in_days"),
-            ("certificate", "certificate_path"),
-            ("pkcs12", "pkcs12_path"),
-        ],
-        required_if=[
-            ("source", "secret", ["secret"]),
-            ("source", "certificate", ["certificate", "certificate_path"], True),
-            ("source", "pkcs12", ["pkcs12", "pkcs12_path"], True),
-        ],
-        required_together=[("kid", "status")],
-    )
+    module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **OPTION_RULES)
     run_task(module, KeyResource(module.params))
 
 
