@@ -75,8 +75,10 @@ class PolicySetResource(Resource):
         return [checked.policy_id for checked in desired.checked.values()]
 
     def read(self, graph, desired):
-        """The tenant's ids, the set's deployed copies, and: the set's ancestors in the tenant (state present), or
-        every other tenant policy, for its BasePolicy (state absent: one request per policy of the tenant)."""
+        """``(tenant, plan)``: the TenantView (the tenant's ids, the set's deployed copies, and the set's ancestors
+        in the tenant for state present, or every other tenant policy, for its BasePolicy, for state absent: one
+        request per policy of the tenant) and the set's plan on it, made once per read (one XML comparison per
+        policy); the keysets are listed only when the plan writes and checks them."""
         ids = service.list_policy_ids(graph)
         listed = set(policy_key(policy_id) for policy_id in ids)
         deployed = {}
@@ -90,11 +92,12 @@ class PolicySetResource(Resource):
                 (policy_id, summarize_deployed(policy_id, text))
                 for policy_id, text in service.read_policies(graph, others)
             )
-            return tenant
+            return tenant, set_plan.plan_set(desired, tenant)
         tenant.others = self._tenant_ancestors(graph, desired, listed)
-        if desired.check_keysets and set_plan.plan_set(desired, tenant).writes:
+        plan = set_plan.plan_set(desired, tenant)
+        if desired.check_keysets and plan.writes:
             tenant.keysets = keyset_service.list_keysets(graph)
-        return tenant
+        return tenant, plan
 
     @staticmethod
     def _tenant_ancestors(graph, desired, listed):
@@ -116,7 +119,10 @@ class PolicySetResource(Resource):
         return dict((summary["id"], summary) for summary in found.values())
 
     def plan(self, current, desired):
-        return set_plan.plan_set(desired, current, self.now)
+        tenant, plan = current
+        if tenant.keysets is not None:
+            set_plan.refuse_unusable_keysets(desired, tenant, plan, self.now)
+        return plan
 
     def apply(self, graph, current, desired, plan):
         """One write at a time, in order; a failure stops the run (failure_details says where)."""

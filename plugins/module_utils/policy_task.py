@@ -58,14 +58,13 @@ class PolicyResource(Resource):
         return [desired.policy_id]
 
     def read(self, graph, desired):
-        """``(deployed text or None, the tenant's keysets or None)``: the keysets are listed only before an upload."""
-        deployed = service.read_policy(graph, desired.policy_id)
-        checks_keysets = decisions.plan_policy(desired, deployed).keysets
-        return deployed, keyset_service.list_keysets(graph) if checks_keysets else None
+        """``(the plan, the tenant's keysets or None)``: the plan needs only the deployed text, so it is made once
+        here (one XML comparison per read); the keysets are listed only before an upload that checks them."""
+        plan = decisions.plan_policy(desired, service.read_policy(graph, desired.policy_id))
+        return plan, keyset_service.list_keysets(graph) if plan.keysets else None
 
     def plan(self, current, desired):
-        deployed, keysets = current
-        plan = decisions.plan_policy(desired, deployed)
+        plan, keysets = current
         if plan.keysets:
             policy_keysets.refuse_unusable_keysets(plan, keysets, self.now)
         return plan
