@@ -152,6 +152,14 @@ class GraphError(B2CError):
     def mark_may_have_been_applied(self):
         """The request may have reached the service (an ambiguous failure of a POST)."""
         self.may_have_been_applied = True
+        self._reformat()
+
+    def show_whole_message(self, message):
+        """Carry ``message``, the service's whole text (secrets already masked), instead of the line cut to size."""
+        self.graph_message = message
+        self._reformat()
+
+    def _reformat(self):
         self.message = self._format()
         self.args = (self.message,)
 

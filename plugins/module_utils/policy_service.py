@@ -57,10 +57,7 @@ def annotate(error, operation):
     failure = validation_failure(error) if operation == "upload" else None
     error.validation_errors, error.validation_message = failure if failure else (None, None)
     if failure:
-        # The task's message keeps the service's whole text, not the one line GraphError cut it to.
-        error.graph_message = error.validation_message
-        error.message = error._format()  # pylint: disable=protected-access
-        error.args = (error.message,)
+        error.show_whole_message(error.validation_message)
     return error
 
 
