@@ -106,10 +106,10 @@ def desired_key(params, now):
     desired = key_plan.DesiredKey(
         keyset=name,
         source=source,
-        kty=(params["kty"] or "rsa").lower(),
+        kty=(params["kty"] or "rsa").lower(),  # the argument spec's choices: either case
         use=(params["use"] or "sig").lower(),
         nbf=nbf,
-        exp=exp,  # the argument spec's choices: either case
+        exp=exp,
         update_secret=params["update_secret"],
         renew_before_days=params["renew_before_days"],
         force=params["force"],
