@@ -63,7 +63,7 @@ def key_family(kty: str) -> str:
 
 def normalize_kty(value, missing_code: str = "AADB2C95030") -> str:
     # Real service: a missing kty is 95030 on generateKey ("Missing kty parameter") and 95037 for a key in a
-    # create/PUT payload ("entity is missing kty"); a bad one 95031 (B2C error-code reference, reference 7.2).
+    # create/PUT payload ("entity is missing kty"); a bad one 95031 (B2C error-code reference, MicrosoftDocs/azure-docs error-codes.md).
     if value is None or value == "":
         raise KeyMaterialError.b2c(missing_code)
     if not isinstance(value, str) or value.upper() not in ("RSA", "OCT"):
@@ -72,7 +72,7 @@ def normalize_kty(value, missing_code: str = "AADB2C95030") -> str:
 
 
 def normalize_use(value) -> str:
-    # Real service: a missing or bad use is 95033 "Bad use parameter" (B2C error-code reference, reference 7.2).
+    # Real service: a missing or bad use is 95033 "Bad use parameter" (B2C error-code reference, MicrosoftDocs/azure-docs error-codes.md).
     if not isinstance(value, str) or value.lower() not in ("sig", "enc"):
         raise KeyMaterialError.b2c("AADB2C95033", use="" if value is None else value)
     return value.lower()
@@ -110,7 +110,7 @@ def _in_range(seconds: int, field: str) -> int:
 def validity_window(body: dict, now: int) -> tuple[int, int]:
     """nbf/exp from a request body; defaults nbf=now, exp=nbf+2 years; exp must follow nbf.
 
-    The defaults and the exp > nbf rule are not documented (reference 6); the emulator picks the strict side.
+    The defaults and the exp > nbf rule are not documented (the generateKey page's sample even sends nbf == exp); the emulator picks the strict side.
     """
     nbf = epoch_seconds(body["nbf"], "nbf") if body.get("nbf") is not None else now
     exp = epoch_seconds(body["exp"], "exp") if body.get("exp") is not None else nbf + TWO_YEARS
@@ -132,7 +132,7 @@ def generate_oct_jwk() -> dict:
 
 def decode_base64_payload(value, field: str) -> bytes:
     # Real service: 90253 for a missing parameter, 90215 "The uploaded key is badly formatted" (B2C error-code
-    # reference, reference 7.2; which code answers bad base64 is an inference).
+    # reference, MicrosoftDocs/azure-docs error-codes.md; which code answers bad base64 is an inference).
     if not isinstance(value, str) or not value.strip():
         raise KeyMaterialError.b2c("AADB2C90253", name=field)
     try:
@@ -151,7 +151,7 @@ def certificate_jwk(cert: x509.Certificate) -> dict:
     """Public JWK of an RSA certificate: n/e, x5c, x5t (SHA-1 of DER) and nbf/exp from its validity."""
     public_key = cert.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
-        # Policy keys are RSA or oct only (reference 2.2); the code for other certificates is an inference.
+        # Policy keys are RSA or oct only (trustFrameworkKey resource page: kty rsa, oct); the code for other certificates is an inference.
         raise KeyMaterialError.b2c("AADB2C90215", reason="only RSA certificates can be policy keys")
     der = cert.public_bytes(serialization.Encoding.DER)
     numbers = public_key.public_numbers()
@@ -172,7 +172,7 @@ def jwk_from_certificate_upload(encoded, keyset_id: str, tenant: str) -> dict:
     try:
         cert = _load_certificate(data)
     except ValueError as exc:
-        # Real service: 90179 "is not a valid X.509 certificate" (B2C error-code reference, reference 7.2).
+        # Real service: 90179 "is not a valid X.509 certificate" (B2C error-code reference, MicrosoftDocs/azure-docs error-codes.md).
         raise KeyMaterialError.b2c(
             "AADB2C90179", name=keyset_id, tenant=tenant, reason="expected base64 of a PEM or DER certificate"
         ) from exc
@@ -191,10 +191,10 @@ def jwk_from_pkcs12_upload(encoded, password) -> dict:
     if not protection.is_legacy_3des_sha1:
         # Real service: a PBES2/AES bundle (OpenSSL 3's and Windows' default), or any other protection than
         # PBE-SHA1-3DES with a SHA-1 MAC, is refused as "password incorrect" even with the right password
-        # (reference 7.3: microsoft-graph-docs-contrib #8993/#8994, MicrosoftDocs/azure-docs #36773).
+        # (microsoft-graph-docs-contrib #8993/#8994, MicrosoftDocs/azure-docs #36773).
         raise KeyMaterialError.b2c("AADB2C90213")
     if cert is None or private_key is None:
-        # B2C policy-keys article: uploaded certificates must include the private key (reference 3.9).
+        # Uploaded certificates must include the private key (MicrosoftDocs/azure-docs policy-keys-overview.md).
         raise KeyMaterialError.b2c("AADB2C90215", reason="the PKCS#12 file must hold a certificate and its private key")
     return certificate_jwk(cert)
 
@@ -283,7 +283,7 @@ def _is_usable(key: dict, now: int) -> bool:
 
 
 def active_key(keys: list[dict], now: int) -> dict | None:
-    """The key getActiveKey returns, by the rule of reference 7.4 (policy-keys-overview).
+    """The key getActiveKey returns, by the rule of MicrosoftDocs/azure-docs policy-keys-overview.md.
 
     Among enabled keys whose exp (if any) is still ahead: the one with the latest nbf that is <= now
     (a tie goes to the key added last); a key whose nbf is in the future is not active yet. Failing
