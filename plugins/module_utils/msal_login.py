@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     AuthError,
@@ -20,20 +19,12 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     exception_chain,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import first_line, sanitize_text
-from ansible_collections.b2c.trustframework.plugins.module_utils.shorten import shorten
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache_store import (
     TokenCacheStore,
     http_cache_to_json,
 )
 
 _AADSTS = re.compile(r"AADSTS\d+")
-# How much of the login service's text a message quotes; a URL in it is kept whole (shorten.py).
-_LOGIN_TEXT_LIMIT = 300
-
-
-def _login_text(text):
-    """The login service's ``text``, masked (redaction.py) and then shortened without cutting its URL."""
-    return shorten(sanitize_text(text, limit=sys.maxsize), _LOGIN_TEXT_LIMIT)
 
 
 def auth_error_from_result(result, what):
@@ -46,7 +37,7 @@ def auth_error_from_result(result, what):
     if code is None:
         match = _AADSTS.search(description)
         code = match.group(0) if match else (result.get("error") or None)
-    line = _login_text(first_line(description)) or _login_text(result.get("error")) or "unknown error"
+    line = sanitize_text(first_line(description)) or sanitize_text(result.get("error")) or "unknown error"
     correlation_id = result.get("correlation_id")
     msg = "%s failed: %s" % (what, line)
     if correlation_id:
@@ -90,7 +81,7 @@ def auth_error_from_exception(exc, what):
     detail = description or first_line(str(exc)) or type(exc).__name__
     if status is not None and description:
         detail = "HTTP %d: %s" % (status, detail)
-    msg = "%s failed: %s" % (what, _login_text(detail))
+    msg = "%s failed: %s" % (what, sanitize_text(detail))
     return AuthError(msg, code=code, status=status)
 
 

@@ -97,8 +97,8 @@ def sanitize_text(text, limit=_MAX_SERVER_TEXT):
 
     Masks the task's secrets (before anything is cut, so no cut piece of a
     secret survives), collapses control characters and line breaks, removes
-    anything that looks like a bearer token or a JWT, and truncates to
-    ``limit`` characters.
+    anything that looks like a bearer token or a JWT, and shortens it to
+    about ``limit`` characters, never inside a URL (shorten.py).
     """
     if text is None:
         return None
@@ -108,9 +108,13 @@ def sanitize_text(text, limit=_MAX_SERVER_TEXT):
     text = _BEARER.sub("Bearer [redacted]", text)
     text = _JWT.sub("[redacted-jwt]", text)
     text = _CONTROL_CHARS.sub(" ", text).strip()
-    if len(text) > limit:
-        text = text[: limit - 3].rstrip() + "..."
-    return text
+    if len(text) <= limit:
+        return text
+    # Imported here: most answers are short, and a task that never quotes a long one need not load it.
+    # pylint: disable-next=import-outside-toplevel
+    from ansible_collections.b2c.trustframework.plugins.module_utils.shorten import shorten
+
+    return shorten(text, limit)
 
 
 def first_line(text):
