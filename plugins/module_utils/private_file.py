@@ -1,19 +1,23 @@
 # -*- coding: utf-8 -*-
 # Copyright: b2c.trustframework contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Files private to the current user: when one is trusted, opening one safely, locking one across processes.
+"""Files private to the current user: where they live, when one is trusted, reading and replacing one
+safely, locking one across processes.
 
-Shared by the token cache (token_cache.py) and the task lock (task_lock.py):
-the same trust rule (as ssh applies to its files), the same O_NOFOLLOW open
-with mode 0600, the same fcntl lock wait (a deadline in seconds, one poll
-interval), and who holds a lock, written into its file.
+Shared by the token cache (token_cache.py, token_cache_store.py), the task lock
+(task_lock.py) and the code cache (code_cache.py): one folder, the same trust
+rule (as ssh applies to its files), the same O_NOFOLLOW open with mode 0600,
+the same fcntl lock wait (a deadline in seconds, one poll interval), and who
+holds a lock, written into its file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+import tempfile
 import time
 
 try:
@@ -23,6 +27,12 @@ except ImportError:  # pragma: no cover - non-POSIX controller
 
 HAS_FCNTL = fcntl is not None
 POLL_INTERVAL = 0.05  # seconds between two tries of a lock another process holds
+
+
+def user_cache_dir():
+    """``$XDG_CACHE_HOME/b2c.trustframework`` (``~/.cache`` when unset)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "b2c.trustframework")
 
 
 def untrusted_reason(stat_result):
@@ -56,6 +66,33 @@ def open_private(path):
         os.close(fd)
         return None, reason
     return fd, None
+
+
+def read_private(path, limit):
+    """The bytes of ``path``, or None when the file is not ours or holds more than ``limit`` bytes.
+    Never through a symlink. OSError passes through."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, "rb") as handle:
+        if untrusted_reason(os.fstat(fd)):
+            return None
+        data = handle.read(limit + 1)
+    return data if len(data) <= limit else None
+
+
+def replace_private(path, data):
+    """Write ``data`` to a new 0600 file beside ``path``, then rename it over ``path``: a reader sees the
+    old content or the new, whole. OSError passes through (no temporary file left behind)."""
+    directory = os.path.dirname(path) or "."
+    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(temporary, 0o600)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def lock_exclusively(fd, wait, sleep=time.sleep):

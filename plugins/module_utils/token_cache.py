@@ -19,7 +19,7 @@ import os
 import time
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
-from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import untrusted_reason
+from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import untrusted_reason, user_cache_dir
 
 CACHE_FORMAT_VERSION = 1
 # Tokens closer than this to expiry (or past msal's refresh_on) are left to msal to renew.
@@ -28,8 +28,7 @@ TOKEN_EXPIRY_MARGIN = 300
 
 def default_token_cache_path():
     """``$XDG_CACHE_HOME/b2c.trustframework/msal_token_cache.json`` (``~/.cache`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "b2c.trustframework", "msal_token_cache.json")
+    return os.path.join(user_cache_dir(), "msal_token_cache.json")
 
 
 def resolve_token_cache_path(value):

@@ -13,7 +13,6 @@ import contextlib
 import glob
 import json
 import os
-import tempfile
 import time
 from urllib.parse import urlsplit
 
@@ -23,6 +22,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.private_file im
     lock_exclusively,
     open_private,
     private_dir,
+    replace_private,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import TokenCacheFile
 
@@ -207,19 +207,8 @@ class TokenCacheStore(TokenCacheFile):
 
     def _write(self, data):
         private_dir(os.path.dirname(self.path))
-        directory = os.path.dirname(self.path) or "."
-        prefix = "." + os.path.basename(self.path) + "."
-        self._remove_stale_temporary_files(directory, prefix)
-        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)  # created 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, separators=(",", ":"))
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        self._remove_stale_temporary_files(os.path.dirname(self.path) or ".", "." + os.path.basename(self.path) + ".")
+        replace_private(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
 
     @staticmethod
     def _remove_stale_temporary_files(directory, prefix):

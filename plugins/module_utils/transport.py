@@ -12,10 +12,35 @@ REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE are never consulted.
 from __future__ import annotations
 
 import functools
+import sys
 import traceback
 
+from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError, exception_chain
+from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
+from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
+
+
+def _import_httpx():
+    """httpx, without the command-line client its ``__init__`` imports (``httpx._main``).
+
+    That client loads click, rich and pygments whenever they are installed (httpx[cli], or ansible-lint in
+    the same environment): ~35 ms of every task for a tool a module never runs
+    (https://github.com/encode/httpx/discussions/3523, https://github.com/encode/httpx/pull/3547). Marked
+    absent, it takes httpx's own path for a missing command-line client.
+    """
+    blocked = "httpx._main" not in sys.modules
+    if blocked:
+        sys.modules["httpx._main"] = None
+    try:
+        import httpx  # pylint: disable=import-outside-toplevel
+    finally:
+        if blocked and sys.modules.get("httpx._main", False) is None:
+            del sys.modules["httpx._main"]
+    return httpx
+
+
 try:
-    import httpx
+    httpx = _import_httpx()
 except ImportError:
     httpx = None
     HAS_HTTPX = False
@@ -23,10 +48,6 @@ except ImportError:
 else:
     HAS_HTTPX = True
     HTTPX_IMPORT_ERROR = None
-
-from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError, exception_chain
-from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text
-from ansible_collections.b2c.trustframework.plugins.module_utils.version import COLLECTION_VERSION
 
 USER_AGENT = "b2c.trustframework/%s" % COLLECTION_VERSION
 DEFAULT_TIMEOUT = 30.0  # seconds per request: the timeout option's default

@@ -203,9 +203,7 @@ diff:
   type: dict
 """
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_task import KeysetResource
-from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
-from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+from ansible_collections.b2c.trustframework.plugins.module_utils.code_cache import cache_compiled_code
 
 SECRET_MEMBER = dict(type="str", no_log=True)
 
@@ -238,6 +236,11 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
+    cache_compiled_code()  # first: the imports below are then served from it
+    from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_task import KeysetResource
+    from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+    from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+
     module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     run_task(module, KeysetResource(module.params))
 

@@ -255,9 +255,7 @@ missing:
   sample: [B2C_1A_FacebookSecret]
 """
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_info_task import KeysetInfoResource
-from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
-from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+from ansible_collections.b2c.trustframework.plugins.module_utils.code_cache import cache_compiled_code
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", aliases=["id"]),
@@ -270,6 +268,11 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
+    cache_compiled_code()  # first: the imports below are then served from it
+    from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_info_task import KeysetInfoResource
+    from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+    from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+
     module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, mutually_exclusive=[("name", "expected")])
     run_task(module, KeysetInfoResource(module.params))
 

@@ -365,9 +365,7 @@ diff:
   type: dict
 """
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.key_task import KeyResource
-from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
-from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+from ansible_collections.b2c.trustframework.plugins.module_utils.code_cache import cache_compiled_code
 
 ARGUMENT_SPEC = dict(
     keyset=dict(type="str", required=True, no_log=False),
@@ -415,6 +413,11 @@ OPTION_RULES = dict(
 
 
 def main():
+    cache_compiled_code()  # first: the imports below are then served from it
+    from ansible_collections.b2c.trustframework.plugins.module_utils.key_task import KeyResource
+    from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
+    from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+
     module = B2CModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **OPTION_RULES)
     run_task(module, KeyResource(module.params))
 

@@ -189,12 +189,7 @@ validation_errors:
       id "userId" but neither the policy nor any of its base policies contain such an element.
 """
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_task import (
-    PolicyResource,
-    policy_module,
-    task_tenant,
-)
-from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+from ansible_collections.b2c.trustframework.plugins.module_utils.code_cache import cache_compiled_code
 
 ARGUMENT_SPEC = dict(
     id=dict(type="str", aliases=["name"]),
@@ -212,6 +207,14 @@ MODULE_OPTIONS = dict(
 
 
 def main():
+    cache_compiled_code()  # first: the imports below are then served from it
+    from ansible_collections.b2c.trustframework.plugins.module_utils.policy_task import (
+        PolicyResource,
+        policy_module,
+        task_tenant,
+    )
+    from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+
     module = policy_module(ARGUMENT_SPEC, **MODULE_OPTIONS)
     run_task(module, PolicyResource(module.params, tenant=task_tenant(module)))
 

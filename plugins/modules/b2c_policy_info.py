@@ -100,9 +100,7 @@ keyset_references:
     B2C_1A_FacebookSecret: [B2C_1A_TrustFrameworkExtensions]
 """
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_info_task import PolicyInfoResource
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_task import policy_module
-from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+from ansible_collections.b2c.trustframework.plugins.module_utils.code_cache import cache_compiled_code
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str", aliases=["id"]),
@@ -111,6 +109,11 @@ ARGUMENT_SPEC = dict(
 
 
 def main():
+    cache_compiled_code()  # first: the imports below are then served from it
+    from ansible_collections.b2c.trustframework.plugins.module_utils.policy_info_task import PolicyInfoResource
+    from ansible_collections.b2c.trustframework.plugins.module_utils.policy_task import policy_module
+    from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+
     module = policy_module(ARGUMENT_SPEC)
     run_task(module, PolicyInfoResource(module.params))
 

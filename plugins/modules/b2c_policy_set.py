@@ -191,9 +191,7 @@ validation_errors:
   elements: str
 """
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_set_task import PolicySetResource
-from ansible_collections.b2c.trustframework.plugins.module_utils.policy_task import policy_module, task_tenant
-from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+from ansible_collections.b2c.trustframework.plugins.module_utils.code_cache import cache_compiled_code
 
 ARGUMENT_SPEC = dict(
     src=dict(type="path"),
@@ -214,6 +212,11 @@ MODULE_OPTIONS = dict(mutually_exclusive=[("src", "policies")], required_one_of=
 
 
 def main():
+    cache_compiled_code()  # first: the imports below are then served from it
+    from ansible_collections.b2c.trustframework.plugins.module_utils.policy_set_task import PolicySetResource
+    from ansible_collections.b2c.trustframework.plugins.module_utils.policy_task import policy_module, task_tenant
+    from ansible_collections.b2c.trustframework.plugins.module_utils.task_runner import run_task
+
     module = policy_module(ARGUMENT_SPEC, **MODULE_OPTIONS)
     run_task(module, PolicySetResource(module.params, tenant=task_tenant(module)))
 

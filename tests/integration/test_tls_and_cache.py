@@ -1,8 +1,13 @@
-"""TLS verification against an emulator with its own CA, and the persisted token cache under parallel forks."""
+"""TLS verification against an emulator with its own CA, and the persisted token and code caches under parallel
+forks."""
 
+import hashlib
+import importlib.util
 import json
+import marshal
 import os
 import stat
+import sys
 
 import pytest
 
@@ -86,31 +91,40 @@ def test_validate_certs_false_works_and_warns(tls_run):
 
 @pytest.fixture(scope="module")
 def forked_run(emulator, tmp_path_factory):
-    """Five hosts, forks=5, one credential and one token cache in a directory that does not exist yet."""
+    """Five hosts, forks=5, one credential, one token cache and one code cache in folders that do not exist yet."""
     emulator.reset()
     tmp_path = tmp_path_factory.mktemp("forks")
     cache_path = tmp_path / "cache-dir" / "token-cache.json"
     # Slow token answers widen the window in which parallel forks could all ask for a token.
     emulator.add_fault(path="/oauth2/v2.0/token$", method="POST", delay_ms=700, count=None)
-    task = module_task("generate per host", "b2c_keyset_key", dict(CONNECTION, keyset="Fork_{{ inventory_hostname }}"))
+    options = dict(CONNECTION, keyset="Fork_{{ inventory_hostname }}")
+    tasks = [
+        module_task("generate per host", "b2c_keyset_key", options),
+        module_task("again", "b2c_keyset_key", options),
+    ]
     run = run_plays(
         emulator,
         tmp_path,
-        [local_play([task], name="Forks", hosts="all")],
+        [local_play(tasks, name="Forks", hosts="all")],
         "--forks",
         "5",
-        env={"B2C_TOKEN_CACHE_PATH": str(cache_path)},
+        # PYTHONDONTWRITEBYTECODE (set on some build machines) would keep the code cache from being written.
+        env={
+            "B2C_TOKEN_CACHE_PATH": str(cache_path),
+            "XDG_CACHE_HOME": str(tmp_path / "xdg"),
+            "PYTHONDONTWRITEBYTECODE": "",
+        },
         inventory=",".join(FORKED_HOSTS) + ",",
     )
     log = emulator.requests()
     stored = {host: read_keyset(emulator, "Fork_" + host) for host in FORKED_HOSTS}
     emulator.reset()
-    return run, log, stored, cache_path
+    return run, log, stored, cache_path, tmp_path / "xdg" / "b2c.trustframework" / "code" / sys.implementation.cache_tag
 
 
 @pytest.mark.integration
 def test_forks_share_one_token_and_a_sound_cache(forked_run):
-    run, log, stored, cache_path = forked_run
+    run, log, stored, cache_path, dummy_code_cache = forked_run
     assert run.process.returncode == 0, run.output[-8000:]
     for host in FORKED_HOSTS:
         assert not run.failed("generate per host", host)
@@ -131,9 +145,32 @@ def test_forks_share_one_token_and_a_sound_cache(forked_run):
 
 @pytest.mark.integration
 def test_token_cache_file_is_private(forked_run):
-    dummy_run, dummy_log, dummy_stored, cache_path = forked_run
+    dummy_run, dummy_log, dummy_stored, cache_path, dummy_code_cache = forked_run
     assert _mode(cache_path) == 0o600
     assert _mode(str(cache_path) + ".lock") == 0o600
     assert _mode(cache_path.parent) == 0o700, "the cache directory is created 0700"
     leftovers = [name for name in os.listdir(cache_path.parent) if name.endswith(".tmp")]
     assert leftovers == [], "temporary cache files were left behind"
+
+
+@pytest.mark.integration
+def test_forks_share_one_private_code_cache_of_the_modules_they_ran(forked_run):
+    """Five tasks compiled the same module_utils at once; each entry is whole, private and of this release, and
+    the next task of each host, served from it, converges."""
+    run, dummy_log, dummy_stored, dummy_cache_path, code_cache = forked_run
+    assert run.process.returncode == 0, run.output[-8000:]
+    for host in FORKED_HOSTS:
+        assert not run.failed("again", host) and not run.result("again", host)["changed"], run.result("again", host)
+    assert _mode(code_cache) == 0o700
+    package = "ansible_collections.b2c.trustframework.plugins.module_utils."
+    entries = sorted(os.listdir(code_cache))
+    assert package + "key_task" in entries and package + "task_runner" in entries, entries
+    assert not any(name.endswith(".tmp") for name in entries), entries
+    source_folder = os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "module_utils")
+    for name in entries:
+        assert _mode(code_cache / name) == 0o600, name
+        with open(os.path.join(source_folder, name[len(package) :] + ".py"), "rb") as handle:
+            stamp = importlib.util.MAGIC_NUMBER + hashlib.sha256(handle.read()).digest()
+        entry = (code_cache / name).read_bytes()
+        assert entry.startswith(stamp), "%s: not compiled from this release's source" % name
+        assert marshal.loads(entry[len(stamp) :]).co_filename.endswith(name[len(package) :] + ".py")

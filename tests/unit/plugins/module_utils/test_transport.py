@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import ssl
+import subprocess
+import sys
 
 import pytest
 
@@ -71,3 +74,19 @@ def test_a_ca_path_that_is_no_bundle_is_refused_naming_the_option(tmp_path):
     broken.write_text("-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
     with pytest.raises(ValidationError, match=r"ca_path \(or B2C_CA_PATH\): .* is not a valid PEM CA bundle"):
         transport.build_ssl_context(str(broken))
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("click") is None, reason="httpx loads its command-line client only when click is installed"
+)
+def test_a_task_does_not_load_httpx_command_line_client():
+    """click and rich are installed here (ansible-lint's); a task's import of transport must not load them."""
+    probe = (
+        "import sys; from ansible_collections.b2c.trustframework.plugins.module_utils import transport; "
+        "print(sorted({'click', 'rich', 'pygments', 'httpx._main'} & set(sys.modules)), transport.httpx.Client.__name__)"
+    )
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True
+    )
+    assert completed.stdout.split() == ["[]", "Client"]
