@@ -61,7 +61,7 @@ class CachedZipFinder:
 
     It builds the module's spec itself: zipimport's own finder compiles the
     module just to tell its file name (``zipimporter.get_filename``), and would
-    compile it a second time to run it.
+    compile it a second time to run it (https://github.com/python/cpython/issues/141276).
     """
 
     def __init__(self, folder):
