@@ -66,13 +66,16 @@ class CachedZipFinder:
 
     def __init__(self, folder):
         self.folder = folder
+        self.zip_loaders = {}  # one per folder of the zip, as Python keeps one per sys.path entry
 
     def find_spec(self, fullname, path=None, target=None):
         if not fullname.startswith(PACKAGE + ".") or not path:
             return None
         origin = os.path.join(path[0], fullname.rpartition(".")[2] + ".py")
         try:
-            zip_loader = zipimport.zipimporter(path[0])
+            zip_loader = self.zip_loaders.get(path[0])
+            if zip_loader is None:
+                zip_loader = self.zip_loaders[path[0]] = zipimport.zipimporter(path[0])
             source = zip_loader.get_data(origin)
         except (OSError, zipimport.ZipImportError):
             return None  # not a module of the zip: Python's own finders decide
