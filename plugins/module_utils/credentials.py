@@ -13,31 +13,34 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import (
-    auth_method_access_token,
-    auth_method_client_certificate,
-    auth_method_client_secret,
-    auth_method_managed_identity,
-    auth_method_workload_identity,
-)
 from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import HOW, present, require_library
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
 AUTO = "auto"
 # In the order auth_method=auto tries them. Workload identity comes before managed identity: a pipeline that
 # sets a federated token file means it, and a managed identity cannot reach a B2C tenant on its own.
-METHODS = {
-    method.name: method
-    for method in (
-        auth_method_access_token.METHOD,
-        auth_method_client_certificate.METHOD,
-        auth_method_client_secret.METHOD,
-        auth_method_workload_identity.METHOD,
-        auth_method_managed_identity.METHOD,
-    )
-}
-AUTH_PRECEDENCE = tuple(METHODS)
+AUTH_PRECEDENCE = ("access_token", "client_certificate", "client_secret", "workload_identity", "managed_identity")
 AUTH_METHODS = (AUTO,) + AUTH_PRECEDENCE  # the auth_method choices
+
+
+def auth_method(name):
+    """The AuthMethod called ``name`` (one of AUTH_PRECEDENCE). Its file is imported when asked for: a task
+    imports the methods it looks at, not all five."""
+    # pylint: disable=import-outside-toplevel
+    if name == "access_token":
+        from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_access_token as chosen
+    elif name == "client_certificate":
+        from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_client_certificate as chosen
+    elif name == "client_secret":
+        from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_client_secret as chosen
+    elif name == "workload_identity":
+        from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_workload_identity as chosen
+    elif name == "managed_identity":
+        from ansible_collections.b2c.trustframework.plugins.module_utils import auth_method_managed_identity as chosen
+    else:
+        raise KeyError(name)
+    return chosen.METHOD
+
 
 # The user form of the Azure credential (AAP/AWX, azure.azcollection): a person, not an application.
 _USER_PASSWORD_VARIABLES = ("AZURE_AD_USER", "AZURE_PASSWORD")
@@ -47,18 +50,18 @@ def select_auth_method(params):
     """Return the auth method to use, or raise ValidationError naming what to set.
 
     auth_method=auto picks the first method whose inputs are present, in the
-    order of METHODS. An explicit auth_method requires its own inputs.
+    order of AUTH_PRECEDENCE. An explicit auth_method requires its own inputs.
     Methods that prove an app registration also need tenant_id and client_id.
     """
     requested = params.get("auth_method") or AUTO  # one of AUTH_METHODS: the argument spec's choices refuse others
     if requested == AUTO:
-        name = next((name for name, method in METHODS.items() if method.inputs_present(params)), None)
+        name = next((name for name in AUTH_PRECEDENCE if auth_method(name).inputs_present(params)), None)
         if name is None:
             raise ValidationError(_no_credentials_message())
     else:
         name = requested
-        METHODS[name].check_requested(params)
-    if METHODS[name].needs_app:
+        auth_method(name).check_requested(params)
+    if auth_method(name).needs_app:
         missing = [option for option in ("tenant_id", "client_id") if not present(params.get(option))]
         if missing:
             raise ValidationError(
@@ -93,6 +96,6 @@ def load_credential(params):
     option to fix; never includes a secret in the message.
     """
     name = select_auth_method(params)
-    if name != auth_method_access_token.METHOD.name:
+    if name != "access_token":
         require_library("msal", name)
-    return METHODS[name].load(params)
+    return auth_method(name).load(params)

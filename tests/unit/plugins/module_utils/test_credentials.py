@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -23,7 +26,12 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_wor
     WorkloadIdentityCredential,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.client_certificate_file import load_client_certificate
-from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import load_credential, select_auth_method
+from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import (
+    AUTH_PRECEDENCE,
+    auth_method,
+    load_credential,
+    select_auth_method,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     KeyMaterialError,
     MissingLibraryError,
@@ -424,3 +432,32 @@ def test_an_encrypted_pem_key_asking_for_too_many_rounds_is_refused(tmp_path, mo
     monkeypatch.setattr(serialization, "load_pem_private_key", lambda *a, **k: pytest.fail("decrypted"))
     with pytest.raises(KeyMaterialError, match="encrypted private key asks for 1500000 key-derivation iterations"):
         load_client_certificate(str(path), CERT_PASSWORD)
+
+
+@pytest.mark.parametrize("name", AUTH_PRECEDENCE)
+def test_the_registry_names_each_method_by_its_own_name(name):
+    assert auth_method(name).name == name
+
+
+def test_a_task_imports_the_auth_methods_it_looks_at_only():
+    """auth_method=client_secret imports that method's file; auto stops at the first method whose input is set."""
+    code = (
+        "import json, sys\n"
+        "from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import select_auth_method\n"
+        "identity = dict(tenant_id='t', client_id='c', client_secret='s')\n"
+        "select_auth_method(dict(identity, auth_method=sys.argv[1]))\n"
+        "print(json.dumps(sorted(name.rsplit('.', 1)[1] for name in sys.modules if '.auth_method_' in name)))\n"
+    )
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+
+    def imported(auth_method_option):
+        command = [sys.executable, "-c", code, auth_method_option]
+        return json.loads(subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout)
+
+    assert imported("client_secret") == ["auth_method_base", "auth_method_client_secret"]
+    assert imported("auto") == [
+        "auth_method_access_token",
+        "auth_method_base",
+        "auth_method_client_certificate",
+        "auth_method_client_secret",
+    ]
