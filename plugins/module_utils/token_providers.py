@@ -13,10 +13,6 @@ written) is imported only when a token is really requested and the cache has non
 
 from __future__ import annotations
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_access_token import AccessTokenCredential
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_managed_identity import (
-    ManagedIdentityCredential,
-)
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import KNOWN_AUTHORITY_HOSTS
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import TokenCacheFile
@@ -122,8 +118,8 @@ def build_token_provider(settings, http_client):
     ``http_client`` is the shared httpx.Client; msal never builds its own
     requests session, so TLS settings apply to login too.
     """
-    credential = settings.credential
-    if isinstance(credential, AccessTokenCredential):
+    credential = settings.credential  # its ``method`` says which (credentials.py imports only that method's file)
+    if credential.method == "access_token":
         return StaticTokenProvider(credential.token)
     adapter = _LoginHttp(http_client, settings.timeout, settings.max_retries)
     cache_file = (
@@ -131,7 +127,7 @@ def build_token_provider(settings, http_client):
         if settings.token_cache_path
         else None
     )
-    if isinstance(credential, ManagedIdentityCredential):
+    if credential.method == "managed_identity":
         return _managed_identity_provider(credential, settings.endpoints, adapter, cache_file)
     return _confidential_client_provider(credential, settings.endpoints, adapter, cache_file)
 

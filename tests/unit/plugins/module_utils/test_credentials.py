@@ -440,9 +440,11 @@ def test_the_registry_names_each_method_by_its_own_name(name):
 
 
 def test_a_task_imports_the_auth_methods_it_looks_at_only():
-    """auth_method=client_secret imports that method's file; auto stops at the first method whose input is set."""
+    """A task's code imports no method's file; auth_method=client_secret imports that one; auto stops at the first
+    method whose input is set."""
     code = (
         "import json, sys\n"
+        "from ansible_collections.b2c.trustframework.plugins.module_utils import key_task, module, task_runner\n"
         "from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import select_auth_method\n"
         "identity = dict(tenant_id='t', client_id='c', client_secret='s')\n"
         "select_auth_method(dict(identity, auth_method=sys.argv[1]))\n"
