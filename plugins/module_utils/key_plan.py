@@ -9,13 +9,12 @@ __metaclass__ = type
 
 from dataclasses import dataclass, field, replace
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.dates import SECONDS_PER_DAY, epoch_to_iso
+from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rollover import (
     check_service_lifetime,
     keys_to_retire,
     successor_dates,
-    validate_rollover,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules import (
     FAMILY_LABELS,
@@ -35,46 +34,6 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules impor
     renewal_due,
     to_epoch,
 )
-from ansible_collections.b2c.trustframework.plugins.module_utils.keyset_names import check_kid, refuse_service_managed
-
-
-@dataclass
-class DesiredKey:
-    """What b2c_keyset_key should ensure. Secret payloads are kept out of repr()."""
-
-    keyset: str
-    source: str = "generate"
-    kty: str = "rsa"
-    use: str = "sig"
-    nbf: int | None = None
-    exp: int | None = None
-    update_secret: str = "on_create"
-    x5t: str | None = None
-    renew_before_days: int | None = None
-    force: bool = False
-    create_keyset: bool = True
-    kid: str | None = None
-    status: str | None = None
-    activate_in_days: int | None = None
-    valid_days: int | None = None
-    disable_expired: bool = False
-    disable_expired_after_days: int = 30
-    secret: str | None = field(default=None, repr=False)
-    certificate_b64: str | None = field(default=None, repr=False)
-    pkcs12_b64: str | None = field(default=None, repr=False)
-    pkcs12_password: str | None = field(default=None, repr=False)
-
-    @property
-    def family(self):
-        if self.source == "generate":
-            return key_family(self.kty)
-        if self.source == "secret":
-            return "oct"
-        return "rsa"  # certificates and PKCS#12 bundles become RSA keys
-
-    @property
-    def add_action(self):
-        return "generated" if self.source == "generate" else "uploaded"
 
 
 @dataclass
@@ -108,34 +67,6 @@ def predicted_key(desired):
         "x5t": desired.x5t,
         "status": None,
     }
-
-
-def validate_desired_key(desired, now):
-    """Local sanity checks that need no keyset state."""
-    refuse_service_managed(desired.keyset, "change the keys of")
-    check_kid(desired.kid)
-    if desired.source == "generate" and key_family(desired.kty) is None:
-        raise ValidationError("kty=%r must be rsa or oct" % (desired.kty,))
-    if desired.source == "secret" and not (desired.secret or "").strip():
-        raise ValidationError(
-            "secret is empty; with source=secret, set secret to the value to upload (for example an IdP client secret)"
-        )
-    if desired.exp is not None and desired.exp <= now:
-        raise ValidationError(
-            "exp (%s) is in the past; the service refuses such a key (AADB2C90214)" % epoch_to_iso(desired.exp)
-        )
-    if desired.renew_before_days is not None:
-        if desired.renew_before_days < 0:
-            raise ValidationError("renew_before_days must be 0 or more")
-        # Certificates bring their own validity; renew_before_days does not apply to them.
-        renewable = desired.source in ("generate", "secret")
-        if renewable and desired.exp is not None and desired.exp - now <= desired.renew_before_days * SECONDS_PER_DAY:
-            # Otherwise every run would find the new key due and add another one.
-            raise ValidationError(
-                "the new key would expire within renew_before_days=%d and be renewed on every run; "
-                "make exp / valid_days longer than renew_before_days" % desired.renew_before_days
-            )
-    validate_rollover(desired, now)
 
 
 def plan_key(current, desired, now, key_v2=None):

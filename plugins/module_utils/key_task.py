@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import (
     dates,
+    key_desired,
     key_plan,
     key_rollover,
     key_rules,
@@ -91,19 +92,19 @@ def desired_key(params, now):
     """``(DesiredKey, warnings)`` from the module options; every local check happens here, before any request."""
     name = keyset_names.normalize_name(params["keyset"], "keyset")
     if params["status"]:
-        desired = key_plan.DesiredKey(
+        desired = key_desired.DesiredKey(
             keyset=name,
             kid=params["kid"],
             status=params["status"],
             create_keyset=params["create_keyset"],
             force=params["force"],
         )
-        key_plan.validate_desired_key(desired, now)
+        key_desired.validate_desired_key(desired, now)
         return desired, []
     check_source_options(params)
     source = params["source"]
     nbf, exp = dates.resolve_validity(params["nbf"], params["exp"], params["valid_days"], now)
-    desired = key_plan.DesiredKey(
+    desired = key_desired.DesiredKey(
         keyset=name,
         source=source,
         kty=(params["kty"] or "rsa").lower(),  # the argument spec's choices: either case
@@ -121,7 +122,7 @@ def desired_key(params, now):
         disable_expired_after_days=params["disable_expired_after_days"],
     )
     warnings = load_certificate_material(params, desired, now) if source in ("certificate", "pkcs12") else []
-    key_plan.validate_desired_key(desired, now)
+    key_desired.validate_desired_key(desired, now)
     return desired, warnings
 
 

@@ -1,6 +1,6 @@
 """Sample keys, keysets and desired keys shared by the keyset decision, read and write tests."""
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_desired
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import GraphError
 
 NOW = 1767225600  # 2026-01-01T00:00:00Z
@@ -20,7 +20,7 @@ def keyset(*keys, name="B2C_1A_Sig"):
 
 def desired(**kwargs):
     kwargs.setdefault("keyset", "B2C_1A_Sig")
-    return key_plan.DesiredKey(**kwargs)
+    return key_desired.DesiredKey(**kwargs)
 
 
 def keyset_missing_error(code="AADB2C90073", status=400):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_desired, key_plan
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
 from tests.unit.plugins.module_utils.keyset_samples import DAY, NOW, X5T, desired, key, keyset
 
@@ -256,12 +256,12 @@ def test_plan_key_errors(current, options, error, message):
 )
 def test_validate_desired_key(options, message):
     with pytest.raises(ValidationError, match=message):
-        key_plan.validate_desired_key(desired(**options), NOW)
+        key_desired.validate_desired_key(desired(**options), NOW)
 
 
 def test_validate_desired_key_accepts_certificates_expiring_within_the_window():
-    key_plan.validate_desired_key(desired(source="certificate", renew_before_days=30, exp=NOW + DAY), NOW)
-    key_plan.validate_desired_key(desired(renew_before_days=30, exp=NOW + 60 * DAY), NOW)
+    key_desired.validate_desired_key(desired(source="certificate", renew_before_days=30, exp=NOW + DAY), NOW)
+    key_desired.validate_desired_key(desired(renew_before_days=30, exp=NOW + 60 * DAY), NOW)
 
 
 def test_desired_key_repr_hides_secrets():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.b2c.trustframework.plugins.module_utils import key_plan, key_rollover, key_rules
+from ansible_collections.b2c.trustframework.plugins.module_utils import key_desired, key_plan, key_rollover, key_rules
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from tests.unit.plugins.module_utils.keyset_samples import DAY, NOW, X5T, desired, key, keyset
 
@@ -158,7 +158,7 @@ def test_key_to_send_keeps_certificates_as_they_are():
 )
 def test_validate_rollover(options, message):
     with pytest.raises(ValidationError, match=message):
-        key_plan.validate_desired_key(desired(**options), NOW)
+        key_desired.validate_desired_key(desired(**options), NOW)
 
 
 @pytest.mark.parametrize(
