@@ -44,6 +44,8 @@ def cache_compiled_code():
     if not isinstance(__spec__.loader, zipimport.zipimporter) or not hasattr(_imp, "_fix_co_filename") or _installed():
         return
     folder = os.path.join(user_cache_dir(), "code", sys.implementation.cache_tag or "unknown")
+    if not os.path.isabs(folder):  # no home folder to expand ~ in: never a folder relative to where the task runs
+        return
     try:
         if private_dir(folder):
             return

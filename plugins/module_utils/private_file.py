@@ -30,8 +30,11 @@ POLL_INTERVAL = 0.05  # seconds between two tries of a lock another process hold
 
 
 def user_cache_dir():
-    """``$XDG_CACHE_HOME/b2c.trustframework`` (``~/.cache`` when unset)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    """``$XDG_CACHE_HOME/b2c.trustframework``; ``~/.cache`` when it is unset or relative, which the XDG Base
+    Directory Specification says to ignore (https://specifications.freedesktop.org/basedir-spec/latest/)."""
+    base = os.environ.get("XDG_CACHE_HOME") or ""
+    if not os.path.isabs(base):
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "b2c.trustframework")
 
 

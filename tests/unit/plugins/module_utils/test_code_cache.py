@@ -48,9 +48,10 @@ def payload(tmp_path, name="payload.zip", source=SAMPLE_SOURCE):
 
 def run(tmp_path, zip_path, **env):
     environment = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-    environment.update(XDG_CACHE_HOME=str(tmp_path / "cache"), **env)
+    environment["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    environment.update(env)
     completed = subprocess.run(
-        [sys.executable, "-c", RUN, zip_path], env=environment, capture_output=True, text=True, check=True
+        [sys.executable, "-c", RUN, zip_path], env=environment, cwd=tmp_path, capture_output=True, text=True, check=True
     )
     return json.loads(completed.stdout)
 
@@ -139,3 +140,12 @@ def test_outside_a_zip_nothing_changes():
     meta_path = list(sys.meta_path)
     code_cache.cache_compiled_code()
     assert sys.meta_path == meta_path, "files on disk have Python's own byte-code cache"
+
+
+def test_a_relative_xdg_cache_home_is_ignored_as_the_xdg_specification_says(tmp_path):
+    served = run(tmp_path, payload(tmp_path), XDG_CACHE_HOME="relative", HOME=str(tmp_path / "home"))
+    assert served["value"] == "compiled from the zip"
+    assert not (tmp_path / "relative").exists(), "a cache folder below where the task runs"
+    assert (
+        tmp_path / "home" / ".cache" / "b2c.trustframework" / "code" / sys.implementation.cache_tag / SAMPLE
+    ).exists()
