@@ -9,6 +9,7 @@ charged one by one. The interpreter's own start-up and exit are what the parent
 measures around this script minus the span reported here.
 """
 
+import builtins
 import json
 import sys
 import time
@@ -137,12 +138,13 @@ def _patch_after_import(name, module):
 
 
 def _compile_phase(compile_source):
-    """zipimport compiles every module of the zip from source (no byte-code cache in a zip)."""
+    """zipimport compiles every module of the zip from source (no byte-code cache in a zip); the collection's
+    code cache compiles what it does not hold yet with compile()."""
 
-    def timed_compile(pathname, source):
+    def timed_compile(*args, **kwargs):
         PHASES.enter(PHASES.stack[-1] + COMPILE)
         try:
-            return compile_source(pathname, source)
+            return compile_source(*args, **kwargs)
         finally:
             PHASES.leave()
 
@@ -155,6 +157,7 @@ def install_import_hook():
     import zipimport  # pylint: disable=import-outside-toplevel
 
     zipimport._compile_source = _compile_phase(zipimport._compile_source)
+    builtins.compile = _compile_phase(builtins.compile)
     bootstrap = sys.modules["_frozen_importlib"]
     find_and_load = bootstrap._find_and_load
 

@@ -32,7 +32,8 @@ PHASE_LABELS = {
     "import httpx": "httpx and what it pulls in (httpcore, h11, anyio, idna)",
     "import msal": "msal (a login only)",
     "import cryptography": "cryptography (certificate or PKCS#12 input only)",
-    COLLECTION_IMPORT: "the collection's module_utils, compiled from the zip on every task",
+    COLLECTION_IMPORT: "the collection's module_utils, from its code cache (code_cache.py and private_file.py, which "
+    "load it, compiled from the zip)",
     STDLIB_IMPORT: "standard library modules the module's code imports itself (ansible's are in its row)",
     "compile module file": "the module file, compiled from the zip",
     "ansible arguments": "AnsibleModule(): argument spec, parameters, no_log values",

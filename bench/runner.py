@@ -217,6 +217,9 @@ class CaseRunner:
             del env["B2C_CA_PATH"]
             env["SSL_CERT_FILE"] = self.trust_bundle
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # set on some build machines; real controllers keep byte-code caches
+        # The modules' code cache (code_cache.py) in the work folder: filled by the untimed run, as a controller's
+        # is by its first task, and never shared with the user's own.
+        env["XDG_CACHE_HOME"] = os.path.join(self.work_dir, "xdg-cache")
         return env
 
     def run(self, case, tasks_per_host, converged=True, **extra_env):
