@@ -66,12 +66,13 @@ class CachedZipFinder:
     compile it a second time to run it (https://github.com/python/cpython/issues/141276).
     """
 
-    def __init__(self, folder):
+    def __init__(self, folder, package=PACKAGE):
         self.folder = folder
+        self.prefix = package + "."
         self.zip_loaders = {}  # one per folder of the zip, as Python keeps one per sys.path entry
 
     def find_spec(self, fullname, path=None, target=None):
-        if not fullname.startswith(PACKAGE + ".") or not path:
+        if not fullname.startswith(self.prefix) or not path:
             return None
         origin = os.path.join(path[0], fullname.rpartition(".")[2] + ".py")
         try:

@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
     POLL_INTERVAL,
     lock_exclusively,
     open_private,
     private_dir,
+    read_private,
+    replace_private,
     untrusted_reason,
+    user_cache_dir,
 )
 
 
@@ -59,3 +64,45 @@ def test_a_held_lock_is_polled_until_the_wait_is_over(tmp_path):
         os.close(holder)
     assert lock_exclusively(waiter, 0) is True
     os.close(waiter)
+
+
+def test_read_private_reads_our_files_only_and_within_the_limit(tmp_path):
+    path = tmp_path / "entry"
+    path.write_bytes(b"12345")
+    path.chmod(0o600)
+    assert read_private(str(path), 5) == b"12345"
+    assert read_private(str(path), 4) is None, "longer than the limit"
+    path.chmod(0o622)
+    assert read_private(str(path), 5) is None, "others could have written it"
+    os.symlink(path, tmp_path / "link")
+    with pytest.raises(OSError):
+        read_private(str(tmp_path / "link"), 5)
+
+
+def test_replace_private_swaps_the_whole_file_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    path = tmp_path / "entry"
+    path.write_bytes(b"old")
+    replace_private(str(path), b"new")
+    assert path.read_bytes() == b"new" and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+    def interrupted(source, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(OSError):
+        replace_private(str(path), b"newer")
+    assert path.read_bytes() == b"new" and os.listdir(tmp_path) == ["entry"]
+
+
+@pytest.mark.parametrize(
+    "xdg_cache_home, expected",
+    [
+        ("/srv/cache", "/srv/cache/b2c.trustframework"),
+        ("", "/home/me/.cache/b2c.trustframework"),
+        ("relative/cache", "/home/me/.cache/b2c.trustframework"),
+    ],
+)
+def test_the_user_cache_folder_follows_xdg_and_ignores_a_relative_path(monkeypatch, xdg_cache_home, expected):
+    monkeypatch.setenv("HOME", "/home/me")
+    monkeypatch.setenv("XDG_CACHE_HOME", xdg_cache_home)
+    assert user_cache_dir() == expected
