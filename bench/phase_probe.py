@@ -142,6 +142,8 @@ def _compile_phase(compile_source):
     code cache compiles what it does not hold yet with compile()."""
 
     def timed_compile(*args, **kwargs):
+        if PHASES.stack[-1].endswith(COMPILE):  # zipimport's compile calls compile()
+            return compile_source(*args, **kwargs)
         PHASES.enter(PHASES.stack[-1] + COMPILE)
         try:
             return compile_source(*args, **kwargs)
