@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import AuthMethod
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import INPUT, AuthMethod
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
 
@@ -21,7 +21,8 @@ class AccessTokenCredential:
 
 
 class AccessToken(AuthMethod):
-    name = input = AccessTokenCredential.method
+    name = AccessTokenCredential.method
+    input = INPUT[name]
 
     def load(self, params):
         return AccessTokenCredential(token=clean_access_token(params[self.input]))

@@ -28,6 +28,16 @@ HOW = {
 }
 
 
+# The option each auth method needs (``input``); under ``auth_method: auto`` its presence selects the method.
+INPUT = {
+    "access_token": "access_token",
+    "client_certificate": "client_certificate_path",
+    "client_secret": "client_secret",
+    "workload_identity": "federated_token_file",
+    "managed_identity": "managed_identity",
+}
+
+
 def present(value):
     """An input counts as given unless it is None or blank (an AAP credential leaves unset fields empty)."""
     if value is None:
@@ -35,6 +45,14 @@ def present(value):
     if isinstance(value, str):
         return value.strip() != ""
     return True
+
+
+def inputs_present(name, params):
+    """Whether the inputs of auth method ``name`` are given, so that ``auth_method: auto`` picks it. Decided from
+    the options alone: auto imports the file of the method it picks, not of those it passes over."""
+    if name == "managed_identity":  # managed_identity=true, or the client id of a user-assigned identity
+        return params.get("managed_identity") is True or present(params.get("managed_identity_client_id"))
+    return present(params.get(INPUT[name]))
 
 
 def require_input(method, option, params):
@@ -53,16 +71,12 @@ def require_library(library, method):
 
 
 class AuthMethod:
-    """``name`` (the auth_method value), ``input`` (the option whose presence selects it under
-    ``auth_method: auto``), ``needs_app`` (it also needs tenant_id and client_id) and ``load(params)``, which
+    """``name`` (the auth_method value), ``input`` (the option it needs: ``INPUT[name]``), ``needs_app`` (it also needs tenant_id and client_id) and ``load(params)``, which
     returns its credential."""
 
     name = ""
     input = ""
     needs_app = False
-
-    def inputs_present(self, params):
-        return present(params.get(self.input))
 
     def check_requested(self, params):
         """Its inputs, when ``auth_method`` names it."""

@@ -16,7 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import AppCredential, AuthMethod
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import (
+    INPUT,
+    AppCredential,
+    AuthMethod,
+)
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ class ClientCertificateCredential(AppCredential):
 
 class ClientCertificate(AuthMethod):
     name = ClientCertificateCredential.method
-    input = "client_certificate_path"
+    input = INPUT[name]
     needs_app = True
 
     def load(self, params):

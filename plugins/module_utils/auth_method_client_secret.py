@@ -9,7 +9,11 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import AppCredential, AuthMethod
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import (
+    INPUT,
+    AppCredential,
+    AuthMethod,
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,8 @@ class ClientSecretCredential(AppCredential):
 
 
 class ClientSecret(AuthMethod):
-    name = input = ClientSecretCredential.method
+    name = ClientSecretCredential.method
+    input = INPUT[name]
     needs_app = True
 
     def load(self, params):

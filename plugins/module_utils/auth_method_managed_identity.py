@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Optional
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import AuthMethod, present
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import INPUT, AuthMethod
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
 
@@ -25,10 +25,8 @@ class ManagedIdentityCredential:
 
 
 class ManagedIdentity(AuthMethod):
-    name = input = ManagedIdentityCredential.method
-
-    def inputs_present(self, params):
-        return params.get("managed_identity") is True or present(params.get("managed_identity_client_id"))
+    name = ManagedIdentityCredential.method
+    input = INPUT[name]
 
     def check_requested(self, params):
         if params.get("managed_identity") is False:

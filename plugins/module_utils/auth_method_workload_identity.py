@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import HOW, AppCredential, AuthMethod
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import (
+    HOW,
+    INPUT,
+    AppCredential,
+    AuthMethod,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import KeyMaterialError
 from ansible_collections.b2c.trustframework.plugins.module_utils.input_files import read_input_file
-
-_INPUT = "federated_token_file"
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class WorkloadIdentityCredential(AppCredential):
 
 class WorkloadIdentity(AuthMethod):
     name = WorkloadIdentityCredential.method
-    input = _INPUT
+    input = INPUT[name]
     needs_app = True
 
     def load(self, params):
@@ -55,7 +58,7 @@ METHOD = WorkloadIdentity()
 
 def read_federated_token(path):
     """The OIDC token in ``path`` (whitespace around it dropped), or KeyMaterialError; never shows the token."""
-    option = HOW[_INPUT]
+    option = HOW[INPUT[WorkloadIdentityCredential.method]]
     raw = read_input_file(path, option)
     try:
         token = raw.decode("ascii").strip()

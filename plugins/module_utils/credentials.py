@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import HOW, present, require_library
+from ansible_collections.b2c.trustframework.plugins.module_utils.auth_method_base import (
+    HOW,
+    inputs_present,
+    present,
+    require_library,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 
 AUTO = "auto"
@@ -55,7 +60,7 @@ def select_auth_method(params):
     """
     requested = params.get("auth_method") or AUTO  # one of AUTH_METHODS: the argument spec's choices refuse others
     if requested == AUTO:
-        name = next((name for name in AUTH_PRECEDENCE if auth_method(name).inputs_present(params)), None)
+        name = next((name for name in AUTH_PRECEDENCE if inputs_present(name, params)), None)
         if name is None:
             raise ValidationError(_no_credentials_message())
     else:

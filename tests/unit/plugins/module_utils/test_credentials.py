@@ -435,13 +435,15 @@ def test_an_encrypted_pem_key_asking_for_too_many_rounds_is_refused(tmp_path, mo
 
 
 @pytest.mark.parametrize("name", AUTH_PRECEDENCE)
-def test_the_registry_names_each_method_by_its_own_name(name):
+def test_the_registry_names_each_method_by_its_own_name_and_input(name):
     assert auth_method(name).name == name
+    assert auth_method(name).input == auth_method_base.INPUT[name]
+    assert set(auth_method_base.INPUT) == set(AUTH_PRECEDENCE)
 
 
 def test_a_task_imports_the_auth_methods_it_looks_at_only():
-    """A task's code imports no method's file; auth_method=client_secret imports that one; auto stops at the first
-    method whose input is set."""
+    """A task's code imports no method's file; auth_method=client_secret imports that one, and so does auto, which
+    tells from the options alone which method it picks."""
     code = (
         "import json, sys\n"
         "from ansible_collections.b2c.trustframework.plugins.module_utils import key_task, module, task_runner\n"
@@ -457,9 +459,4 @@ def test_a_task_imports_the_auth_methods_it_looks_at_only():
         return json.loads(subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout)
 
     assert imported("client_secret") == ["auth_method_base", "auth_method_client_secret"]
-    assert imported("auto") == [
-        "auth_method_access_token",
-        "auth_method_base",
-        "auth_method_client_certificate",
-        "auth_method_client_secret",
-    ]
+    assert imported("auto") == ["auth_method_base", "auth_method_client_secret"]
