@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ansible_collections.b2c.trustframework.plugins.module_utils import (
     dates,
@@ -134,8 +134,7 @@ def disabled_key_warning(key, keyset_id):
     )
 
 
-@dataclass
-class KeysetState:
+class KeysetState(NamedTuple):
     """What a key task reads: the keyset (None when missing) and, to set a status, the key's keys_v2 view."""
 
     keyset: dict | None

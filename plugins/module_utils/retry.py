@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import random
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
 DEFAULT_MAX_RETRIES = 5  # the max_retries option's default
@@ -25,8 +25,7 @@ RETRY_AFTER_CAP = 120.0  # seconds, cap of one server-requested wait
 MAX_TOTAL_WAIT = 300.0  # seconds, total waiting per request
 
 
-@dataclass
-class Attempt:
+class Attempt(NamedTuple):
     """What one send gave: ``value`` or ``error``; whether it may be sent again; the answer whose
     Retry-After sets the wait (None: the backoff does)."""
 

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
 
 INVALID_OPTIONS = "Invalid options"
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     """What a task reports: the return values besides ``changed`` and ``diff``.
 
     ``diff`` is shown in diff mode only (``{"before": ..., "after": ...}``).
@@ -36,8 +35,7 @@ class Outcome:
     failure: str | None = None
 
 
-@dataclass
-class NothingToDo:
+class NothingToDo(NamedTuple):
     """The plan of a read-only resource."""
 
     changed: bool = False
