@@ -7,7 +7,8 @@ from __future__ import absolute_import, annotations, division, print_function
 
 __metaclass__ = type
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError, ValidationError
@@ -36,8 +37,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.key_rules impor
 )
 
 
-@dataclass
-class Plan:
+class Plan(NamedTuple):
     """Outcome of a decision: ``action`` plus why, and the key it concerns.
 
     ``key`` is the matching existing key (no change), the predicted sketch of
@@ -49,7 +49,7 @@ class Plan:
     reason: str
     create_keyset: bool = False
     key: dict | None = None
-    retire: list = field(default_factory=list)
+    retire: tuple = ()  # the keys disable_expired disables
 
     @property
     def changed(self):
@@ -78,7 +78,9 @@ def plan_key(current, desired, now, key_v2=None):
         return _plan_status(current, desired, key_v2, now)
     plan = _plan_add(current, desired, now)
     if desired.disable_expired:
-        plan.retire = keys_to_retire(keys_of(keyset_after_plan(current, plan, desired.keyset)), desired, now)
+        plan = plan._replace(
+            retire=tuple(keys_to_retire(keys_of(keyset_after_plan(current, plan, desired.keyset)), desired, now))
+        )
     return plan
 
 
