@@ -25,12 +25,12 @@ from urllib.parse import urlsplit
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.dates import epoch_to_iso
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import B2CError
-from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
+from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import private_dir
+from ansible_collections.b2c.trustframework.plugins.module_utils.private_lock import (
     HAS_FCNTL,
     lock_exclusively,
     lock_holder,
     open_private,
-    private_dir,
     record_holder,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.redaction import sanitize_text

@@ -17,12 +17,11 @@ import time
 from urllib.parse import urlsplit
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalResponse
-from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
+from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import private_dir, replace_private
+from ansible_collections.b2c.trustframework.plugins.module_utils.private_lock import (
     HAS_FCNTL,
     lock_exclusively,
     open_private,
-    private_dir,
-    replace_private,
 )
 from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache import TokenCacheFile
 

@@ -1,4 +1,4 @@
-"""private_file.py: the trust rule, the 0600 O_NOFOLLOW open and the lock wait shared by the token cache and the keyset lock."""
+"""private_file.py: the trust rule, reading and replacing a private file, the per-user cache folder."""
 
 from __future__ import annotations
 
@@ -8,10 +8,6 @@ import stat
 import pytest
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
-    POLL_INTERVAL,
-    lock_exclusively,
-    open_private,
-    private_dir,
     read_private,
     replace_private,
     untrusted_reason,
@@ -30,40 +26,6 @@ def test_trust_rule_owner_and_mode(monkeypatch):
     assert untrusted_reason(_stat(4242, 0o600)) == "owned by uid 4242, not by the current user (uid 1000)"
     assert untrusted_reason(_stat(1000, 0o620)) == "writable by group or others (mode 620)"
     assert untrusted_reason(_stat(1000, 0o602)) == "writable by group or others (mode 602)"
-
-
-def test_a_private_folder_and_file_are_created_0700_and_0600(tmp_path):
-    folder = tmp_path / "new" / "locks"
-    assert private_dir(str(folder)) is None
-    fd, reason = open_private(str(folder / "x.lock"))
-    os.close(fd)
-    assert reason is None
-    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700 and stat.S_IMODE(os.stat(folder / "x.lock").st_mode) == 0o600
-
-
-def test_a_symlink_is_never_followed(tmp_path):
-    (tmp_path / "target").write_text("")
-    os.symlink(tmp_path / "target", tmp_path / "link.lock")
-    try:
-        open_private(str(tmp_path / "link.lock"))
-    except OSError as exc:
-        assert exc.errno is not None
-    else:
-        raise AssertionError("a symlinked lock file was opened")
-
-
-def test_a_held_lock_is_polled_until_the_wait_is_over(tmp_path):
-    holder = open_private(str(tmp_path / "x.lock"))[0]
-    waiter = open_private(str(tmp_path / "x.lock"))[0]
-    sleeps = []
-    try:
-        assert lock_exclusively(holder, 0) is True
-        assert lock_exclusively(waiter, 0, sleep=sleeps.append) is False
-        assert all(pause == POLL_INTERVAL for pause in sleeps)
-    finally:
-        os.close(holder)
-    assert lock_exclusively(waiter, 0) is True
-    os.close(waiter)
 
 
 def test_read_private_reads_our_files_only_and_within_the_limit(tmp_path):
