@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.clouds import Endpoints, resolve_endpoints
 from ansible_collections.b2c.trustframework.plugins.module_utils.credentials import load_credential
@@ -23,8 +22,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.token_cache imp
 from ansible_collections.b2c.trustframework.plugins.module_utils.transport import DEFAULT_TIMEOUT, build_ssl_context
 
 
-@dataclass(frozen=True)
-class ConnectionSettings:
+class ConnectionSettings(NamedTuple):
     """What a task connects with.
 
     ``credential``: one of the credentials.*Credential classes (its ``method``
