@@ -71,8 +71,8 @@ def require_library(library, method):
 
 
 class AuthMethod:
-    """``name`` (the auth_method value), ``input`` (the option it needs: ``INPUT[name]``), ``needs_app`` (it also needs tenant_id and client_id) and ``load(params)``, which
-    returns its credential."""
+    """``name`` (the auth_method value), ``input`` (the option it needs: ``INPUT[name]``), ``needs_app`` (it
+    also needs tenant_id and client_id) and ``load(params)``, which returns its credential."""
 
     name = ""
     input = ""
