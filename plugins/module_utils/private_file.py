@@ -58,11 +58,16 @@ def read_private(path, limit):
     return data if len(data) <= limit else None
 
 
+def _temporaries(path):
+    """Where :func:`replace_private` writes ``path``'s temporary file, and how its name begins and ends."""
+    return os.path.dirname(path) or ".", "." + os.path.basename(path) + ".", ".tmp"
+
+
 def replace_private(path, data):
     """Write ``data`` to a new 0600 file beside ``path``, then rename it over ``path``: a reader sees the
     old content or the new, whole. OSError passes through (no temporary file left behind)."""
-    directory = os.path.dirname(path) or "."
-    fd, temporary = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    directory, prefix, suffix = _temporaries(path)
+    fd, temporary = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -72,3 +77,15 @@ def replace_private(path, data):
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
+
+
+def remove_stale_temporaries(path):
+    """Remove the temporary files of replacements of ``path`` that were killed (kill -9) before the rename.
+
+    Only while no other process may be replacing ``path`` (under its lock): a live one's file is removed too.
+    """
+    directory, prefix, suffix = _temporaries(path)
+    for name in os.listdir(directory):
+        if name.startswith(prefix) and name.endswith(suffix):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))

@@ -10,14 +10,17 @@ token is in the file reads it through token_cache.py alone.
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import os
 import time
 from urllib.parse import urlsplit
 
 from ansible_collections.b2c.trustframework.plugins.module_utils.login_http import MsalResponse
-from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import private_dir, replace_private
+from ansible_collections.b2c.trustframework.plugins.module_utils.private_file import (
+    private_dir,
+    remove_stale_temporaries,
+    replace_private,
+)
 from ansible_collections.b2c.trustframework.plugins.module_utils.private_lock import (
     HAS_FCNTL,
     lock_exclusively,
@@ -206,15 +209,5 @@ class TokenCacheStore(TokenCacheFile):
 
     def _write(self, data):
         private_dir(os.path.dirname(self.path))
-        self._remove_stale_temporary_files(os.path.dirname(self.path) or ".", "." + os.path.basename(self.path) + ".")
+        remove_stale_temporaries(self.path)  # they hold tokens; saves happen under the lock
         replace_private(self.path, json.dumps(data, separators=(",", ":")).encode("utf-8"))
-
-    @staticmethod
-    def _remove_stale_temporary_files(directory, prefix):
-        """Temporary files of saves that were killed (kill -9) hold tokens: remove them.
-
-        Saves happen under the lock, so no other process is writing one now.
-        """
-        for stale in glob.glob(os.path.join(glob.escape(directory), glob.escape(prefix) + "*.tmp")):
-            with contextlib.suppress(OSError):
-                os.unlink(stale)
