@@ -58,7 +58,7 @@ METHOD = WorkloadIdentity()
 
 def read_federated_token(path):
     """The OIDC token in ``path`` (whitespace around it dropped), or KeyMaterialError; never shows the token."""
-    option = HOW[INPUT[WorkloadIdentityCredential.method]]
+    option = HOW[METHOD.input]
     raw = read_input_file(path, option)
     try:
         token = raw.decode("ascii").strip()

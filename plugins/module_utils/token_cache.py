@@ -27,7 +27,7 @@ TOKEN_EXPIRY_MARGIN = 300
 
 
 def default_token_cache_path():
-    """``$XDG_CACHE_HOME/b2c.trustframework/msal_token_cache.json`` (``~/.cache`` when unset)."""
+    """``msal_token_cache.json`` in the user's cache folder (private_file.user_cache_dir)."""
     return os.path.join(user_cache_dir(), "msal_token_cache.json")
 
 
