@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -38,6 +36,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.errors import (
     ValidationError,
 )
 from tests.support.certs import ec_key, pfx, rsa_key, self_signed
+from tests.support.fresh_python import fresh_python
 
 SECRET = "Sup3r-S3cret-Value"
 CERT_PASSWORD = "cert-pass-123"
@@ -452,11 +451,6 @@ def test_a_task_imports_the_auth_methods_it_looks_at_only():
         "select_auth_method(dict(identity, auth_method=sys.argv[1]))\n"
         "print(json.dumps(sorted(name.rsplit('.', 1)[1] for name in sys.modules if '.auth_method_' in name)))\n"
     )
-    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-
-    def imported(auth_method_option):
-        command = [sys.executable, "-c", code, auth_method_option]
-        return json.loads(subprocess.run(command, env=environment, capture_output=True, text=True, check=True).stdout)
-
-    assert imported("client_secret") == ["auth_method_base", "auth_method_client_secret"]
-    assert imported("auto") == ["auth_method_base", "auth_method_client_secret"]
+    for auth_method_option in ("client_secret", "auto"):
+        imported = json.loads(fresh_python(code, auth_method_option))
+        assert imported == ["auth_method_base", "auth_method_client_secret"], auth_method_option

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 
 import httpx
@@ -22,9 +20,9 @@ from ansible_collections.b2c.trustframework.plugins.module_utils.argspec import 
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import AuthError, GraphError
 from ansible_collections.b2c.trustframework.plugins.module_utils.module import B2CModule
 from tests.support.certs import pem, self_signed
+from tests.support.fresh_python import fresh_python
 from tests.unit.module_args import patch_module_args
 
-COLLECTIONS_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4, "build", "collections"))
 SECRET = "Very-Secret-Client-Secret"
 TOKEN = "eyJhbGciOi.secret-token.sig"
 # Every variable an option falls back to, read from the spec so that a new one is cleared too.
@@ -224,15 +222,14 @@ def test_auth_error_during_request_reported(capsys, monkeypatch):
 
 def test_imports_do_not_pull_msal_cryptography_or_defusedxml():
     code = (
-        "import sys; sys.path.insert(0, %r)\n"
-        "import importlib, pkgutil\n"
+        "import importlib, pkgutil, sys\n"
         "import ansible_collections.b2c.trustframework.plugins.module_utils as package\n"
         "names = [info.name for info in pkgutil.iter_modules(package.__path__)]\n"
         "for name in names:\n"
         "    importlib.import_module(package.__name__ + '.' + name)\n"
         "print(len(names), sorted(m for m in ('msal', 'msal_extensions', 'requests', 'cryptography', 'defusedxml') if m in sys.modules))\n"
-    ) % COLLECTIONS_ROOT
-    count, pulled = subprocess.check_output([sys.executable, "-c", code], text=True).strip().split(" ", 1)
+    )
+    count, pulled = fresh_python(code).strip().split(" ", 1)
     assert int(count) >= 10 and pulled == "[]"
 
 

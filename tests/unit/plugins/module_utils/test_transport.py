@@ -5,8 +5,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import ssl
-import subprocess
-import sys
 
 import pytest
 
@@ -14,6 +12,7 @@ from ansible_collections.b2c.trustframework.plugins.module_utils import transpor
 from ansible_collections.b2c.trustframework.plugins.module_utils.connection_settings import ConnectionSettings
 from ansible_collections.b2c.trustframework.plugins.module_utils.errors import ValidationError
 from tests.support.certs import pem, self_signed
+from tests.support.fresh_python import fresh_python
 
 
 @pytest.fixture(autouse=True)
@@ -85,8 +84,4 @@ def test_a_task_does_not_load_httpx_command_line_client():
         "import sys; from ansible_collections.b2c.trustframework.plugins.module_utils import transport; "
         "print(sorted({'click', 'rich', 'pygments', 'httpx._main'} & set(sys.modules)), transport.httpx.Client.__name__)"
     )
-    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    completed = subprocess.run(
-        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True
-    )
-    assert completed.stdout.split() == ["[]", "Client"]
+    assert fresh_python(probe).split() == ["[]", "Client"]
